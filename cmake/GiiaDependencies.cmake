@@ -1,0 +1,15 @@
+# Every third-party library giia uses is found here, once, and only here.
+# Each one is exposed as an imported target; nothing else in the build cares
+# where a dependency came from. All of them are Debian bookworm packages.
+find_package(Threads REQUIRED)
+find_package(tl-expected CONFIG REQUIRED)          # tl::expected (libexpected-dev)
+find_package(CLI11 CONFIG REQUIRED)                # CLI11::CLI11
+find_package(nlohmann_json CONFIG REQUIRED)        # nlohmann_json::nlohmann_json
+find_package(spdlog CONFIG REQUIRED)               # spdlog::spdlog (brings fmt::fmt)
+find_package(PostgreSQL REQUIRED)                  # PostgreSQL::PostgreSQL (libpq)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)   # PkgConfig::SODIUM
+if(GIIA_BUILD_TESTS)
+  find_package(Catch2 2 CONFIG REQUIRED)           # Catch2::Catch2WithMain (v2)
+  include(Catch)
+endif()

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Fails when an include crosses giia's dependency rule (ARCHITECTURE.md B1):
+#   src/core     includes nothing from gRPC, HTTP, libpq, hiredis, nats.c,
+#                libsodium, CLI11, spdlog or JSON, nor from the other layers;
+#   src/server   does not include src/adapters or src/cli;
+#   src/adapters do not include src/server or src/cli.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+fail=0
+check() {  # check DIR REGEX WHY
+  local hits
+  hits=$(grep -rnE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[<\"]($2)" "$1" 2>/dev/null || true)
+  if [[ -n $hits ]]; then
+    printf 'layering: %s\n%s\n' "$3" "$hits" >&2
+    fail=1
+  fi
+}
+
+check src/core 'grpc|grpcpp/|google/protobuf|httplib|libpq|postgresql/|hiredis|nats|sodium|CLI/|spdlog|fmt/|nlohmann|adapters/|server/|cli/' \
+  "src/core must not include infrastructure or outer layers"
+[[ -d src/server ]] && check src/server 'adapters/|cli/' "src/server must not include src/adapters or src/cli"
+check src/adapters 'server/|cli/' "src/adapters must not include src/server or src/cli"
+
+if ((fail)); then exit 1; fi
+echo "layering: ok"

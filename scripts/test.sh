@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Every giia test, from a fresh Debian bookworm machine:
+#   installs what is missing, builds with AddressSanitizer + UBSan and warnings
+#   as errors, checks layering and formatting, starts its own PostgreSQL, Redis
+#   and NATS on free loopback ports, runs the unit, integration and e2e tests,
+#   and stops the servers it started (by PID) whatever happened.
+# Exits with the tests' result. Extra arguments go to ctest (e.g. -L unit).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+BUILD="$GIIA_ROOT/build/test"
+SERVERS=""
+
+cleanup() {
+  local rc=$?
+  if [[ -n $SERVERS ]]; then
+    pg_stop "$SERVERS/pg"
+    stop_pid "$SERVERS/redis"
+    stop_pid "$SERVERS/nats"
+    rm -rf "$SERVERS"
+  fi
+  exit $rc
+}
+trap cleanup EXIT INT TERM
+
+install_packages
+
+log "checking layering and formatting"
+"$GIIA_ROOT/scripts/check_layering.sh"
+"$GIIA_ROOT/scripts/check_format.sh"
+
+log "building (ASan + UBSan, -Werror) in build/test"
+build "$BUILD" Debug -DGIIA_WARNINGS_AS_ERRORS=ON -DGIIA_SANITIZE=address,undefined \
+  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g"
+
+log "starting PostgreSQL, Redis and NATS on free ports"
+mkdir -p "$GIIA_ROOT/build"
+SERVERS=$(mktemp -d "$GIIA_ROOT/build/servers.XXXXXX")
+chmod 755 "$SERVERS"
+PGPASS=$(random_secret)
+PG_PORT=$(free_port)
+# Test-only speed: durability is not what these tests are about.
+pg_start "$SERVERS/pg" "$PG_PORT" "$PGPASS" fsync=off synchronous_commit=off full_page_writes=off
+REDIS_PORT=$(free_port)
+redis_start "$SERVERS/redis" "$REDIS_PORT"
+NATS_PORT=$(free_port)
+NATS_MONITOR=$(free_port)
+nats_start "$SERVERS/nats" "$NATS_PORT" "$NATS_MONITOR"
+
+export GIIA_TEST_DATABASE_URL="postgresql://postgres:$PGPASS@127.0.0.1:$PG_PORT/postgres"
+export GIIA_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+export GIIA_TEST_NATS_URL="nats://127.0.0.1:$NATS_PORT"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+log "running the tests"
+cd "$BUILD"
+ctest --output-on-failure -j "${GIIA_JOBS:-2}" --timeout 300 "$@"

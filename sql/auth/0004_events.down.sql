@@ -1,0 +1,2 @@
+DROP TABLE auth.processed_events;
+DROP TABLE auth.outbox;

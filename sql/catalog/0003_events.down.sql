@@ -1,0 +1,2 @@
+DROP TABLE catalog.processed_events;
+DROP TABLE catalog.outbox;

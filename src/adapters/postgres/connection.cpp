@@ -1,0 +1,242 @@
+#include "adapters/postgres/connection.hpp"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/common/redact.hpp"
+
+namespace giia::pg {
+namespace {
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+struct ConninfoDeleter {
+  void operator()(PQconninfoOption* o) const { PQconninfoFree(o); }
+};
+
+// libpq messages run over several lines ("...failed: Connection refused\n\tIs
+// the server running..."); the first line is the sentence that matters.
+std::string Trim(std::string s) {
+  if (const std::size_t nl = s.find('\n'); nl != std::string::npos && nl > 0) s.resize(nl);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '.')) s.pop_back();
+  return s;
+}
+
+std::string Field(const PGresult* r, int code) {
+  const char* v = PQresultErrorField(r, code);
+  return v != nullptr ? v : "";
+}
+
+// SQLSTATE -> ErrorCode. The message is built from what we know (the
+// SQLSTATE and the server's primary message); the DETAIL line is left out
+// because it prints key values, which are user data.
+Error MapSqlState(const std::string& state, const std::string& primary) {
+  const std::string text = primary + " (SQLSTATE " + state + ")";
+  auto starts = [&](const char* prefix) { return state.rfind(prefix, 0) == 0; };
+  if (state == "23505") return {ErrorCode::kAlreadyExists, text, ""};
+  if (state == "23503") return {ErrorCode::kFailedPrecondition, text, ""};
+  if (state == "23514" || state == "23502" || starts("22")) {
+    return {ErrorCode::kInvalidArgument, text, ""};
+  }
+  if (state == "40001" || state == "40P01") return {ErrorCode::kAborted, text, ""};
+  if (state == "57014") return {ErrorCode::kDeadlineExceeded, text, ""};
+  if (starts("08") || starts("53") || state == "57P01" || state == "57P02" || state == "57P03") {
+    return {ErrorCode::kUnavailable, text, ""};
+  }
+  // Undefined table, column or schema: the database is behind this binary.
+  if (state == "42P01" || state == "42703" || state == "3F000") {
+    return {ErrorCode::kFailedPrecondition,
+            text + "; the database schema is behind this giia: run `giia migrate up`", ""};
+  }
+  return {ErrorCode::kInternal, text, ""};
+}
+
+}  // namespace
+
+struct Connection::Handle {
+  PGconn* conn = nullptr;
+  std::string server;  // host:port, for messages
+  ~Handle() {
+    if (conn != nullptr) PQfinish(conn);
+  }
+};
+
+Status ValidateUrl(const std::string& url) {
+  char* err = nullptr;
+  std::unique_ptr<PQconninfoOption, ConninfoDeleter> opts(PQconninfoParse(url.c_str(), &err));
+  if (opts == nullptr) {
+    std::string why = err != nullptr ? Trim(err) : "not a PostgreSQL URL";
+    PQfreemem(err);
+    return InvalidArgument("", "is not a valid PostgreSQL URL: " + RedactUrlPasswords(why));
+  }
+  return Ok();
+}
+
+std::string DescribeServer(const std::string& url) {
+  std::unique_ptr<PQconninfoOption, ConninfoDeleter> opts(PQconninfoParse(url.c_str(), nullptr));
+  std::string host = "localhost";
+  std::string port = "5432";
+  for (PQconninfoOption* o = opts.get(); o != nullptr && o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || *o->val == '\0') continue;
+    if (std::strcmp(o->keyword, "host") == 0) host = o->val;
+    if (std::strcmp(o->keyword, "hostaddr") == 0) host = o->val;
+    if (std::strcmp(o->keyword, "port") == 0) port = o->val;
+  }
+  return host + ":" + port;
+}
+
+std::int64_t Rows::Int(std::size_t row, std::size_t col) const {
+  return std::strtoll(Text(row, col).c_str(), nullptr, 10);
+}
+
+Connection::Connection(std::unique_ptr<Handle> handle)
+    : handle_(std::move(handle)), opened_at_(std::chrono::steady_clock::now()) {}
+Connection::~Connection() = default;
+
+Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& options) {
+  if (auto ok = ValidateUrl(options.url); !ok) return tl::unexpected(ok.error());
+  auto handle = std::make_unique<Handle>();
+  handle->server = DescribeServer(options.url);
+  const std::string statement_timeout =
+      "-c statement_timeout=" + std::to_string(options.statement_timeout.count());
+  // Explicit keywords after the URL override what it says; expand_dbname=1
+  // makes libpq read the first value as a full URL or conninfo string.
+  const char* keys[] = {"dbname", "application_name", "options", "client_encoding", nullptr};
+  const char* values[] = {options.url.c_str(), options.application_name.c_str(),
+                          statement_timeout.c_str(), "UTF8", nullptr};
+  handle->conn = PQconnectStartParams(keys, values, 1);
+  const auto deadline = std::chrono::steady_clock::now() + options.connect_timeout;
+  auto unavailable = [&](const std::string& why) {
+    return MakeError(ErrorCode::kUnavailable, "cannot connect to PostgreSQL at " + handle->server +
+                                                  ": " + RedactUrlPasswords(why));
+  };
+  if (handle->conn == nullptr) return unavailable("out of memory");
+  if (PQstatus(handle->conn) == CONNECTION_BAD) {
+    return unavailable(Trim(PQerrorMessage(handle->conn)));
+  }
+  // Drive the non-blocking handshake ourselves, so the deadline covers DNS-free
+  // connect, TLS and authentication with millisecond precision (libpq's own
+  // connect_timeout rounds to whole seconds and restarts per host).
+  PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
+  while (poll_status != PGRES_POLLING_OK) {
+    if (poll_status == PGRES_POLLING_FAILED) {
+      return unavailable(Trim(PQerrorMessage(handle->conn)));
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return unavailable("no answer within " + std::to_string(options.connect_timeout.count()) +
+                         " ms");
+    }
+    pollfd pfd{};
+    pfd.fd = PQsocket(handle->conn);
+    pfd.events = poll_status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+    const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno != EINTR) return unavailable(std::strerror(errno));
+    if (ready > 0) poll_status = PQconnectPoll(handle->conn);
+  }
+  return std::unique_ptr<Connection>(new Connection(std::move(handle)));
+}
+
+namespace {
+
+Error ErrorFrom(PGconn* conn, const PGresult* r, const std::string& server) {
+  if (PQstatus(conn) == CONNECTION_BAD) {
+    return {ErrorCode::kUnavailable,
+            "lost the connection to PostgreSQL at " + server + ": " + Trim(PQerrorMessage(conn)),
+            ""};
+  }
+  const std::string state = r != nullptr ? Field(r, PG_DIAG_SQLSTATE) : "";
+  const std::string primary =
+      r != nullptr ? Field(r, PG_DIAG_MESSAGE_PRIMARY) : Trim(PQerrorMessage(conn));
+  if (state.empty())
+    return {ErrorCode::kUnavailable, "PostgreSQL at " + server + ": " + primary, ""};
+  return MapSqlState(state, primary);
+}
+
+}  // namespace
+
+Result<Rows> Connection::Exec(std::string_view sql, const std::vector<Param>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const Param& p : params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
+  const std::string text(sql);
+  ResultPtr r(PQexecParams(handle_->conn, text.c_str(), static_cast<int>(values.size()), nullptr,
+                           values.data(), nullptr, nullptr, 0));
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    return tl::unexpected(ErrorFrom(handle_->conn, r.get(), handle_->server));
+  }
+  Rows rows;
+  const int n = PQntuples(r.get());
+  const int cols = PQnfields(r.get());
+  rows.rows_.resize(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    auto& row = rows.rows_[static_cast<std::size_t>(i)];
+    row.reserve(static_cast<std::size_t>(cols));
+    for (int c = 0; c < cols; ++c) {
+      if (PQgetisnull(r.get(), i, c)) {
+        row.emplace_back(std::nullopt);
+      } else {
+        row.emplace_back(std::string(PQgetvalue(r.get(), i, c),
+                                     static_cast<std::size_t>(PQgetlength(r.get(), i, c))));
+      }
+    }
+  }
+  const char* affected = PQcmdTuples(r.get());
+  rows.affected = (affected != nullptr && *affected != '\0') ? std::atoll(affected) : 0;
+  return rows;
+}
+
+Status Connection::ExecScript(std::string_view sql) {
+  const std::string text(sql);
+  // PQexec runs every result to completion; only the last one is returned,
+  // and on error it is the failing statement's.
+  ResultPtr r(PQexec(handle_->conn, text.c_str()));
+  const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
+    return Ok();
+  }
+  Error error = ErrorFrom(handle_->conn, r.get(), handle_->server);
+  const std::string position = r ? Field(r.get(), PG_DIAG_STATEMENT_POSITION) : "";
+  if (!position.empty()) {
+    const auto offset = std::min<std::size_t>(std::stoul(position), text.size());
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(offset), '\n');
+    error.message += " at line " + std::to_string(line);
+  }
+  return tl::unexpected(std::move(error));
+}
+
+bool Connection::Healthy() const { return PQstatus(handle_->conn) == CONNECTION_OK; }
+
+bool Connection::Idle() const { return PQtransactionStatus(handle_->conn) == PQTRANS_IDLE; }
+
+bool Connection::InFailedTransaction() const {
+  return PQtransactionStatus(handle_->conn) == PQTRANS_INERROR;
+}
+
+Status InTransaction(Connection& conn, const std::function<Status()>& work) {
+  if (auto begin = conn.Exec("BEGIN"); !begin) return tl::unexpected(begin.error());
+  Status result = work();
+  if (result && conn.InFailedTransaction()) {
+    // COMMIT of an aborted transaction "succeeds" as a ROLLBACK: never let
+    // a swallowed statement error pass as a commit.
+    result = MakeError(ErrorCode::kInternal, "a statement failed inside the transaction");
+  }
+  if (!result) {
+    (void)conn.Exec("ROLLBACK");  // a broken connection is discarded by the pool anyway
+    return result;
+  }
+  if (auto commit = conn.Exec("COMMIT"); !commit) return tl::unexpected(commit.error());
+  return Ok();
+}
+
+}  // namespace giia::pg

@@ -1,0 +1,109 @@
+#pragma once
+// One PostgreSQL connection (libpq), behind giia types only: including this
+// header does not bring libpq-fe.h along. Parameterised statements only;
+// ExecScript exists for the embedded migration files and nothing else.
+//
+// Thread-safety: a Connection is used by one thread at a time (the pool
+// hands each one to a single borrower).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/common/result.hpp"
+
+namespace giia::pg {
+
+struct ConnectOptions {
+  std::string url;  // postgres:// or postgresql:// URL, or a key=value conninfo
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds statement_timeout{30000};  // 0: no limit
+  std::string application_name = "giia";
+};
+
+// Checks that `url` parses as libpq connection info. Errors: kInvalidArgument
+// (field empty: the caller names the key) saying what is wrong, with any
+// password removed.
+[[nodiscard]] Status ValidateUrl(const std::string& url);
+
+// "host:port" of `url`, for messages ("127.0.0.1:5432"); never the password.
+std::string DescribeServer(const std::string& url);
+
+// A statement parameter in text form; nullopt is SQL NULL.
+class Param {
+ public:
+  Param(std::nullopt_t) {}                               // NOLINT(google-explicit-constructor)
+  Param(std::string_view v) : value_(std::string(v)) {}  // NOLINT
+  Param(const char* v) : value_(std::string(v)) {}       // NOLINT
+  Param(const std::string& v) : value_(v) {}             // NOLINT
+  Param(std::int64_t v) : value_(std::to_string(v)) {}   // NOLINT
+  Param(int v) : value_(std::to_string(v)) {}            // NOLINT
+  Param(bool v) : value_(v ? "true" : "false") {}        // NOLINT
+  const std::optional<std::string>& value() const { return value_; }
+
+ private:
+  std::optional<std::string> value_;
+};
+
+// The rows of a result, copied out of libpq (text format).
+class Rows {
+ public:
+  std::size_t size() const { return rows_.size(); }
+  bool empty() const { return rows_.empty(); }
+  // REQUIRES: row < size(), col < the column count.
+  const std::string& Text(std::size_t row, std::size_t col) const { return *rows_[row][col]; }
+  bool IsNull(std::size_t row, std::size_t col) const { return !rows_[row][col].has_value(); }
+  std::int64_t Int(std::size_t row, std::size_t col) const;
+  bool Bool(std::size_t row, std::size_t col) const { return Text(row, col) == "t"; }
+  std::int64_t affected = 0;  // rows an INSERT/UPDATE/DELETE touched
+
+ private:
+  friend class Connection;
+  std::vector<std::vector<std::optional<std::string>>> rows_;
+};
+
+class Connection {
+ public:
+  // Connects within options.connect_timeout (the whole handshake, not only
+  // the TCP connect), then applies the statement timeout.
+  // Errors: kUnavailable naming host:port when the server cannot be reached,
+  // refuses, or does not answer in time; kInvalidArgument for a malformed URL.
+  [[nodiscard]] static Result<std::unique_ptr<Connection>> Open(const ConnectOptions& options);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs one statement with $1..$n bound to `params`.
+  // Errors: SQLSTATE mapped to ErrorCode (see errors in connection.cpp).
+  [[nodiscard]] Result<Rows> Exec(std::string_view sql, const std::vector<Param>& params = {});
+
+  // Runs trusted, fixed SQL text holding several statements (migration
+  // files). Never pass text that contains input. Errors as Exec; the message
+  // names the line of the failing statement.
+  [[nodiscard]] Status ExecScript(std::string_view sql);
+
+  // False once the connection is broken; such a connection is discarded.
+  bool Healthy() const;
+  // True when no transaction is open.
+  bool Idle() const;
+  // True inside a transaction that a failed statement aborted.
+  bool InFailedTransaction() const;
+  std::chrono::steady_clock::time_point opened_at() const { return opened_at_; }
+
+ private:
+  struct Handle;
+  explicit Connection(std::unique_ptr<Handle> handle);
+  std::unique_ptr<Handle> handle_;
+  std::chrono::steady_clock::time_point opened_at_;
+};
+
+// Runs `work` between BEGIN and COMMIT; ROLLBACK when it fails (and returns
+// its error). REQUIRES: `conn` is idle.
+[[nodiscard]] Status InTransaction(Connection& conn, const std::function<Status()>& work);
+
+}  // namespace giia::pg

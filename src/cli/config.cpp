@@ -1,0 +1,286 @@
+#include "cli/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "adapters/postgres/connection.hpp"
+#include "core/common/duration.hpp"
+#include "core/common/redact.hpp"
+
+namespace giia::cli {
+namespace {
+
+// Every key giia reads. Service-specific defaults are the ports of PRODUCT.md.
+constexpr KeySpec kKeys[] = {
+    {"HTTP_HOST", "0.0.0.0", "0.0.0.0", false, "address the REST and health server binds"},
+    {"HTTP_PORT", "8083", "8084", false, "REST and health port"},
+    {"GRPC_HOST", "0.0.0.0", "0.0.0.0", false, "address the gRPC server binds"},
+    {"GRPC_PORT", "9091", "9092", false, "gRPC port"},
+    {"METRICS_PORT", "", "", false, "moves /metrics to its own port when set"},
+    {"DATABASE_URL", "", "", false, "PostgreSQL URL (its password is redacted when shown)"},
+    {"DATABASE_MAX_OPEN_CONNS", "25", "25", false, "connection pool size"},
+    {"DATABASE_CONNECT_TIMEOUT", "5s", "5s", false,
+     "time to connect, and to wait for a free pooled connection"},
+    {"DATABASE_STATEMENT_TIMEOUT", "30s", "30s", false, "longest a statement may run (0: none)"},
+    {"DATABASE_CONN_MAX_LIFETIME", "30m", "30m", false, "a connection older than this is replaced"},
+    {"REDIS_URL", "redis://127.0.0.1:6379", "redis://127.0.0.1:6379", false, "Redis URL"},
+    {"REDIS_POOL_SIZE", "10", "10", false, "Redis connections"},
+    {"NATS_URL", "nats://127.0.0.1:4222", "nats://127.0.0.1:4222", false, "NATS URL"},
+    {"JWT_SECRET", "", "", true, "HS256 signing secret (32+ characters)"},
+    {"JWT_PRIVATE_KEY_FILE", "", "", false, "EdDSA private key (PEM) instead of JWT_SECRET"},
+    {"JWT_PUBLIC_KEY_FILE", "", "", false, "EdDSA public key (PEM)"},
+    {"JWT_EXPIRATION", "15m", "15m", false, "access token lifetime"},
+    {"JWT_REFRESH_EXPIRATION", "168h", "168h", false, "refresh token lifetime"},
+    {"AUTH_GRPC_ADDR", "127.0.0.1:9091", "127.0.0.1:9091", false,
+     "host:port of the auth service, for the catalog"},
+    {"RATE_LIMIT_ENABLED", "true", "true", false, "rate-limit logins per client address"},
+    {"RATE_LIMIT_REQUESTS_PER_MINUTE", "60", "60", false, "the limit per client address"},
+    {"EMAIL_PROVIDER", "console", "console", false, "console, file or smtp"},
+    {"ENABLE_AUDIT_LOGGING", "true", "true", false, "write the audit log"},
+    {"ENABLE_GRPC_REFLECTION", "true", "true", false, "serve gRPC reflection"},
+    {"SHUTDOWN_TIMEOUT", "30s", "30s", false, "time in-flight work gets on SIGTERM"},
+    {"TLS_CERT_FILE", "", "", false, "server certificate (PEM); enables TLS"},
+    {"TLS_KEY_FILE", "", "", false, "server private key (PEM)"},
+    {"TLS_CLIENT_CA_FILE", "", "", false, "CA for client certificates; requires mTLS"},
+    {"LOG_LEVEL", "info", "info", false, "trace, debug, info, warn, error or off"},
+    {"LOG_FORMAT", "json", "json", false, "json or text"},
+};
+
+std::string Upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return s;
+}
+
+}  // namespace
+
+const char* SourceName(Source source) {
+  switch (source) {
+    case Source::kDefault: return "default";
+    case Source::kEnvFile: return "env-file";
+    case Source::kEnv: return "env";
+    case Source::kFlag: return "flag";
+  }
+  return "default";
+}
+
+std::span<const KeySpec> ConfigKeys() { return kKeys; }
+
+std::string ResolvedValue::Describe() const {
+  switch (source) {
+    case Source::kFlag: return origin;
+    case Source::kEnv: return origin + " (environment)";
+    case Source::kEnvFile: return origin + " (" + env_file + ")";
+    case Source::kDefault: return key + " (default)";
+  }
+  return key;
+}
+
+std::string ResolvedValue::Display() const {
+  if (!set) return "";
+  if (secret) return std::string(kRedacted);
+  return RedactUrlPasswords(value);
+}
+
+std::vector<ResolvedValue> Resolve(const Layers& layers, const std::string& service) {
+  const std::string prefix = Upper(service) + "_";
+  std::vector<ResolvedValue> out;
+  for (const KeySpec& spec : kKeys) {
+    ResolvedValue v;
+    v.key = spec.key;
+    v.secret = spec.secret;
+    auto pick = [&](const Env& layer, Source source) {
+      for (const std::string& name : {prefix + spec.key, std::string(spec.key)}) {
+        auto it = layer.find(name);
+        if (it != layer.end()) {
+          v.value = it->second;
+          v.source = source;
+          v.origin = name;
+          v.set = true;
+          return true;
+        }
+      }
+      return false;
+    };
+    if (auto flag = layers.flags.find(spec.key); flag != layers.flags.end()) {
+      v.value = flag->second;
+      v.source = Source::kFlag;
+      v.origin = layers.flag_names.at(spec.key);
+      v.set = true;
+    } else if ((layers.env != nullptr && pick(*layers.env, Source::kEnv)) ||
+               pick(layers.env_file, Source::kEnvFile)) {
+      if (v.source == Source::kEnvFile) v.env_file = layers.env_file_path;
+    } else {
+      const char* def = service == "catalog" ? spec.catalog_default : spec.auth_default;
+      v.value = def;
+      v.origin = spec.key;
+      v.set = *def != '\0';
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+namespace {
+
+// Collects problems while converting values.
+class Checker {
+ public:
+  explicit Checker(const std::vector<ResolvedValue>& values) {
+    for (const ResolvedValue& v : values) by_key_[v.key] = &v;
+  }
+
+  const ResolvedValue& At(const std::string& key) const { return *by_key_.at(key); }
+
+  void Problem(const std::string& key, const std::string& message) {
+    errors_.push_back(Error{ErrorCode::kInvalidArgument, At(key).Describe() + ": " + message, key});
+  }
+
+  std::string Text(const std::string& key) { return At(key).set ? At(key).value : ""; }
+
+  int Int(const std::string& key, int min, int max, int fallback = 0) {
+    const ResolvedValue& v = At(key);
+    if (!v.set) return fallback;
+    int out = 0;
+    const auto [end, ec] = std::from_chars(v.value.data(), v.value.data() + v.value.size(), out);
+    if (ec != std::errc() || end != v.value.data() + v.value.size() || out < min || out > max) {
+      Problem(key, "\"" + v.value + "\" is not a whole number from " + std::to_string(min) +
+                       " to " + std::to_string(max));
+      return fallback;
+    }
+    return out;
+  }
+
+  bool Bool(const std::string& key) {
+    const std::string v = At(key).value;
+    if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+    if (v == "false" || v == "0" || v == "no" || v == "off" || !At(key).set) return false;
+    Problem(key, "\"" + v + "\" is not true or false");
+    return false;
+  }
+
+  std::chrono::milliseconds Duration(const std::string& key) {
+    if (!At(key).set) return std::chrono::milliseconds(0);
+    auto d = ParseDuration(At(key).value);
+    if (!d) {
+      Problem(key, d.error().message);
+      return std::chrono::milliseconds(0);
+    }
+    return *d;
+  }
+
+  std::string OneOf(const std::string& key, std::initializer_list<const char*> choices) {
+    const std::string v = At(key).value;
+    for (const char* c : choices) {
+      if (v == c) return v;
+    }
+    std::string list;
+    for (const char* c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
+    Problem(key, "\"" + v + "\" is not one of " + list);
+    return v;
+  }
+
+  std::string Url(const std::string& key, std::initializer_list<const char*> schemes) {
+    const std::string v = At(key).value;
+    for (const char* s : schemes) {
+      if (v.rfind(std::string(s) + "://", 0) == 0 && v.size() > std::string(s).size() + 3) {
+        return v;
+      }
+    }
+    if (At(key).set) {
+      Problem(key, "\"" + RedactUrlPasswords(v) + "\" is not a " + *schemes.begin() + ":// URL");
+    }
+    return v;
+  }
+
+  std::vector<Error> errors_;
+
+ private:
+  std::map<std::string, const ResolvedValue*> by_key_;
+};
+
+}  // namespace
+
+tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>& values,
+                                               const std::string& service,
+                                               std::span<const std::string> required) {
+  Checker c(values);
+  Config cfg;
+  cfg.service = service;
+  for (const std::string& key : required) {
+    if (!c.At(key).set || c.At(key).value.empty()) {
+      c.errors_.push_back(Error{ErrorCode::kInvalidArgument,
+                                key + " is not set (nor " + Upper(service) + "_" + key +
+                                    "); set it in the environment or the --env-file",
+                                key});
+    }
+  }
+  cfg.http_host = c.Text("HTTP_HOST");
+  cfg.http_port = c.Int("HTTP_PORT", 0, 65535);
+  cfg.grpc_host = c.Text("GRPC_HOST");
+  cfg.grpc_port = c.Int("GRPC_PORT", 0, 65535);
+  if (c.At("METRICS_PORT").set) cfg.metrics_port = c.Int("METRICS_PORT", 0, 65535);
+
+  cfg.database.url = c.Text("DATABASE_URL");
+  if (c.At("DATABASE_URL").set) {
+    if (cfg.database.url.rfind("postgres://", 0) != 0 &&
+        cfg.database.url.rfind("postgresql://", 0) != 0) {
+      c.Problem("DATABASE_URL", "must start with postgres:// or postgresql://");
+    } else if (auto ok = pg::ValidateUrl(cfg.database.url); !ok) {
+      c.Problem("DATABASE_URL", ok.error().message);
+    }
+  }
+  cfg.database.max_open_conns = c.Int("DATABASE_MAX_OPEN_CONNS", 1, 10000, 25);
+  cfg.database.connect_timeout = c.Duration("DATABASE_CONNECT_TIMEOUT");
+  if (c.At("DATABASE_CONNECT_TIMEOUT").set && cfg.database.connect_timeout.count() == 0) {
+    c.Problem("DATABASE_CONNECT_TIMEOUT", "must be more than 0");
+  }
+  cfg.database.statement_timeout = c.Duration("DATABASE_STATEMENT_TIMEOUT");
+  cfg.database.conn_max_lifetime = c.Duration("DATABASE_CONN_MAX_LIFETIME");
+
+  cfg.redis_url = c.Url("REDIS_URL", {"redis"});
+  cfg.redis_pool_size = c.Int("REDIS_POOL_SIZE", 1, 10000, 10);
+  cfg.nats_url = c.Url("NATS_URL", {"nats", "tls"});
+
+  cfg.jwt_secret = c.Text("JWT_SECRET");
+  cfg.jwt_private_key_file = c.Text("JWT_PRIVATE_KEY_FILE");
+  cfg.jwt_public_key_file = c.Text("JWT_PUBLIC_KEY_FILE");
+  if (!cfg.jwt_secret.empty() && cfg.jwt_secret.size() < 32) {
+    c.Problem("JWT_SECRET", "must be at least 32 characters long");
+  }
+  if (!cfg.jwt_secret.empty() && !cfg.jwt_private_key_file.empty()) {
+    c.Problem("JWT_PRIVATE_KEY_FILE", "cannot be used together with JWT_SECRET; choose one");
+  }
+  if (cfg.jwt_private_key_file.empty() != cfg.jwt_public_key_file.empty()) {
+    c.Problem(cfg.jwt_private_key_file.empty() ? "JWT_PRIVATE_KEY_FILE" : "JWT_PUBLIC_KEY_FILE",
+              "JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE go together");
+  }
+  cfg.jwt_expiration = c.Duration("JWT_EXPIRATION");
+  cfg.jwt_refresh_expiration = c.Duration("JWT_REFRESH_EXPIRATION");
+  cfg.auth_grpc_addr = c.Text("AUTH_GRPC_ADDR");
+  if (cfg.auth_grpc_addr.find(':') == std::string::npos) {
+    c.Problem("AUTH_GRPC_ADDR", "\"" + cfg.auth_grpc_addr + "\" is not host:port");
+  }
+  cfg.rate_limit_enabled = c.Bool("RATE_LIMIT_ENABLED");
+  cfg.rate_limit_requests_per_minute = c.Int("RATE_LIMIT_REQUESTS_PER_MINUTE", 1, 1000000, 60);
+  cfg.email_provider = c.OneOf("EMAIL_PROVIDER", {"console", "file", "smtp"});
+  cfg.enable_audit_logging = c.Bool("ENABLE_AUDIT_LOGGING");
+  cfg.enable_grpc_reflection = c.Bool("ENABLE_GRPC_REFLECTION");
+  cfg.shutdown_timeout = c.Duration("SHUTDOWN_TIMEOUT");
+  cfg.tls_cert_file = c.Text("TLS_CERT_FILE");
+  cfg.tls_key_file = c.Text("TLS_KEY_FILE");
+  cfg.tls_client_ca_file = c.Text("TLS_CLIENT_CA_FILE");
+  if (cfg.tls_cert_file.empty() != cfg.tls_key_file.empty()) {
+    c.Problem(cfg.tls_cert_file.empty() ? "TLS_CERT_FILE" : "TLS_KEY_FILE",
+              "TLS_CERT_FILE and TLS_KEY_FILE go together");
+  }
+  if (!cfg.tls_client_ca_file.empty() && cfg.tls_cert_file.empty()) {
+    c.Problem("TLS_CLIENT_CA_FILE", "requires TLS_CERT_FILE and TLS_KEY_FILE");
+  }
+  cfg.log_level = c.OneOf("LOG_LEVEL", {"trace", "debug", "info", "warn", "error", "off"});
+  cfg.log_format = c.OneOf("LOG_FORMAT", {"json", "text"});
+  if (!c.errors_.empty()) return tl::unexpected(std::move(c.errors_));
+  return cfg;
+}
+
+}  // namespace giia::cli

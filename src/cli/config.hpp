@@ -1,0 +1,107 @@
+#pragma once
+// Configuration: every key of PRODUCT.md, resolved per service from four
+// layers, flag > environment > --env-file > built-in default. Within a layer
+// the service-prefixed key (AUTH_GRPC_PORT) wins over the bare one (GRPC_PORT).
+// Validation collects every problem instead of stopping at the first.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/common/result.hpp"
+
+namespace giia::cli {
+
+using Env = std::map<std::string, std::string>;
+
+enum class Source { kDefault, kEnvFile, kEnv, kFlag };
+const char* SourceName(Source source);
+
+struct KeySpec {
+  const char* key;
+  const char* auth_default;  // "" means unset
+  const char* catalog_default;
+  bool secret;  // the whole value is a secret
+  const char* help;
+};
+std::span<const KeySpec> ConfigKeys();
+
+// Where the value of one key came from.
+struct ResolvedValue {
+  std::string key;  // the bare key: GRPC_PORT
+  std::string value;
+  Source source = Source::kDefault;
+  std::string origin;    // the flag or variable that set it: AUTH_GRPC_PORT, --log-level
+  std::string env_file;  // the --env-file path, when source is kEnvFile
+  bool set = false;      // false: no layer and no default gave a value
+  bool secret = false;
+  // "AUTH_GRPC_PORT (environment)": how an error names the thing to fix.
+  std::string Describe() const;
+  // The value as it may be shown: secrets replaced, URL passwords removed.
+  std::string Display() const;
+};
+
+struct Layers {
+  Env flags;       // bare key -> value, with the flag name in flag_names
+  Env flag_names;  // bare key -> "--database-url"
+  const Env* env = nullptr;
+  Env env_file;
+  std::string env_file_path;
+};
+
+// Every key of ConfigKeys() for `service` ("auth" or "catalog").
+std::vector<ResolvedValue> Resolve(const Layers& layers, const std::string& service);
+
+// Reads KEY=VALUE lines (# comments, blank lines, `export `, quotes).
+// Errors: kInvalidArgument (field "--env-file") naming the file and line.
+[[nodiscard]] Result<Env> ReadEnvFile(const std::string& path);
+
+struct DatabaseConfig {
+  std::string url;
+  int max_open_conns = 25;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds statement_timeout{30000};
+  std::chrono::milliseconds conn_max_lifetime{30 * 60 * 1000};
+};
+
+struct Config {
+  std::string service;
+  std::string http_host;
+  int http_port = 0;
+  std::string grpc_host;
+  int grpc_port = 0;
+  std::optional<int> metrics_port;
+  DatabaseConfig database;
+  std::string redis_url;
+  int redis_pool_size = 10;
+  std::string nats_url;
+  std::string jwt_secret;
+  std::string jwt_private_key_file;
+  std::string jwt_public_key_file;
+  std::chrono::milliseconds jwt_expiration{0};
+  std::chrono::milliseconds jwt_refresh_expiration{0};
+  std::string auth_grpc_addr;
+  bool rate_limit_enabled = true;
+  int rate_limit_requests_per_minute = 60;
+  std::string email_provider;
+  bool enable_audit_logging = true;
+  bool enable_grpc_reflection = true;
+  std::chrono::milliseconds shutdown_timeout{30000};
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  std::string log_level;
+  std::string log_format;
+};
+
+// Checks and converts every value; reports every problem, each naming its
+// key and source. `required` lists keys that must be set for the command at
+// hand (DATABASE_URL for migrate).
+tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>& values,
+                                               const std::string& service,
+                                               std::span<const std::string> required = {});
+
+}  // namespace giia::cli

@@ -1,0 +1,204 @@
+// The PostgreSQL adapter against a real server: statements, error mapping,
+// the pool's replacement of broken connections, and timeouts.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "adapters/postgres/auth_store.hpp"
+#include "adapters/postgres/embedded_migrations.hpp"
+#include "support/contract.hpp"
+#include "support/test_database.hpp"
+
+using namespace giia;
+using giia::testing::Scalar;
+using giia::testing::TestDatabase;
+
+namespace {
+
+// A loopback port where a socket listens but nobody ever answers: the TCP
+// handshake completes, the PostgreSQL one never does.
+struct SilentListener {
+  int fd = -1;
+  int port = 0;
+  SilentListener() {
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+    REQUIRE(listen(fd, 16) == 0);
+    socklen_t len = sizeof(addr);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+  ~SilentListener() { close(fd); }
+};
+
+// A loopback port with nothing listening (bound, then closed).
+int ClosedPort() {
+  SilentListener l;
+  return l.port;
+}
+
+}  // namespace
+
+TEST_CASE("Exec binds parameters, returns rows and NULLs", "[integration][pg]") {
+  TestDatabase db;
+  auto rows = db.sql().Exec("SELECT $1::int + 1, $2::text, $3::text", {41, "it's", std::nullopt});
+  REQUIRE(rows);
+  CHECK(rows->Int(0, 0) == 42);
+  CHECK(rows->Text(0, 1) == "it's");
+  CHECK(rows->IsNull(0, 2));
+}
+
+TEST_CASE("SQLSTATEs map to the core's error codes, without the DETAIL line", "[integration][pg]") {
+  TestDatabase db;
+  auto& sql = db.sql();
+  REQUIRE(sql.Exec("CREATE TABLE t (id int PRIMARY KEY, n int CHECK (n > 0))"));
+  REQUIRE(sql.Exec("INSERT INTO t VALUES (1, 1)"));
+  auto dup = sql.Exec("INSERT INTO t VALUES ($1, 1)", {1});
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().code == ErrorCode::kAlreadyExists);
+  CHECK_THAT(dup.error().message, Catch::Contains("23505"));
+  CHECK(dup.error().message.find("Key (id)=(1)") == std::string::npos);
+  auto check = sql.Exec("INSERT INTO t VALUES (2, -1)");
+  REQUIRE_FALSE(check);
+  CHECK(check.error().code == ErrorCode::kInvalidArgument);
+  auto missing = sql.Exec("SELECT * FROM nowhere");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == ErrorCode::kFailedPrecondition);
+  CHECK_THAT(missing.error().message, Catch::Contains("giia migrate up"));
+}
+
+TEST_CASE("InTransaction commits on success and rolls back on error", "[integration][pg]") {
+  TestDatabase db;
+  auto& sql = db.sql();
+  REQUIRE(sql.Exec("CREATE TABLE t (id int PRIMARY KEY)"));
+  REQUIRE(pg::InTransaction(sql, [&]() -> Status {
+    if (auto r = sql.Exec("INSERT INTO t VALUES (1)"); !r) return tl::unexpected(r.error());
+    return Ok();
+  }));
+  auto failed = pg::InTransaction(sql, [&]() -> Status {
+    REQUIRE(sql.Exec("INSERT INTO t VALUES (2)"));
+    return MakeError(ErrorCode::kAborted, "no");
+  });
+  REQUIRE_FALSE(failed);
+  // A swallowed statement error cannot pass as a commit.
+  auto swallowed = pg::InTransaction(sql, [&]() -> Status {
+    REQUIRE(sql.Exec("INSERT INTO t VALUES (3)"));
+    (void)sql.Exec("INSERT INTO t VALUES (1)");  // duplicate, ignored on purpose
+    return Ok();
+  });
+  REQUIRE_FALSE(swallowed);
+  CHECK(Scalar(sql, "SELECT string_agg(id::text, ',' ORDER BY id) FROM t") == "1");
+  CHECK(sql.Idle());
+}
+
+TEST_CASE("The pool replaces a connection the server killed", "[integration][pg]") {
+  TestDatabase db;
+  auto pool = db.MakePool(1);
+  std::string first_pid;
+  {
+    auto lease = pool->Acquire();
+    REQUIRE(lease);
+    first_pid = (*lease)->Exec("SELECT pg_backend_pid()").value().Text(0, 0);
+  }
+  REQUIRE(Scalar(db.sql(), "SELECT pg_terminate_backend(" + first_pid + ")") == "t");
+  // The killed connection may still be handed out once: its first statement
+  // fails as UNAVAILABLE and the pool discards it on return...
+  {
+    auto lease = pool->Acquire();
+    REQUIRE(lease);
+    auto r = (*lease)->Exec("SELECT pg_backend_pid()");
+    if (!r) CHECK(r.error().code == ErrorCode::kUnavailable);
+  }
+  // ...and the next borrower gets a new, working connection.
+  auto lease = pool->Acquire();
+  REQUIRE(lease);
+  auto pid = (*lease)->Exec("SELECT pg_backend_pid()");
+  REQUIRE(pid);
+  CHECK(pid->Text(0, 0) != first_pid);
+  CHECK(pool->Stats().discarded_total == 1);
+}
+
+TEST_CASE("A connection left inside a transaction is not handed out again", "[integration][pg]") {
+  TestDatabase db;
+  auto pool = db.MakePool(1);
+  {
+    auto lease = pool->Acquire();
+    REQUIRE(lease);
+    REQUIRE((*lease)->Exec("BEGIN"));
+  }
+  auto lease = pool->Acquire();
+  REQUIRE(lease);
+  CHECK((*lease)->Idle());
+  CHECK(pool->Stats().discarded_total == 1);
+}
+
+TEST_CASE("An exhausted pool answers UNAVAILABLE after its acquire timeout", "[integration][pg]") {
+  TestDatabase db;
+  pg::PoolOptions options;
+  options.connect.url = db.url();
+  options.max_size = 1;
+  options.acquire_timeout = std::chrono::milliseconds(200);
+  auto pool = pg::Pool::Create(options).value();
+  auto held = pool->Acquire();
+  REQUIRE(held);
+  const auto start = std::chrono::steady_clock::now();
+  auto second = pool->Acquire();
+  const auto waited = std::chrono::steady_clock::now() - start;
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code == ErrorCode::kUnavailable);
+  CHECK(waited >= std::chrono::milliseconds(150));
+  CHECK(waited < std::chrono::seconds(3));
+  CHECK(pool->Stats().waits_total == 1);
+}
+
+TEST_CASE("A server that refuses or never answers is UNAVAILABLE within the timeout",
+          "[integration][pg]") {
+  pg::ConnectOptions options;
+  options.connect_timeout = std::chrono::milliseconds(500);
+  options.url = "postgresql://giia:pw@127.0.0.1:" + std::to_string(ClosedPort()) + "/giia";
+  auto refused = pg::Connection::Open(options);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kUnavailable);
+  CHECK_THAT(refused.error().message, Catch::Contains("127.0.0.1:"));
+
+  SilentListener silent;
+  options.url = "postgresql://giia:pw@127.0.0.1:" + std::to_string(silent.port) + "/giia";
+  const auto start = std::chrono::steady_clock::now();
+  auto hung = pg::Connection::Open(options);
+  const auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE_FALSE(hung);
+  CHECK(hung.error().code == ErrorCode::kUnavailable);
+  CHECK(took >= std::chrono::milliseconds(450));
+  CHECK(took < std::chrono::seconds(3));
+}
+
+TEST_CASE("A statement over the statement timeout is DEADLINE_EXCEEDED", "[integration][pg]") {
+  TestDatabase db;
+  pg::ConnectOptions options;
+  options.url = db.url();
+  options.statement_timeout = std::chrono::milliseconds(100);
+  auto conn = pg::Connection::Open(options).value();
+  auto slow = conn->Exec("SELECT pg_sleep(5)");
+  REQUIRE_FALSE(slow);
+  CHECK(slow.error().code == ErrorCode::kDeadlineExceeded);
+}
+
+TEST_CASE("The PostgreSQL auth store keeps the AuthTransactionRunner contract",
+          "[integration][pg][auth]") {
+  TestDatabase db;
+  auto pool = db.MakePool();
+  // The auth schema comes from the embedded migrations.
+  auto migrations = pg::EmbeddedMigrations();
+  REQUIRE(migrations);
+  for (const auto& m : migrate::ForService(*migrations, "auth")) {
+    REQUIRE(db.sql().ExecScript(m.up_sql));
+  }
+  pg::PgAuthStore store(*pool);
+  giia::testing::CheckAuthStoreContract(store);
+}

@@ -1,0 +1,46 @@
+#pragma once
+// Runs the giia binary as a child process with a chosen environment, and
+// collects its exit code, stdout and stderr. No shell is involved.
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace giia::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // -1: killed at the deadline
+  std::string out;
+  std::string err;
+  std::chrono::milliseconds elapsed{0};
+};
+
+using ProcessEnv = std::map<std::string, std::string>;
+
+class Process {
+ public:
+  // Starts GIIA_BINARY with `args`. The child sees only `env` plus PATH and
+  // the sanitizer options of this process.
+  Process(const std::vector<std::string>& args, const ProcessEnv& env,
+          const std::string& stdin_text = "");
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  // Waits until the child exits or `timeout` passes (then kills it).
+  ProcessResult Wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+ private:
+  int pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  std::chrono::steady_clock::time_point started_;
+};
+
+inline ProcessResult RunGiia(const std::vector<std::string>& args, const ProcessEnv& env = {},
+                             const std::string& stdin_text = "") {
+  return Process(args, env, stdin_text).Wait();
+}
+
+}  // namespace giia::testing

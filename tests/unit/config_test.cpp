@@ -1,0 +1,133 @@
+#include "cli/config.hpp"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+
+using namespace giia::cli;
+
+namespace {
+
+const ResolvedValue& Find(const std::vector<ResolvedValue>& values, const std::string& key) {
+  for (const auto& v : values) {
+    if (v.key == key) return v;
+  }
+  FAIL("no key " << key);
+  throw 0;
+}
+
+std::string WriteTemp(const std::string& text) {
+  char path[] = "/tmp/giia-config-test-XXXXXX";
+  const int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  std::ofstream(path) << text;
+  close(fd);
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("Precedence is flag > env > env-file > default", "[unit][config]") {
+  Env env = {{"LOG_LEVEL", "debug"}, {"HTTP_PORT", "9000"}};
+  Layers layers;
+  layers.env = &env;
+  layers.env_file = {{"LOG_LEVEL", "error"}, {"GRPC_PORT", "7000"}, {"HTTP_PORT", "1"}};
+  layers.env_file_path = "deploy/.env.dev";
+  layers.flags = {{"LOG_LEVEL", "warn"}};
+  layers.flag_names = {{"LOG_LEVEL", "--log-level"}};
+  auto values = Resolve(layers, "auth");
+  CHECK(Find(values, "LOG_LEVEL").value == "warn");
+  CHECK(Find(values, "LOG_LEVEL").source == Source::kFlag);
+  CHECK(Find(values, "HTTP_PORT").value == "9000");
+  CHECK(Find(values, "HTTP_PORT").source == Source::kEnv);
+  CHECK(Find(values, "GRPC_PORT").value == "7000");
+  CHECK(Find(values, "GRPC_PORT").Describe() == "GRPC_PORT (deploy/.env.dev)");
+  CHECK(Find(values, "SHUTDOWN_TIMEOUT").source == Source::kDefault);
+  CHECK(Find(values, "SHUTDOWN_TIMEOUT").value == "30s");
+}
+
+TEST_CASE("The service-prefixed key wins, and defaults differ per service", "[unit][config]") {
+  Env env = {{"GRPC_PORT", "1111"}, {"CATALOG_GRPC_PORT", "2222"}};
+  Layers layers;
+  layers.env = &env;
+  CHECK(Find(Resolve(layers, "catalog"), "GRPC_PORT").value == "2222");
+  CHECK(Find(Resolve(layers, "catalog"), "GRPC_PORT").origin == "CATALOG_GRPC_PORT");
+  CHECK(Find(Resolve(layers, "auth"), "GRPC_PORT").value == "1111");
+  Env none;
+  layers.env = &none;
+  CHECK(Find(Resolve(layers, "auth"), "HTTP_PORT").value == "8083");
+  CHECK(Find(Resolve(layers, "catalog"), "HTTP_PORT").value == "8084");
+  CHECK(Find(Resolve(layers, "catalog"), "GRPC_PORT").value == "9092");
+}
+
+TEST_CASE("Validation reports every problem at once, each naming key and source",
+          "[unit][config]") {
+  Env env = {{"AUTH_GRPC_PORT", "abc"},      {"SHUTDOWN_TIMEOUT", "30"},
+             {"LOG_LEVEL", "loud"},          {"DATABASE_URL", "mysql://x"},
+             {"JWT_SECRET", "short"},        {"TLS_CERT_FILE", "/c.pem"},
+             {"RATE_LIMIT_ENABLED", "maybe"}};
+  Layers layers;
+  layers.env = &env;
+  auto parsed = Parse(Resolve(layers, "auth"), "auth");
+  REQUIRE_FALSE(parsed);
+  std::vector<std::string> fields;
+  for (const auto& e : parsed.error()) fields.push_back(e.field);
+  CHECK(fields == std::vector<std::string>{"GRPC_PORT", "DATABASE_URL", "JWT_SECRET",
+                                           "RATE_LIMIT_ENABLED", "SHUTDOWN_TIMEOUT", "TLS_KEY_FILE",
+                                           "LOG_LEVEL"});
+  CHECK_THAT(parsed.error()[0].message, Catch::StartsWith("AUTH_GRPC_PORT (environment)"));
+  for (const auto& e : parsed.error()) CHECK(e.message.find("short") == std::string::npos);
+}
+
+TEST_CASE("Defaults alone validate, and required keys are enforced", "[unit][config]") {
+  Env none;
+  Layers layers;
+  layers.env = &none;
+  auto parsed = Parse(Resolve(layers, "catalog"), "catalog");
+  REQUIRE(parsed);
+  CHECK(parsed->grpc_port == 9092);
+  CHECK(parsed->shutdown_timeout == std::chrono::seconds(30));
+  CHECK(parsed->jwt_refresh_expiration == std::chrono::hours(168));
+  const std::vector<std::string> required = {"DATABASE_URL"};
+  auto missing = Parse(Resolve(layers, "catalog"), "catalog", required);
+  REQUIRE_FALSE(missing);
+  CHECK_THAT(missing.error()[0].message, Catch::Contains("CATALOG_DATABASE_URL"));
+}
+
+TEST_CASE("Secrets and URL passwords never show", "[unit][config]") {
+  Env env = {{"JWT_SECRET", "0123456789abcdef0123456789abcdef-top"},
+             {"DATABASE_URL", "postgres://giia:pa55word@db:5432/giia"}};
+  Layers layers;
+  layers.env = &env;
+  auto values = Resolve(layers, "auth");
+  CHECK(Find(values, "JWT_SECRET").Display() == "[REDACTED]");
+  CHECK(Find(values, "DATABASE_URL").Display() == "postgres://giia:[REDACTED]@db:5432/giia");
+  auto parsed = Parse(values, "auth");
+  REQUIRE(parsed);
+  CHECK(parsed->database.url == "postgres://giia:pa55word@db:5432/giia");
+}
+
+TEST_CASE("ReadEnvFile reads comments, export, quotes and names bad lines", "[unit][config]") {
+  const std::string path = WriteTemp(
+      "# comment\n\nexport LOG_LEVEL=debug\nJWT_EXPIRATION = 5m  # inline\n"
+      "EMAIL_PROVIDER=\"file\"\nGRPC_HOST='0.0.0.0 '\r\n");
+  auto env = ReadEnvFile(path);
+  REQUIRE(env);
+  CHECK(env->at("LOG_LEVEL") == "debug");
+  CHECK(env->at("JWT_EXPIRATION") == "5m");
+  CHECK(env->at("EMAIL_PROVIDER") == "file");
+  CHECK(env->at("GRPC_HOST") == "0.0.0.0 ");
+  std::remove(path.c_str());
+
+  const std::string bad = WriteTemp("LOG_LEVEL=info\nthis is not a setting\n");
+  auto broken = ReadEnvFile(bad);
+  REQUIRE_FALSE(broken);
+  CHECK_THAT(broken.error().message, Catch::Contains(bad + ":2"));
+  std::remove(bad.c_str());
+
+  auto missing = ReadEnvFile("/nonexistent/giia.env");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().field == "--env-file");
+}
