@@ -77,6 +77,18 @@ Status ValidateUrl(const std::string& url) {
     PQfreemem(err);
     return InvalidArgument("", "is not a valid PostgreSQL URL: " + RedactUrlPasswords(why));
   }
+  // libpq checks the port only when it connects; a typo there is a usage
+  // error, not an unreachable server.
+  for (PQconninfoOption* o = opts.get(); o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "port") != 0 || o->val == nullptr) continue;
+    const std::string port = o->val;
+    const bool numeric =
+        !port.empty() && port.find_first_not_of("0123456789,") == std::string::npos;
+    if (!numeric) {
+      return InvalidArgument(
+          "", "is not a valid PostgreSQL URL: port \"" + port + "\" is not a number");
+    }
+  }
   return Ok();
 }
 
