@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Fails when an include crosses giia's dependency rule (ARCHITECTURE.md B1):
+# scripts/check_layering.sh [ROOT]: fails when an include crosses giia's dependency rule (ARCHITECTURE.md B1):
 #   src/core     includes nothing from gRPC, HTTP, libpq, hiredis, nats.c,
 #                libsodium, CLI11, spdlog or JSON, nor from the other layers;
 #   src/server   does not include src/adapters or src/cli;
 #   src/adapters do not include src/server or src/cli.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "${1:-$(dirname "${BASH_SOURCE[0]}")/..}"
 
 fail=0
 check() {  # check DIR REGEX WHY

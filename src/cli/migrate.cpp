@@ -3,6 +3,8 @@
 // Each selected service is migrated against its own DATABASE_URL (the
 // service-prefixed key wins), so auth and catalog may share a database or not.
 // Configuration for every selected service is loaded before anything runs.
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -121,6 +123,7 @@ bool RunTargets(Action action, const MigrateOptions& o, std::vector<Target>& tar
           break;
         }
         const char* verb = action == Action::kUp ? "applied" : "reverted";
+        int changed = 0;
         for (std::size_t i = 0; i < run->planned.size(); ++i) {
           const migrate::Migration& m = run->planned[i];
           std::string file = m.File();
@@ -137,6 +140,10 @@ bool RunTargets(Action action, const MigrateOptions& o, std::vector<Target>& tar
           if (i >= run->steps.size()) break;
           const migrate::StepResult& step = run->steps[i];
           const bool done_here = step.outcome == migrate::StepOutcome::kApplied;
+          if (done_here) {
+            ++changed;
+            t.loaded.log->debug("{} {} in {} ms", verb, file, step.duration_ms);
+          }
           if (json_out) {
             report[done_here ? verb : "already_done"].push_back(
                 {{"file", file}, {"duration_ms", step.duration_ms}});
@@ -145,6 +152,12 @@ bool RunTargets(Action action, const MigrateOptions& o, std::vector<Target>& tar
                                             std::to_string(step.duration_ms) + " ms)"
                                       : "skipped " + file + " (done by another process)");
           }
+        }
+        if (changed > 0) {
+          t.loaded.log->info(
+              "{} {} migration file(s); {} is at version {}", verb, changed, t.service,
+              migrate::AppliedVersion(
+                  t.migrator->Status().value_or(std::vector<migrate::FileStatus>{}), t.service));
         }
         if (run->planned.empty() && !json_out) {
           env.output.Line(t.service + ": nothing to " +

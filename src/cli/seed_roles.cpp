@@ -3,6 +3,7 @@
 // from GIIA_ADMIN_PASSWORD or standard input.
 #include "core/auth/seed_roles.hpp"
 
+#include <spdlog/spdlog.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -103,6 +104,14 @@ void RunSeedRoles(const SeedRolesOptions& o, CommandEnv& env) {
     admin = *made;
   }
 
+  const auth::SeedCounts& added = report->added;
+  if (added.roles + added.permissions + added.grants > 0) {
+    loaded->log->info("seed-roles added {} roles, {} permissions, {} grants", added.roles,
+                      added.permissions, added.grants);
+  }
+  if (admin && admin->created && !o.dry_run) {
+    loaded->log->info("seed-roles created the admin user {}", admin->email);
+  }
   const auth::SeedPlan& plan = report->plan;
   if (o.output == "json") {
     json out = {{"dry_run", o.dry_run}, {"roles", json::array()}};

@@ -105,7 +105,7 @@ TEST_CASE("migrate up, status, version and down --all through the binary", "[e2e
         "0");
 }
 
-TEST_CASE("Two migrate up processes started together both exit 0; every file applied once",
+TEST_CASE("Two migrate up processes started together both exit 0, and every file is applied once",
           "[e2e][migrate]") {
   TestDatabase db;
   Process a({"migrate", "up", "--output", "json"}, Env(db));
@@ -179,7 +179,7 @@ TEST_CASE("A failing file shows in status with its error, and force repairs it",
   CHECK(RunGiia({"migrate", "status", "--exit-code"}, Env(db)).exit_code == 0);
 }
 
-TEST_CASE("seed-roles twice gives the same rows; --dry-run changes nothing", "[e2e][seed]") {
+TEST_CASE("seed-roles twice gives the same rows, and --dry-run changes nothing", "[e2e][seed]") {
   TestDatabase db;
   REQUIRE(RunGiia({"migrate", "up"}, Env(db)).exit_code == 0);
   auto dry = RunGiia({"seed-roles", "--dry-run", "--output", "json"}, Env(db));
@@ -345,4 +345,24 @@ TEST_CASE("Secrets never appear in any output", "[e2e][cli]") {
       CHECK(r.err.find(secret) == std::string::npos);
     }
   }
+}
+
+TEST_CASE("Logs are one JSON object a line, or text, on stderr", "[e2e][cli]") {
+  TestDatabase db;
+  ProcessEnv env = {{"DATABASE_URL", db.url()}};
+  auto up = RunGiia({"migrate", "up", "--service", "auth", "--log-format", "json"}, env);
+  REQUIRE(up.exit_code == 0);
+  REQUIRE(Lines(up.err) >= 1);
+  auto line = json::parse(up.err.substr(0, up.err.find('\n')));
+  CHECK(line["level"] == "info");
+  CHECK(line["logger"] == "auth");
+  CHECK_THAT(line["msg"].get<std::string>(), Catch::Contains("applied 4 migration file(s)"));
+  CHECK_THAT(line["time"].get<std::string>(), Catch::EndsWith("Z"));
+
+  auto seed = RunGiia({"seed-roles"}, {{"DATABASE_URL", db.url()}, {"LOG_FORMAT", "text"}});
+  REQUIRE(seed.exit_code == 0);
+  CHECK_THAT(seed.err, Catch::Contains("info") && Catch::Contains("seed-roles added 4 roles"));
+  auto quiet = RunGiia({"--log-level", "warn", "migrate", "up"}, env);
+  REQUIRE(quiet.exit_code == 0);
+  CHECK(quiet.err.empty());
 }

@@ -24,7 +24,7 @@ std::vector<migrate::Migration> Shipped() { return pg::EmbeddedMigrations().valu
 
 }  // namespace
 
-TEST_CASE("up then down --all leaves no giia table; up again works", "[integration][migrate]") {
+TEST_CASE("up then down --all leaves no giia table, up again works", "[integration][migrate]") {
   TestDatabase db;
   auto pool = db.MakePool();
   pg::PgMigrationStore store(*pool);

@@ -32,7 +32,7 @@ void Migrate(TestDatabase& db, pg::Pool& pool) {
 
 }  // namespace
 
-TEST_CASE("SeedRoles stores the 4 roles and 18 permissions; twice gives the same rows",
+TEST_CASE("SeedRoles stores the 4 roles and 18 permissions, and twice gives the same rows",
           "[integration][auth]") {
   TestDatabase db;
   auto pool = db.MakePool();

@@ -16,7 +16,7 @@ std::vector<Migration> Three(const std::string& second_sql = "ok") {
 }
 }  // namespace
 
-TEST_CASE("Migrator.Up applies each pending file once; a second run does nothing",
+TEST_CASE("Migrator.Up applies each pending file once, and a second run does nothing",
           "[unit][migrate]") {
   FakeMigrationStore store;
   Migrator migrator(store, Three());

@@ -155,6 +155,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& optio
     if (ready < 0 && errno != EINTR) return unavailable(std::strerror(errno));
     if (ready > 0) poll_status = PQconnectPoll(handle->conn);
   }
+  // libpq prints NOTICEs ("relation already exists, skipping") to stderr by
+  // default; they are chatter, not errors, and must not reach operators' terminals.
+  PQsetNoticeProcessor(
+      handle->conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<Connection>(new Connection(std::move(handle)));
 }
 
@@ -228,6 +232,18 @@ Status Connection::ExecScript(std::string_view sql) {
 }
 
 bool Connection::Healthy() const { return PQstatus(handle_->conn) == CONNECTION_OK; }
+
+bool Connection::CheckAlive() {
+  if (!Healthy()) return false;
+  // An idle pooled connection has nothing to read. A readable socket means
+  // the server spoke first: almost always a termination (FATAL, then EOF).
+  // Discarding on any unsolicited data is cheap and never hands out a
+  // connection in an unknown state.
+  pollfd pfd{};
+  pfd.fd = PQsocket(handle_->conn);
+  pfd.events = POLLIN;
+  return ::poll(&pfd, 1, 0) == 0;
+}
 
 bool Connection::Idle() const { return PQtransactionStatus(handle_->conn) == PQTRANS_IDLE; }
 

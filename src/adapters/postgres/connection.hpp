@@ -89,6 +89,10 @@ class Connection {
 
   // False once the connection is broken; such a connection is discarded.
   bool Healthy() const;
+  // Healthy(), and the server has not closed or terminated the connection
+  // while it sat idle (checked without a round trip). Pools call it before
+  // handing a connection out.
+  bool CheckAlive();
   // True when no transaction is open.
   bool Idle() const;
   // True inside a transaction that a failed statement aborted.

@@ -24,7 +24,7 @@ Result<Lease> Pool::Acquire() {
       idle_.pop_back();
       const bool expired =
           std::chrono::steady_clock::now() - conn->opened_at() > options_.max_lifetime;
-      if (conn->Healthy() && !expired) return Lease(this, std::move(conn));
+      if (!expired && conn->CheckAlive()) return Lease(this, std::move(conn));
       --open_;
       ++counters_.discarded_total;
       lock.unlock();
