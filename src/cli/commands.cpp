@@ -18,6 +18,13 @@ void RegisterCommands(CLI::App& app, CommandEnv& env) {
   RegisterVersion(app, env);
 }
 
+std::string HelpFooter(const std::string& example) {
+  return "Exit codes: 0 success, 1 usage or configuration error, 2 could not connect,\n"
+         "3 the operation failed or a check did not pass, 4 reached but not serving.\n"
+         "Example: " +
+         example;
+}
+
 const ResolvedValue& LoadedConfig::Value(const std::string& key) const {
   for (const ResolvedValue& v : values) {
     if (v.key == key) return v;

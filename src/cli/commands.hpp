@@ -1,6 +1,8 @@
 #pragma once
 // The registry of top-level commands: one line each in commands.cpp.
 
+#include <string>
+
 namespace CLI {
 class App;
 }
@@ -10,6 +12,9 @@ namespace giia::cli {
 struct CommandEnv;
 
 void RegisterCommands(CLI::App& app, CommandEnv& env);
+
+// The exit codes and one real example, for the end of a command's --help.
+std::string HelpFooter(const std::string& example);
 
 // One per file, in the same folder.
 void RegisterConfig(CLI::App& app, CommandEnv& env);

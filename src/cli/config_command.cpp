@@ -61,6 +61,7 @@ void RunConfigPrint(const ConfigPrintOptions& options, CommandEnv& env) {
 void RegisterConfig(CLI::App& app, CommandEnv& env) {
   CLI::App* config = app.add_subcommand("config", "Inspect the configuration");
   config->require_subcommand(1);
+  config->footer(HelpFooter("giia config print --output json"));
   auto options = std::make_shared<ConfigPrintOptions>();
   CLI::App* print = config->add_subcommand(
       "print",
@@ -70,6 +71,8 @@ void RegisterConfig(CLI::App& app, CommandEnv& env) {
       ->check(CLI::IsMember({"auth", "catalog"}));
   print->add_option("--output", options->output, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
+  print->footer(
+      HelpFooter("giia --env-file deploy/environments/.env.dev config print --service catalog"));
   print->callback([options, &env] { RunConfigPrint(*options, env); });
 }
 

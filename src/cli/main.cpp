@@ -49,10 +49,7 @@ int Main(int argc, char** argv) {
       "giia"};
   app.fallthrough();  // global flags may also follow the subcommand
   app.require_subcommand(1);
-  app.footer(
-      "Exit codes: 0 success, 1 usage or configuration error, 2 could not connect,\n"
-      "3 the operation failed or a check did not pass, 4 reached but not serving.\n"
-      "Example: giia migrate up --database-url postgres://giia@127.0.0.1:5432/giia");
+  app.footer(HelpFooter("giia --env-file .devenv/env migrate status"));
   app.add_option("--env-file", command_env.global.env_file,
                  "Read KEY=VALUE settings from FILE (flags and the environment win)")
       ->type_name("FILE");

@@ -290,11 +290,14 @@ void RegisterMigrate(CLI::App& app, CommandEnv& env) {
   CLI::App* migrate = app.add_subcommand(
       "migrate", "Apply, revert and inspect the database schema (SQL embedded in this binary)");
   migrate->require_subcommand(1);
+  migrate->footer(
+      HelpFooter("giia migrate up --database-url postgresql://giia@127.0.0.1:5432/giia"));
 
   CLI::App* up = migrate->add_subcommand("up", "Apply pending migrations, in order");
   AddCommon(up, *o);
   up->add_option("--to", o->to, "Stop after version V")->type_name("V");
   up->add_flag("--dry-run", o->dry_run, "Print what would run; change nothing");
+  up->footer(HelpFooter("giia migrate up --service auth --wait 30s"));
   up->callback([o, &env] { RunMigrate(Action::kUp, *o, env); });
 
   CLI::App* down = migrate->add_subcommand("down", "Revert the last N migrations, or --all");
@@ -302,16 +305,19 @@ void RegisterMigrate(CLI::App& app, CommandEnv& env) {
   down->add_option("N", o->steps, "How many migrations to revert")->check(CLI::PositiveNumber);
   down->add_flag("--all", o->all, "Revert every applied migration");
   down->add_flag("--dry-run", o->dry_run, "Print what would run; change nothing");
+  down->footer(HelpFooter("giia migrate down 1 --service catalog --dry-run"));
   down->callback([o, &env] { RunMigrate(Action::kDown, *o, env); });
 
   CLI::App* status = migrate->add_subcommand("status", "Show every migration and its state");
   AddCommon(status, *o);
   status->add_flag("--exit-code", o->exit_code,
                    "Exit 3 while migrations are pending, failed or modified");
+  status->footer(HelpFooter("giia migrate status --exit-code --output json"));
   status->callback([o, &env] { RunMigrate(Action::kStatus, *o, env); });
 
   CLI::App* version = migrate->add_subcommand("version", "Show the applied version per service");
   AddCommon(version, *o);
+  version->footer(HelpFooter("giia migrate version --service auth"));
   version->callback([o, &env] { RunMigrate(Action::kVersion, *o, env); });
 
   CLI::App* force = migrate->add_subcommand(
@@ -323,6 +329,7 @@ void RegisterMigrate(CLI::App& app, CommandEnv& env) {
       ->required()
       ->check(CLI::NonNegativeNumber);
   force->add_flag("--yes", o->yes, "Confirm the rewrite");
+  force->footer(HelpFooter("giia migrate force 0 --service catalog --yes"));
   force->callback([o, &env] { RunMigrate(Action::kForce, *o, env); });
 }
 

@@ -172,6 +172,7 @@ void RegisterSeedRoles(CLI::App& app, CommandEnv& env) {
       ->type_name("EMAIL");
   cmd->add_flag("--dry-run", o->dry_run, "Report what would be added; change nothing");
   cmd->add_option("--output", o->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  cmd->footer(HelpFooter("GIIA_ADMIN_PASSWORD=... giia seed-roles --admin-email ops@example.com"));
   cmd->callback([o, &env] { RunSeedRoles(*o, env); });
 }
 

@@ -16,6 +16,7 @@ void RegisterVersion(CLI::App& app, CommandEnv& env) {
   auto output = std::make_shared<std::string>("text");
   CLI::App* cmd = app.add_subcommand("version", "Print the version, commit, build and libraries");
   cmd->add_option("--output", *output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  cmd->footer(HelpFooter("giia version --output json"));
   cmd->callback([output, &env] {
     const int pq = PQlibVersion();
     const nlohmann::json libraries = {

@@ -1,6 +1,7 @@
 #include "core/migrate/migrator.hpp"
 
 #include <algorithm>
+#include <functional>
 
 namespace giia::migrate {
 
@@ -10,42 +11,40 @@ Result<std::vector<FileStatus>> Migrator::Status() {
   return ComputeStatus(migrations_, *history);
 }
 
-Result<RunReport> Migrator::Up(std::optional<int> to, bool dry_run) {
-  auto status = Status();
-  if (!status) return tl::unexpected(status.error());
-  auto plan = PlanUp(migrations_, *status, to);
+namespace {
+
+// Runs `plan` one file at a time through `step`, stopping at the first failure.
+Result<RunReport> Execute(Result<std::vector<Migration>> plan, bool dry_run,
+                          const std::function<Result<StepResult>(const Migration&)>& step) {
   if (!plan) return tl::unexpected(plan.error());
   RunReport report;
   report.planned = std::move(*plan);
   if (dry_run) return report;
   for (const Migration& m : report.planned) {
-    auto step = store_.Up(m);
-    if (!step) {
-      report.error = step.error();
+    auto done = step(m);
+    if (!done) {
+      report.error = done.error();
       break;
     }
-    report.steps.push_back(*step);
+    report.steps.push_back(*done);
   }
   return report;
+}
+
+}  // namespace
+
+Result<RunReport> Migrator::Up(std::optional<int> to, bool dry_run) {
+  auto status = Status();
+  if (!status) return tl::unexpected(status.error());
+  return Execute(PlanUp(migrations_, *status, to), dry_run,
+                 [this](const Migration& m) { return store_.Up(m); });
 }
 
 Result<RunReport> Migrator::Down(std::optional<int> steps, bool dry_run) {
   auto status = Status();
   if (!status) return tl::unexpected(status.error());
-  auto plan = PlanDown(migrations_, *status, steps);
-  if (!plan) return tl::unexpected(plan.error());
-  RunReport report;
-  report.planned = std::move(*plan);
-  if (dry_run) return report;
-  for (const Migration& m : report.planned) {
-    auto step = store_.Down(m);
-    if (!step) {
-      report.error = step.error();
-      break;
-    }
-    report.steps.push_back(*step);
-  }
-  return report;
+  return Execute(PlanDown(migrations_, *status, steps), dry_run,
+                 [this](const Migration& m) { return store_.Down(m); });
 }
 
 giia::Status Migrator::Force(const std::string& service, int version) {
