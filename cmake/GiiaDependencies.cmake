@@ -9,6 +9,8 @@ find_package(spdlog CONFIG REQUIRED)               # spdlog::spdlog (brings fmt:
 find_package(PostgreSQL REQUIRED)                  # PostgreSQL::PostgreSQL (libpq)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)   # PkgConfig::SODIUM
+# Not find_package(cnats): its config names libnats_static.a, which Debian does not ship.
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)       # PkgConfig::NATS
 if(GIIA_BUILD_TESTS)
   find_package(Catch2 2 CONFIG REQUIRED)           # Catch2::Catch2WithMain (v2)
   include(Catch)

@@ -23,3 +23,13 @@ CREATE TABLE auth.processed_events (
     processed_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (consumer, event_id)
 );
+
+-- Wake relays at once: one NOTIFY per inserting statement, delivered at commit.
+CREATE FUNCTION auth.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('giia_outbox_auth', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbox_notify AFTER INSERT ON auth.outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION auth.outbox_notify();

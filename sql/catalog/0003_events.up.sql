@@ -23,3 +23,13 @@ CREATE TABLE catalog.processed_events (
     processed_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (consumer, event_id)
 );
+
+-- Wake relays at once: one NOTIFY per inserting statement, delivered at commit.
+CREATE FUNCTION catalog.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('giia_outbox_catalog', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbox_notify AFTER INSERT ON catalog.outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION catalog.outbox_notify();

@@ -85,6 +85,7 @@ class FakeAuthStore final : public auth::AuthTransactionRunner {
     auth::RbacState rbac;
     std::map<std::string, std::string> organizations;  // slug -> id
     std::vector<User> users;
+    std::vector<events::Event> outbox;
     int next_id = 1;
   };
   State state;
@@ -104,11 +105,27 @@ class FakeAuthStore final : public auth::AuthTransactionRunner {
                    auth::OrganizationRepository,
                    auth::UserRepository {
    public:
-    explicit Tx(const State& s) : copy(s) {}
+    explicit Tx(const State& s) : copy(s), outbox_(copy.outbox) {}
     State copy;
+
+    class Outbox final : public events::OutboxWriter {
+     public:
+      explicit Outbox(std::vector<events::Event>& events) : events_(events) {}
+
+     protected:
+      Status Store(const events::Event& event) override {
+        events_.push_back(event);
+        return Ok();
+      }
+
+     private:
+      std::vector<events::Event>& events_;
+    };
+    Outbox outbox_;
     auth::RbacRepository& rbac() override { return *this; }
     auth::OrganizationRepository& organizations() override { return *this; }
     auth::UserRepository& users() override { return *this; }
+    events::OutboxWriter& outbox() override { return outbox_; }
 
     Result<auth::RbacState> LoadGlobal() override { return copy.rbac; }
     Result<auth::SeedCounts> Insert(const auth::SeedPlan& plan) override {

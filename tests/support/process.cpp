@@ -13,8 +13,8 @@
 
 namespace giia::testing {
 
-Process::Process(const std::vector<std::string>& args, const ProcessEnv& env,
-                 const std::string& stdin_text)
+Process::Process(const std::string& program, const std::vector<std::string>& args,
+                 const ProcessEnv& env, const std::string& stdin_text)
     : started_(std::chrono::steady_clock::now()) {
   int out_pipe[2], err_pipe[2], in_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
@@ -27,7 +27,7 @@ Process::Process(const std::vector<std::string>& args, const ProcessEnv& env,
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
 
-  std::vector<std::string> argv_store = {GIIA_BINARY};
+  std::vector<std::string> argv_store = {program};
   argv_store.insert(argv_store.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_store) argv.push_back(a.data());
@@ -43,7 +43,7 @@ Process::Process(const std::vector<std::string>& args, const ProcessEnv& env,
   for (auto& e : env_store) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  const int rc = posix_spawn(&pid_, GIIA_BINARY, &actions, nullptr, argv.data(), envp.data());
+  const int rc = posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -65,6 +65,11 @@ Process::~Process() {
   }
   if (out_fd_ >= 0) close(out_fd_);
   if (err_fd_ >= 0) close(err_fd_);
+}
+
+ProcessResult Process::Stop(int signal) {
+  if (pid_ > 0) kill(pid_, signal);
+  return Wait();
 }
 
 ProcessResult Process::Wait(std::chrono::milliseconds timeout) {

@@ -1,6 +1,7 @@
 #pragma once
-// Runs the giia binary as a child process with a chosen environment, and
-// collects its exit code, stdout and stderr. No shell is involved.
+// Runs a program (the giia binary, nats-server) as a child process with a
+// chosen environment, and collects its exit code, stdout and stderr. No shell
+// is involved.
 
 #include <chrono>
 #include <map>
@@ -23,13 +24,20 @@ class Process {
   // Starts GIIA_BINARY with `args`. The child sees only `env` plus PATH and
   // the sanitizer options of this process.
   Process(const std::vector<std::string>& args, const ProcessEnv& env,
-          const std::string& stdin_text = "");
+          const std::string& stdin_text = "")
+      : Process(GIIA_BINARY, args, env, stdin_text) {}
+  // Starts `program` (a path) with `args`, likewise.
+  Process(const std::string& program, const std::vector<std::string>& args, const ProcessEnv& env,
+          const std::string& stdin_text);
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
   // Waits until the child exits or `timeout` passes (then kills it).
   ProcessResult Wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // Sends `signal` (SIGTERM by default) and waits for the exit.
+  ProcessResult Stop(int signal = 15);
+  int pid() const { return pid_; }
 
  private:
   int pid_ = -1;

@@ -1,5 +1,7 @@
 #include "adapters/postgres/auth_store.hpp"
 
+#include "adapters/postgres/outbox.hpp"
+
 namespace giia::pg {
 namespace {
 
@@ -44,10 +46,11 @@ class PgAuthTx final : public auth::AuthTx,
                        auth::OrganizationRepository,
                        auth::UserRepository {
  public:
-  explicit PgAuthTx(Connection& conn) : conn_(conn) {}
+  explicit PgAuthTx(Connection& conn) : conn_(conn), outbox_(conn, OutboxSchema::kAuth) {}
   auth::RbacRepository& rbac() override { return *this; }
   auth::OrganizationRepository& organizations() override { return *this; }
   auth::UserRepository& users() override { return *this; }
+  events::OutboxWriter& outbox() override { return outbox_; }
 
   Result<auth::RbacState> LoadGlobal() override {
     auth::RbacState state;
@@ -137,6 +140,7 @@ class PgAuthTx final : public auth::AuthTx,
 
  private:
   Connection& conn_;
+  PgOutboxWriter outbox_;
 };
 
 }  // namespace

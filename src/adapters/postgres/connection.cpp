@@ -245,6 +245,28 @@ bool Connection::CheckAlive() {
   return ::poll(&pfd, 1, 0) == 0;
 }
 
+Result<bool> Connection::WaitForNotification(std::chrono::milliseconds timeout, int interrupt_fd) {
+  auto drain = [&]() -> Result<bool> {
+    if (PQconsumeInput(handle_->conn) == 0 || PQstatus(handle_->conn) != CONNECTION_OK) {
+      return MakeError(ErrorCode::kUnavailable, "lost the connection to PostgreSQL at " +
+                                                    handle_->server + " while listening");
+    }
+    bool any = false;
+    while (PGnotify* n = PQnotifies(handle_->conn)) {
+      any = true;
+      PQfreemem(n);
+    }
+    return any;
+  };
+  // Notifications may already sit in libpq's buffer from an earlier read.
+  auto ready = drain();
+  if (!ready || *ready) return ready;
+  pollfd fds[2] = {{PQsocket(handle_->conn), POLLIN, 0}, {interrupt_fd, POLLIN, 0}};
+  const int n = ::poll(fds, interrupt_fd >= 0 ? 2 : 1, static_cast<int>(timeout.count()));
+  if (n <= 0 || (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) return false;
+  return drain();
+}
+
 bool Connection::Idle() const { return PQtransactionStatus(handle_->conn) == PQTRANS_IDLE; }
 
 bool Connection::InFailedTransaction() const {

@@ -93,6 +93,12 @@ class Connection {
   // while it sat idle (checked without a round trip). Pools call it before
   // handing a connection out.
   bool CheckAlive();
+  // Waits up to `timeout` for a NOTIFY on a channel this connection LISTENs
+  // to, or for `interrupt_fd` (when >= 0) to become readable. Returns true
+  // when a notification arrived (all pending ones are consumed).
+  // Errors: kUnavailable when the connection broke.
+  [[nodiscard]] Result<bool> WaitForNotification(std::chrono::milliseconds timeout,
+                                                 int interrupt_fd = -1);
   // True when no transaction is open.
   bool Idle() const;
   // True inside a transaction that a failed statement aborted.

@@ -10,6 +10,7 @@
 #include "core/auth/rbac.hpp"
 #include "core/common/ids.hpp"
 #include "core/common/result.hpp"
+#include "core/events/event.hpp"
 
 namespace giia::auth {
 
@@ -72,6 +73,8 @@ class AuthTx {
   virtual RbacRepository& rbac() = 0;
   virtual OrganizationRepository& organizations() = 0;
   virtual UserRepository& users() = 0;
+  // The auth outbox: events appended here publish only if the transaction commits.
+  virtual events::OutboxWriter& outbox() = 0;
 };
 
 class AuthTransactionRunner {

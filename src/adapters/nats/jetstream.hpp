@@ -1,0 +1,103 @@
+#pragma once
+// NATS JetStream (nats.c) behind giia types: one connection per process, the
+// streams giia needs, and publishing with de-duplication ids. nats.h stays in
+// the .cpp files.
+//
+// Thread-safety: a JetStream may be used from several threads (nats.c
+// connections and contexts are thread-safe).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/common/result.hpp"
+#include "core/events/relay.hpp"
+
+namespace giia::nats {
+
+struct NatsOptions {
+  std::string url;                          // nats://host:port
+  std::string name = "giia";                // shown by the server's monitoring
+  std::chrono::milliseconds timeout{2000};  // connect, and every JetStream request
+  // true: Connect() returns at once and the connection is made (and remade)
+  // in the background, so a service starts while NATS is down.
+  bool connect_in_background = false;
+};
+
+struct StreamSpec {
+  std::string name;
+  std::vector<std::string> subjects;
+  std::chrono::seconds max_age{0};       // 0: keep until the size limit
+  std::chrono::seconds duplicates{120};  // the Nats-Msg-Id de-duplication window
+  std::int64_t max_bytes = -1;           // -1: no limit
+};
+
+// AUTH_EVENTS (auth.>), CATALOG_EVENTS (catalog.>): 7 days, 1 GiB each;
+// DLQ_EVENTS (dlq.>): 30 days, 1 GiB, limits retention so messages stay
+// viewable until replayed or purged. All keep a 2-minute de-duplication window.
+std::vector<StreamSpec> DefaultStreams();
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct PubAck {
+  std::string stream;
+  std::uint64_t sequence = 0;
+  bool duplicate = false;  // the id was seen within the window: not stored again
+};
+
+// Counters for metrics; read with Stats().
+struct NatsStats {
+  std::int64_t published = 0;
+  std::int64_t publish_failures = 0;
+  bool connected = false;
+};
+
+class JetStream {
+ public:
+  // Errors: kUnavailable naming the URL when the server cannot be reached
+  // (unless connect_in_background); kInvalidArgument for a malformed URL.
+  [[nodiscard]] static Result<std::unique_ptr<JetStream>> Connect(const NatsOptions& options);
+  ~JetStream();
+  JetStream(const JetStream&) = delete;
+  JetStream& operator=(const JetStream&) = delete;
+
+  bool Connected() const;
+
+  // Creates each stream, or updates it to `specs` when it exists. Idempotent.
+  // Errors: kUnavailable (not connected, timeout); kFailedPrecondition when
+  // the server refuses the configuration, naming the stream.
+  [[nodiscard]] Status EnsureStreams(std::span<const StreamSpec> specs);
+
+  // Publishes and waits for JetStream's acknowledgement. `msg_id` becomes the
+  // Nats-Msg-Id header. Fails fast (kUnavailable) while disconnected instead
+  // of buffering.
+  [[nodiscard]] Result<PubAck> Publish(const std::string& subject, const std::string& msg_id,
+                                       std::string_view payload, const Headers& headers = {});
+
+  NatsStats Stats() const;
+  const std::string& url() const { return url_; }
+
+ private:
+  struct Impl;
+  explicit JetStream(std::unique_ptr<Impl> impl, std::string url);
+  std::unique_ptr<Impl> impl_;
+  std::string url_;
+};
+
+// The relay's publisher: each outbox record to its subject, Nats-Msg-Id =
+// event id, content type CloudEvents JSON.
+class JetStreamPublisher final : public events::EventPublisher {
+ public:
+  explicit JetStreamPublisher(JetStream& js) : js_(js) {}
+  Result<std::size_t> Publish(std::span<const events::OutboxRecord> records) override;
+
+ private:
+  JetStream& js_;  // not owned
+};
+
+}  // namespace giia::nats

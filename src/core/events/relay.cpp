@@ -1,0 +1,18 @@
+#include "core/events/relay.hpp"
+
+namespace giia::events {
+
+Result<OutboxSource::Batch> RelayOutbox::Step(std::size_t limit) {
+  auto batch = source_.RelayBatch(
+      limit, [&](std::span<const OutboxRecord> records) { return publisher_.Publish(records); });
+  if (!batch) {
+    ++counters_.publish_failures;
+    return batch;
+  }
+  ++counters_.batches;
+  counters_.published += static_cast<std::int64_t>(batch->sent);
+  if (batch->error) ++counters_.publish_failures;
+  return batch;
+}
+
+}  // namespace giia::events

@@ -1,0 +1,303 @@
+// The outbox and its relay against real PostgreSQL and a real nats-server of
+// each test's own: nothing lost, nothing doubled, order kept per aggregate.
+#include "adapters/postgres/outbox.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "adapters/nats/jetstream.hpp"
+#include "adapters/postgres/auth_store.hpp"
+#include "adapters/postgres/embedded_migrations.hpp"
+#include "adapters/postgres/migration_store.hpp"
+#include "server/workers/outbox_relay.hpp"
+#include "support/nats_server.hpp"
+#include "support/test_database.hpp"
+
+using namespace giia;
+using giia::testing::NatsServer;
+using giia::testing::ReadStream;
+using giia::testing::Scalar;
+using giia::testing::TestDatabase;
+
+namespace {
+
+// One test's world: a migrated database and a NATS server with giia's streams.
+struct World {
+  TestDatabase db;
+  NatsServer nats;
+  std::unique_ptr<pg::Pool> pool = db.MakePool(4);
+  std::unique_ptr<nats::JetStream> js;
+
+  World() {
+    pg::PgMigrationStore store(*pool);
+    auto up =
+        migrate::Migrator(store, migrate::ForService(pg::EmbeddedMigrations().value(), "auth"))
+            .Up(std::nullopt, false);
+    REQUIRE(up);
+    REQUIRE_FALSE(up->error);
+    js = Connect();
+    auto streams = nats::DefaultStreams();
+    REQUIRE(js->EnsureStreams(streams));
+  }
+
+  std::unique_ptr<nats::JetStream> Connect(bool background = false) const {
+    nats::NatsOptions options;
+    options.url = nats.url();
+    options.connect_in_background = background;
+    auto connected = nats::JetStream::Connect(options);
+    REQUIRE(connected);
+    return std::move(*connected);
+  }
+
+  // Appends `events` in one transaction; `commit` false rolls it back.
+  void Write(const std::vector<events::Event>& events, bool commit = true) {
+    pg::PgAuthStore store(*pool);
+    auto r = store.Run([&](auth::AuthTx& tx) -> Status {
+      for (const auto& e : events) {
+        if (auto ok = tx.outbox().Append(e); !ok) return ok;
+      }
+      if (!commit) return MakeError(ErrorCode::kAborted, "rolled back on purpose");
+      return Ok();
+    });
+    REQUIRE(r.has_value() == commit);
+  }
+
+  std::int64_t Pending() {
+    pg::PgOutboxSource source(*pool, pg::OutboxSchema::kAuth);
+    return source.Pending().value().pending;
+  }
+};
+
+int counter = 0;
+
+// role.assigned for user `aggregate`; `index` rides in assigned_by to check order.
+events::Event RoleAssigned(const std::string& aggregate, int index) {
+  events::Event e;
+  char id[37];
+  std::snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012d", ++counter);
+  e.id = id;
+  e.service = "auth";
+  e.type = "role.assigned";
+  e.aggregate_type = "user";
+  e.aggregate_id = aggregate;
+  e.organization_id = "11111111-1111-4111-8111-111111111111";
+  e.time = "2026-11-22T10:00:00Z";
+  e.data = {{"user_id", aggregate},
+            {"role", std::string("Viewer")},
+            {"organization_id", e.organization_id},
+            {"assigned_by", std::int64_t{index}}};
+  return e;
+}
+
+// Relays until the outbox is empty (or the deadline passes).
+void Drain(World& w, events::EventPublisher& publisher) {
+  pg::PgOutboxSource source(*w.pool, pg::OutboxSchema::kAuth);
+  events::RelayOutbox relay(source, publisher);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (w.Pending() > 0) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    REQUIRE(relay.Step(50));
+  }
+}
+
+// Publishes, then fails as if the process died before marking anything sent.
+struct CrashAfterPublish final : events::EventPublisher {
+  events::EventPublisher& real;
+  explicit CrashAfterPublish(events::EventPublisher& r) : real(r) {}
+  Result<std::size_t> Publish(std::span<const events::OutboxRecord> records) override {
+    REQUIRE(real.Publish(records).value() == records.size());
+    return MakeError(ErrorCode::kUnavailable, "killed between publish and mark");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("A rolled-back event is never published, a committed one exactly once",
+          "[integration][events][nats]") {
+  World w;
+  const events::Event lost = RoleAssigned("u-1", 1);
+  const events::Event kept = RoleAssigned("u-1", 2);
+  w.Write({lost}, false);
+  w.Write({kept});
+  CHECK(w.Pending() == 1);
+  nats::JetStreamPublisher publisher(*w.js);
+  Drain(w, publisher);
+  Drain(w, publisher);  // nothing left: nothing more
+  auto stored = ReadStream(w.nats.url(), "AUTH_EVENTS");
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].subject == "auth.role.assigned");
+  CHECK(stored[0].headers["Nats-Msg-Id"] == kept.id);
+  CHECK(stored[0].headers["Content-Type"] == "application/cloudevents+json");
+  auto ce = nlohmann::json::parse(stored[0].data);
+  CHECK(ce["id"] == kept.id);
+  CHECK(ce["type"] == "role.assigned");
+  CHECK(ce["organizationid"] == kept.organization_id);
+  CHECK(Scalar(w.db.sql(), "SELECT count(*) FROM auth.outbox WHERE published_at IS NOT NULL") ==
+        "1");
+}
+
+TEST_CASE("Killed between publish and mark, the event is still stored once",
+          "[integration][events][nats]") {
+  World w;
+  w.Write({RoleAssigned("u-1", 1), RoleAssigned("u-1", 2)});
+  nats::JetStreamPublisher publisher(*w.js);
+  CrashAfterPublish crashing(publisher);
+  pg::PgOutboxSource source(*w.pool, pg::OutboxSchema::kAuth);
+  auto crashed = events::RelayOutbox(source, crashing).Step(10);
+  REQUIRE(crashed);
+  CHECK(crashed->sent == 0);
+  CHECK(w.Pending() == 2);  // not marked: will be published again
+  CHECK(Scalar(w.db.sql(), "SELECT max(attempts) FROM auth.outbox") == "1");
+  Drain(w, publisher);
+  CHECK(ReadStream(w.nats.url(), "AUTH_EVENTS").size() == 2);  // JetStream dropped the repeats
+}
+
+TEST_CASE("Two relays at once lose nothing, double nothing, and keep each aggregate's order",
+          "[integration][events][nats]") {
+  World w;
+  constexpr int kAggregates = 5;
+  constexpr int kPerAggregate = 30;
+  std::vector<events::Event> batch;
+  for (int i = 0; i < kPerAggregate; ++i) {
+    for (int a = 0; a < kAggregates; ++a)
+      batch.push_back(RoleAssigned("u-" + std::to_string(a), i));
+    if (batch.size() >= 25) {
+      w.Write(batch);
+      batch.clear();
+    }
+  }
+  w.Write(batch);
+  auto relay_thread = [&] {
+    auto pool = w.db.MakePool(2);
+    auto js = w.Connect();
+    nats::JetStreamPublisher publisher(*js);
+    pg::PgOutboxSource source(*pool, pg::OutboxSchema::kAuth);
+    events::RelayOutbox relay(source, publisher);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (source.Pending().value().pending > 0 && std::chrono::steady_clock::now() < deadline) {
+      (void)relay.Step(7);
+    }
+  };
+  std::thread one(relay_thread);
+  std::thread two(relay_thread);
+  one.join();
+  two.join();
+  CHECK(w.Pending() == 0);
+  auto stored = ReadStream(w.nats.url(), "AUTH_EVENTS");
+  REQUIRE(stored.size() == kAggregates * kPerAggregate);
+  std::map<std::string, std::int64_t> last;
+  std::set<std::string> ids;
+  for (const auto& m : stored) {
+    auto ce = nlohmann::json::parse(m.data);
+    ids.insert(ce["id"].get<std::string>());
+    const std::string aggregate = ce["data"]["user_id"];
+    const std::int64_t index = ce["data"]["assigned_by"];
+    if (last.count(aggregate) != 0) CHECK(index == last[aggregate] + 1);
+    last[aggregate] = index;
+  }
+  CHECK(ids.size() == stored.size());
+}
+
+TEST_CASE("With NATS stopped, writes succeed and every event arrives once it is back",
+          "[integration][events][nats]") {
+  World w;
+  auto js = w.Connect(true);
+  nats::JetStreamPublisher publisher(*js);
+  w.nats.Stop();
+  std::vector<events::Event> written;
+  for (int i = 0; i < 10; ++i) written.push_back(RoleAssigned("u-9", i));
+  w.Write(written);
+  pg::PgOutboxSource source(*w.pool, pg::OutboxSchema::kAuth);
+  events::RelayOutbox relay(source, publisher);
+  auto down = relay.Step(50);
+  REQUIRE(down);
+  REQUIRE(down->error);
+  CHECK(down->error->code == ErrorCode::kUnavailable);
+  CHECK(w.Pending() == 10);
+  CHECK_THAT(Scalar(w.db.sql(), "SELECT last_error FROM auth.outbox ORDER BY seq LIMIT 1"),
+             Catch::Contains("not connected"));
+
+  w.nats.Start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (!js->Connected()) {  // nats.c reconnects on its own
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  Drain(w, publisher);
+  auto stored = ReadStream(w.nats.url(), "AUTH_EVENTS");
+  REQUIRE(stored.size() == 10);
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    CHECK(stored[i].headers["Nats-Msg-Id"] == written[i].id);
+  }
+}
+
+TEST_CASE("The relay worker is woken by NOTIFY, not by its poll", "[integration][events][nats]") {
+  World w;
+  nats::JetStreamPublisher publisher(*w.js);
+  pg::PgOutboxSource source(*w.pool, pg::OutboxSchema::kAuth);
+  pg::ConnectOptions listen;
+  listen.url = w.db.url();
+  pg::PgOutboxSignal signal(listen, pg::OutboxSchema::kAuth);
+  server::OutboxRelayOptions options;
+  options.idle_poll = std::chrono::minutes(5);  // only a NOTIFY can wake it in time
+  spdlog::logger log("test");
+  server::OutboxRelayWorker worker(source, publisher, signal, options, log);
+  worker.Start();
+  // Wait until the worker listens, so the insert below is what wakes it.
+  const auto listening = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Scalar(w.db.sql(),
+                "SELECT count(*) FROM pg_stat_activity WHERE query = "
+                "'LISTEN giia_outbox_auth' AND datname = current_database()") != "1") {
+    REQUIRE(std::chrono::steady_clock::now() < listening);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  w.Write({RoleAssigned("u-7", 1)});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (worker.published() < 1) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  worker.Stop();
+  CHECK(ReadStream(w.nats.url(), "AUTH_EVENTS").size() == 1);
+}
+
+TEST_CASE("Streams are created idempotently and brought to their configuration",
+          "[integration][nats]") {
+  NatsServer server;
+  nats::NatsOptions options;
+  options.url = server.url();
+  auto js = nats::JetStream::Connect(options).value();
+  auto streams = nats::DefaultStreams();
+  REQUIRE(js->EnsureStreams(streams));
+  REQUIRE(js->EnsureStreams(streams));
+  CHECK(giia::testing::StreamMaxAgeSeconds(server.url(), "DLQ_EVENTS") == 30 * 24 * 3600);
+  streams[2].max_age = std::chrono::hours(24);
+  REQUIRE(js->EnsureStreams(streams));
+  CHECK(giia::testing::StreamMaxAgeSeconds(server.url(), "DLQ_EVENTS") == 24 * 3600);
+}
+
+TEST_CASE("An unreachable NATS is UNAVAILABLE within the timeout", "[integration][nats]") {
+  NatsServer server;
+  const std::string url = server.url();
+  server.Stop();
+  nats::NatsOptions options;
+  options.url = url;
+  options.timeout = std::chrono::milliseconds(500);
+  const auto start = std::chrono::steady_clock::now();
+  auto js = nats::JetStream::Connect(options);
+  REQUIRE_FALSE(js);
+  CHECK(js.error().code == ErrorCode::kUnavailable);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+  options.connect_in_background = true;  // a service starts anyway and connects later
+  auto later = nats::JetStream::Connect(options);
+  REQUIRE(later);
+  CHECK_FALSE((*later)->Connected());
+  auto publish = (*later)->Publish("auth.role.assigned", "id-1", "{}");
+  REQUIRE_FALSE(publish);
+  CHECK(publish.error().code == ErrorCode::kUnavailable);
+}

@@ -1,0 +1,257 @@
+#include <spdlog/spdlog.h>
+
+#include <catch2/catch.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "adapters/codec/cloudevents.hpp"
+#include "core/events/event.hpp"
+#include "core/events/relay.hpp"
+#include "server/workers/outbox_relay.hpp"
+
+using namespace giia::events;
+using giia::ErrorCode;
+using giia::Result;
+
+namespace {
+
+Event Registered() {
+  Event e;
+  e.id = "8f14e45f-ceea-467f-a0e6-1a2b3c4d5e6f";
+  e.service = "auth";
+  e.type = "user.registered";
+  e.aggregate_type = "user";
+  e.aggregate_id = "u-1";
+  e.organization_id = "org-1";
+  e.time = "2026-11-22T10:00:00Z";
+  e.data = {{"user_id", std::string("u-1")},
+            {"email", std::string("ops@example.com")},
+            {"organization_id", std::string("org-1")},
+            {"status", std::string("pending")}};
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("A well-formed event validates", "[unit][events]") {
+  CHECK(Validate(Registered()).has_value());
+  CHECK(Registered().Subject() == "auth.user.registered");
+}
+
+TEST_CASE("Schema validation names what is wrong", "[unit][events]") {
+  Event missing = Registered();
+  missing.data.erase(missing.data.begin() + 1);  // no email
+  auto r = Validate(missing);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kInvalidArgument);
+  CHECK(r.error().field == "data.email");
+  CHECK_THAT(r.error().message, Catch::Contains("\"email\""));
+
+  Event null_field = Registered();
+  null_field.data[0].value = nullptr;
+  CHECK(Validate(null_field).error().field == "data.user_id");
+
+  Event extra = Registered();
+  extra.data.push_back({"password", std::string("x")});
+  CHECK(Validate(extra).error().field == "data.password");
+
+  Event unknown = Registered();
+  unknown.type = "user.teleported";
+  CHECK(Validate(unknown).error().field == "type");
+
+  Event wrong_service = Registered();
+  wrong_service.service = "catalog";
+  CHECK(Validate(wrong_service).error().field == "service");
+
+  Event no_id = Registered();
+  no_id.id.clear();
+  CHECK(Validate(no_id).error().field == "id");
+}
+
+TEST_CASE("Every built-in schema names its service and fields once", "[unit][events]") {
+  std::set<std::string> types;
+  for (const Schema& s : BuiltInSchemas()) {
+    INFO(s.type);
+    CHECK((s.service == "auth" || s.service == "catalog"));
+    CHECK(types.insert(s.type).second);
+    CHECK_FALSE(s.required.empty());
+  }
+  for (const char* t :
+       {"user.registered", "user.verified", "user.password_changed", "product.created",
+        "supplier.created", "buffer_profile.created", "role.assigned", "role.revoked",
+        "user.locked", "product.updated", "product.deleted", "product.buffer_profile_assigned"}) {
+    CHECK(types.count(t) == 1);
+  }
+}
+
+TEST_CASE("The outbox writer refuses an invalid event before storing it", "[unit][events]") {
+  struct Recording final : OutboxWriter {
+    int stored = 0;
+
+   protected:
+    giia::Status Store(const Event&) override {
+      ++stored;
+      return giia::Ok();
+    }
+  } writer;
+  Event bad = Registered();
+  bad.data.pop_back();
+  auto r = writer.Append(bad);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().field == "data.status");
+  CHECK(writer.stored == 0);
+  CHECK(writer.Append(Registered()).has_value());
+  CHECK(writer.stored == 1);
+}
+
+TEST_CASE("CloudEvents JSON round-trips an event", "[unit][events]") {
+  Event e = Registered();
+  e.data.push_back({"registered_at", std::string("2026-11-22T10:00:00Z")});
+  const std::string json = giia::codec::EncodeCloudEvent(e);
+  CHECK_THAT(json, Catch::Contains("\"specversion\":\"1.0\"") &&
+                       Catch::Contains("\"source\":\"/giia/auth\"") &&
+                       Catch::Contains("\"subject\":\"user/u-1\"") &&
+                       Catch::Contains("\"organizationid\":\"org-1\"") &&
+                       Catch::Contains("\"datacontenttype\":\"application/json\""));
+  auto back = giia::codec::DecodeCloudEvent(json);
+  REQUIRE(back);
+  CHECK(back->id == e.id);
+  CHECK(back->service == "auth");
+  CHECK(back->aggregate_type == "user");
+  CHECK(back->aggregate_id == "u-1");
+  CHECK(back->organization_id == "org-1");
+  CHECK(back->data.size() == e.data.size());
+  CHECK(Validate(*back).has_value());
+}
+
+TEST_CASE("Decoding names the broken attribute", "[unit][events]") {
+  using giia::codec::DecodeCloudEvent;
+  CHECK(DecodeCloudEvent("not json").error().field == "payload");
+  CHECK(DecodeCloudEvent(R"({"specversion":"0.3"})").error().field == "specversion");
+  CHECK(DecodeCloudEvent(
+            R"({"specversion":"1.0","id":"1","type":"t","time":"x","source":"/other/x"})")
+            .error()
+            .field == "source");
+  CHECK(DecodeCloudEvent(R"({"specversion":"1.0","id":"1","type":"t","time":"x",)"
+                         R"("source":"/giia/auth","subject":"user/1","data":{"a":[1]}})")
+            .error()
+            .field == "data.a");
+}
+
+namespace {
+
+struct FakeSource final : OutboxSource {
+  std::vector<OutboxRecord> pending;
+  std::vector<OutboxRecord> sent;
+  Result<Batch> RelayBatch(std::size_t limit, const PublishFn& publish) override {
+    Batch b;
+    std::vector<OutboxRecord> take(
+        pending.begin(), pending.begin() + static_cast<long>(std::min(limit, pending.size())));
+    b.read = take.size();
+    if (take.empty()) return b;
+    auto n = publish(take);
+    b.sent = n ? *n : 0;
+    if (!n) b.error = n.error();
+    sent.insert(sent.end(), take.begin(), take.begin() + static_cast<long>(b.sent));
+    pending.erase(pending.begin(), pending.begin() + static_cast<long>(b.sent));
+    return b;
+  }
+  Result<std::int64_t> Purge(std::chrono::seconds) override { return 0; }
+  Result<Backlog> Pending() override {
+    return Backlog{static_cast<std::int64_t>(pending.size()), 0};
+  }
+};
+
+struct FlakyPublisher final : EventPublisher {
+  int failures_left = 0;
+  std::size_t accept_at_most = 1000;
+  Result<std::size_t> Publish(std::span<const OutboxRecord> records) override {
+    if (failures_left > 0) {
+      --failures_left;
+      return giia::MakeError(ErrorCode::kUnavailable, "broker down");
+    }
+    return std::min(records.size(), accept_at_most);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("RelayOutbox publishes in order and keeps what was not acknowledged", "[unit][events]") {
+  FakeSource source;
+  for (int i = 1; i <= 5; ++i)
+    source.pending.push_back({i, "e" + std::to_string(i), "s", "{}", "a"});
+  FlakyPublisher publisher;
+  publisher.failures_left = 1;
+  publisher.accept_at_most = 2;
+  RelayOutbox relay(source, publisher);
+  auto down = relay.Step(10);
+  REQUIRE(down);
+  CHECK(down->error);
+  CHECK(source.pending.size() == 5);
+  auto partial = relay.Step(10);
+  REQUIRE(partial);
+  CHECK(partial->sent == 2);
+  CHECK(source.sent[0].seq == 1);
+  CHECK(source.pending.front().seq == 3);
+  publisher.accept_at_most = 1000;
+  CHECK(relay.Step(10)->sent == 3);
+  CHECK(relay.counters().published == 5);
+  CHECK(relay.counters().publish_failures == 1);
+}
+
+namespace {
+
+// Records the waits; after a few, blocks until interrupted so the worker's
+// idle loop does not spin.
+struct RecordingSignal final : OutboxSignal {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::chrono::milliseconds> waits;
+  bool interrupted = false;
+  void Wait(std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(mu);
+    waits.push_back(timeout);
+    if (waits.size() > 8) cv.wait(lock, [&] { return interrupted; });
+  }
+  void Interrupt() override {
+    std::lock_guard lock(mu);
+    interrupted = true;
+    cv.notify_all();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("The relay worker backs off exponentially while the broker is down, then publishes",
+          "[unit][events]") {
+  FakeSource source;
+  for (int i = 1; i <= 3; ++i)
+    source.pending.push_back({i, "e" + std::to_string(i), "s", "{}", "a"});
+  FlakyPublisher publisher;
+  publisher.failures_left = 3;
+  RecordingSignal signal;
+  spdlog::logger log("test");  // no sinks: silent
+  giia::server::OutboxRelayOptions options;
+  options.min_backoff = std::chrono::milliseconds(100);
+  options.max_backoff = std::chrono::milliseconds(300);
+  options.idle_poll = std::chrono::milliseconds(1000);
+  giia::server::OutboxRelayWorker worker(source, publisher, signal, options, log);
+  worker.Start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (worker.published() < 3) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::yield();
+  }
+  worker.Stop();
+  CHECK(worker.failures() == 3);
+  CHECK(source.sent.size() == 3);
+  std::lock_guard lock(signal.mu);
+  REQUIRE(signal.waits.size() >= 4);
+  using std::chrono::milliseconds;
+  CHECK(signal.waits[0] == milliseconds(100));
+  CHECK(signal.waits[1] == milliseconds(200));
+  CHECK(signal.waits[2] == milliseconds(300));   // capped
+  CHECK(signal.waits[3] == milliseconds(1000));  // idle: nothing left to publish
+}
