@@ -3,7 +3,10 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <ctime>
 
+#include "adapters/codec/cloudevents.hpp"
 #include "core/common/redact.hpp"
 
 namespace giia::nats {
@@ -165,7 +168,11 @@ Result<PubAck> JetStream::Publish(const std::string& subject, const std::string&
                                 static_cast<int>(payload.size()));
   if (s != NATS_OK) return tl::unexpected(ErrorFrom(s, static_cast<jsErrCode>(0), "publish"));
   std::unique_ptr<natsMsg, void (*)(natsMsg*)> owned(msg, natsMsg_Destroy);
-  for (const auto& [key, value] : headers) natsMsgHeader_Add(msg, key.c_str(), value.c_str());
+  for (const auto& [key, value] : headers) {
+    // An empty value garbles nats.c's header block (every header is lost on
+    // read): an absent header already means "none".
+    if (!value.empty()) natsMsgHeader_Add(msg, key.c_str(), value.c_str());
+  }
   jsPubOptions po;
   jsPubOptions_Init(&po);
   po.MsgId = msg_id.c_str();
@@ -198,6 +205,231 @@ Result<std::size_t> JetStreamPublisher::Publish(std::span<const events::OutboxRe
     ++acked;
   }
   return acked;
+}
+
+}  // namespace giia::nats
+
+// ---------------------------------------------------------------------------
+// Reading and deleting stored messages (giia dlq).
+
+namespace giia::nats {
+namespace {
+
+Headers HeadersOf(natsMsg* msg) {
+  Headers out;
+  const char** keys = nullptr;
+  int count = 0;
+  if (natsMsgHeader_Keys(msg, &keys, &count) != NATS_OK) return out;
+  for (int i = 0; i < count; ++i) {
+    const char** values = nullptr;
+    int n = 0;
+    if (natsMsgHeader_Values(msg, keys[i], &values, &n) == NATS_OK) {
+      for (int j = 0; j < n; ++j) out.emplace_back(keys[i], values[j]);
+      free(values);
+    }
+  }
+  free(keys);
+  return out;
+}
+
+std::string UtcNow() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+}  // namespace
+
+std::string StoredMessage::Header(const std::string& key) const {
+  for (const auto& [k, v] : headers) {
+    if (k == key) return v;
+  }
+  return "";
+}
+
+Result<StreamState> JetStream::State(const std::string& stream) {
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetStreamInfo(&si, impl_->js, stream.c_str(), nullptr, &jerr);
+  if (s != NATS_OK) {
+    if (jerr == JSStreamNotFoundErr || s == NATS_NOT_FOUND) {
+      return MakeError(ErrorCode::kNotFound, "stream " + stream + " does not exist");
+    }
+    return tl::unexpected(ErrorFrom(s, jerr, "stream " + stream));
+  }
+  StreamState state{si->State.FirstSeq, si->State.LastSeq, si->State.Msgs};
+  jsStreamInfo_Destroy(si);
+  return state;
+}
+
+Result<std::optional<StoredMessage>> JetStream::Get(const std::string& stream,
+                                                    std::uint64_t sequence) {
+  natsMsg* msg = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetMsg(&msg, impl_->js, stream.c_str(), sequence, nullptr, &jerr);
+  if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) return std::optional<StoredMessage>();
+  if (s != NATS_OK) return tl::unexpected(ErrorFrom(s, jerr, "reading " + stream));
+  StoredMessage m;
+  m.sequence = sequence;
+  m.subject = natsMsg_GetSubject(msg);
+  m.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+  m.headers = HeadersOf(msg);
+  m.time_ns = natsMsg_GetTime(msg);
+  natsMsg_Destroy(msg);
+  return std::optional<StoredMessage>(std::move(m));
+}
+
+Status JetStream::Delete(const std::string& stream, std::uint64_t sequence) {
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const natsStatus s = js_DeleteMsg(impl_->js, stream.c_str(), sequence, nullptr, &jerr);
+  if (s == NATS_NOT_FOUND || jerr == JSSequenceNotFoundErr) {
+    return MakeError(ErrorCode::kNotFound,
+                     "message " + std::to_string(sequence) + " is not in " + stream);
+  }
+  if (s != NATS_OK) return tl::unexpected(ErrorFrom(s, jerr, "deleting from " + stream));
+  return Ok();
+}
+
+// ---------------------------------------------------------------------------
+// Consuming.
+
+namespace {
+
+// One fetched message; owns the natsMsg until it is acknowledged.
+class NatsInbound final : public events::InboundMessage {
+ public:
+  NatsInbound(natsMsg* msg, std::string stream) : msg_(msg), stream_(std::move(stream)) {
+    subject_ = natsMsg_GetSubject(msg);
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+      sequence_ = meta->Sequence.Stream;
+      delivered_ = static_cast<int>(meta->NumDelivered);
+      jsMsgMetaData_Destroy(meta);
+    }
+    const char* replays = nullptr;
+    if (natsMsgHeader_Get(msg, header::kReplayCount, &replays) == NATS_OK && replays != nullptr) {
+      replay_count_ = std::atoi(replays);
+    }
+  }
+  ~NatsInbound() override { natsMsg_Destroy(msg_); }
+
+  const std::string& subject() const override { return subject_; }
+  const std::string& stream() const override { return stream_; }
+  std::uint64_t stream_sequence() const override { return sequence_; }
+  int delivered() const override { return delivered_; }
+  int replay_count() const override { return replay_count_; }
+  Result<events::Event> Decode() const override {
+    return codec::DecodeCloudEvent(std::string_view(
+        natsMsg_GetData(msg_), static_cast<std::size_t>(natsMsg_GetDataLength(msg_))));
+  }
+  Status Ack() override { return Check(natsMsg_Ack(msg_, nullptr), "ack"); }
+  Status NakWithDelay(std::chrono::milliseconds delay) override {
+    return Check(natsMsg_NakWithDelay(msg_, delay.count(), nullptr), "nak");  // ms, not ns
+  }
+  Status Term() override { return Check(natsMsg_Term(msg_, nullptr), "term"); }
+  std::string_view data() const {
+    return {natsMsg_GetData(msg_), static_cast<std::size_t>(natsMsg_GetDataLength(msg_))};
+  }
+
+ private:
+  static Status Check(natsStatus s, const char* what) {
+    if (s == NATS_OK) return Ok();
+    return tl::unexpected(ErrorFrom(s, static_cast<jsErrCode>(0), what));
+  }
+  natsMsg* msg_;
+  std::string stream_;
+  std::string subject_;
+  std::uint64_t sequence_ = 0;
+  int delivered_ = 1;
+  int replay_count_ = 0;
+};
+
+}  // namespace
+
+struct PullConsumer::Sub {
+  natsSubscription* sub = nullptr;
+  std::string stream;
+  ~Sub() {
+    if (sub != nullptr) natsSubscription_Destroy(sub);
+  }
+};
+
+PullConsumer::PullConsumer(std::unique_ptr<Sub> sub) : sub_(std::move(sub)) {}
+PullConsumer::~PullConsumer() = default;
+
+Result<std::unique_ptr<PullConsumer>> PullConsumer::Create(JetStream& js,
+                                                           const ConsumerSpec& spec) {
+  jsConsumerConfig cc;
+  jsConsumerConfig_Init(&cc);
+  cc.Durable = spec.durable.c_str();
+  cc.AckPolicy = js_AckExplicit;
+  cc.AckWait = spec.ack_wait.count() * kNanos;
+  cc.MaxDeliver = -1;
+  if (!spec.filter_subject.empty()) cc.FilterSubject = spec.filter_subject.c_str();
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_AddConsumer(&ci, js.impl_->js, spec.stream.c_str(), &cc, nullptr, &jerr);
+  if (s != NATS_OK && jerr == JSConsumerNameExistErr) {
+    jerr = static_cast<jsErrCode>(0);
+    s = js_UpdateConsumer(&ci, js.impl_->js, spec.stream.c_str(), &cc, nullptr, &jerr);
+  }
+  if (ci != nullptr) jsConsumerInfo_Destroy(ci);
+  if (s != NATS_OK) return tl::unexpected(ErrorFrom(s, jerr, "consumer " + spec.durable));
+  auto sub = std::make_unique<Sub>();
+  sub->stream = spec.stream;
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = spec.stream.c_str();
+  so.Consumer = spec.durable.c_str();
+  s = js_PullSubscribe(&sub->sub, js.impl_->js, spec.filter_subject.c_str(), spec.durable.c_str(),
+                       nullptr, &so, &jerr);
+  if (s != NATS_OK) return tl::unexpected(ErrorFrom(s, jerr, "binding to " + spec.durable));
+  return std::unique_ptr<PullConsumer>(new PullConsumer(std::move(sub)));
+}
+
+Result<std::vector<std::unique_ptr<events::InboundMessage>>> PullConsumer::Fetch(
+    int max, std::chrono::milliseconds wait) {
+  natsMsgList list{};
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const natsStatus s = natsSubscription_Fetch(&list, sub_->sub, max, wait.count(), &jerr);
+  std::vector<std::unique_ptr<events::InboundMessage>> out;
+  if (s == NATS_TIMEOUT) return out;
+  if (s != NATS_OK) return tl::unexpected(ErrorFrom(s, jerr, "fetching"));
+  for (int i = 0; i < list.Count; ++i) {
+    out.push_back(std::make_unique<NatsInbound>(list.Msgs[i], sub_->stream));
+    list.Msgs[i] = nullptr;  // owned by NatsInbound now
+  }
+  natsMsgList_Destroy(&list);
+  return out;
+}
+
+Status JetStreamDeadLetterQueue::Put(const events::DeadLetter& letter,
+                                     const events::InboundMessage& original) {
+  const auto& inbound = static_cast<const NatsInbound&>(original);
+  const Headers headers = {
+      {header::kOriginalSubject, letter.original_subject},
+      {header::kOriginalStream, letter.stream},
+      {header::kOriginalSequence, std::to_string(letter.stream_sequence)},
+      {header::kConsumer, letter.consumer},
+      {header::kAttempts, std::to_string(letter.attempts)},
+      {header::kLastError, letter.error},
+      {header::kFailedAt, UtcNow()},
+      {header::kEventType, letter.event_type},
+      {header::kEventId, letter.event_id},
+      {header::kOrganization, letter.organization},
+      {header::kReplayCount, std::to_string(letter.replay_count)},
+  };
+  // One dead letter per consumer, delivery and replay generation.
+  const std::string id =
+      "dlq:" + letter.consumer + ":" + letter.stream + ":" + std::to_string(letter.stream_sequence);
+  auto ack = js_.Publish(events::DeadLetterSubject(letter.consumer, letter.original_subject), id,
+                         inbound.data(), headers);
+  if (!ack) return tl::unexpected(ack.error());
+  return Ok();
 }
 
 }  // namespace giia::nats

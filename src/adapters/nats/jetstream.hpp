@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "core/common/result.hpp"
+#include "core/events/consumer.hpp"
 #include "core/events/relay.hpp"
 
 namespace giia::nats {
@@ -57,6 +59,38 @@ struct NatsStats {
   bool connected = false;
 };
 
+// A message as stored in a stream, read without consuming it.
+struct StoredMessage {
+  std::uint64_t sequence = 0;
+  std::string subject;
+  std::string data;
+  Headers headers;
+  std::int64_t time_ns = 0;  // when the stream stored it
+  // The value of header `key`, or "" when absent.
+  std::string Header(const std::string& key) const;
+};
+
+struct StreamState {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  std::uint64_t messages = 0;
+};
+
+// Header names giia puts on dead letters and replays.
+namespace header {
+inline constexpr const char* kOriginalSubject = "Giia-Original-Subject";
+inline constexpr const char* kOriginalStream = "Giia-Original-Stream";
+inline constexpr const char* kOriginalSequence = "Giia-Original-Sequence";
+inline constexpr const char* kConsumer = "Giia-Consumer";
+inline constexpr const char* kAttempts = "Giia-Attempts";
+inline constexpr const char* kLastError = "Giia-Last-Error";
+inline constexpr const char* kFailedAt = "Giia-Failed-At";
+inline constexpr const char* kEventType = "Giia-Event-Type";
+inline constexpr const char* kEventId = "Giia-Event-Id";
+inline constexpr const char* kOrganization = "Giia-Organization";
+inline constexpr const char* kReplayCount = "Giia-Replay-Count";
+}  // namespace header
+
 class JetStream {
  public:
   // Errors: kUnavailable naming the URL when the server cannot be reached
@@ -79,10 +113,20 @@ class JetStream {
   [[nodiscard]] Result<PubAck> Publish(const std::string& subject, const std::string& msg_id,
                                        std::string_view payload, const Headers& headers = {});
 
+  // The stream's sequence range. Errors: kNotFound for an unknown stream;
+  // kUnavailable when not connected.
+  [[nodiscard]] Result<StreamState> State(const std::string& stream);
+  // The message at `sequence`; nullopt when it was deleted or never existed.
+  [[nodiscard]] Result<std::optional<StoredMessage>> Get(const std::string& stream,
+                                                         std::uint64_t sequence);
+  // Removes the message at `sequence`. Errors: kNotFound when it is not there.
+  [[nodiscard]] Status Delete(const std::string& stream, std::uint64_t sequence);
+
   NatsStats Stats() const;
   const std::string& url() const { return url_; }
 
  private:
+  friend class PullConsumer;
   struct Impl;
   explicit JetStream(std::unique_ptr<Impl> impl, std::string url);
   std::unique_ptr<Impl> impl_;
@@ -95,6 +139,42 @@ class JetStreamPublisher final : public events::EventPublisher {
  public:
   explicit JetStreamPublisher(JetStream& js) : js_(js) {}
   Result<std::size_t> Publish(std::span<const events::OutboxRecord> records) override;
+
+ private:
+  JetStream& js_;  // not owned
+};
+
+struct ConsumerSpec {
+  std::string stream;          // "AUTH_EVENTS"
+  std::string durable;         // the consumer's name, also in DLQ subjects
+  std::string filter_subject;  // "auth.user.registered"; empty: the whole stream
+  std::chrono::seconds ack_wait{30};
+};
+
+// A durable pull consumer with explicit acks. Retries are driven by the
+// application (NakWithDelay), so MaxDeliver is unlimited on the server and
+// the consumer decides when to give up. Fetch from one thread at a time.
+class PullConsumer final : public events::MessageSource {
+ public:
+  // Creates or updates the durable consumer, then binds to it.
+  [[nodiscard]] static Result<std::unique_ptr<PullConsumer>> Create(JetStream& js,
+                                                                    const ConsumerSpec& spec);
+  ~PullConsumer() override;
+  Result<std::vector<std::unique_ptr<events::InboundMessage>>> Fetch(
+      int max, std::chrono::milliseconds wait) override;
+
+ private:
+  struct Sub;
+  explicit PullConsumer(std::unique_ptr<Sub> sub);
+  std::unique_ptr<Sub> sub_;
+};
+
+// Dead letters into DLQ_EVENTS under dlq.<consumer>.<original subject>, with
+// the Giia-* headers above; Nats-Msg-Id makes a repeated Put a no-op.
+class JetStreamDeadLetterQueue final : public events::DeadLetterQueue {
+ public:
+  explicit JetStreamDeadLetterQueue(JetStream& js) : js_(js) {}
+  Status Put(const events::DeadLetter& letter, const events::InboundMessage& original) override;
 
  private:
   JetStream& js_;  // not owned

@@ -22,6 +22,8 @@ struct OutboxSql {
   const char* purge;
   const char* backlog;
   const char* listen;
+  const char* seen;
+  const char* remember;
 };
 
 #define GIIA_OUTBOX_SQL(schema, lock_key)                                                        \
@@ -39,7 +41,10 @@ struct OutboxSql {
         "DELETE FROM " schema ".outbox WHERE published_at < now() - make_interval(secs => $1)",  \
         "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM " schema \
         ".outbox WHERE published_at IS NULL",                                                    \
-        "LISTEN giia_outbox_" schema                                                             \
+        "LISTEN giia_outbox_" schema,                                                            \
+        "SELECT 1 FROM " schema ".processed_events WHERE consumer = $1 AND event_id = $2::uuid", \
+        "INSERT INTO " schema                                                                    \
+        ".processed_events (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING"    \
   }
 
 const OutboxSql& Sql(OutboxSchema schema) {
@@ -125,6 +130,22 @@ Result<events::OutboxSource::Backlog> PgOutboxSource::Pending() {
   auto r = (*lease)->Exec(Sql(schema_).backlog);
   if (!r) return tl::unexpected(r.error());
   return Backlog{r->Int(0, 0), std::stod(r->Text(0, 1))};
+}
+
+Result<bool> PgProcessedEvents::Seen(const std::string& consumer, const std::string& event_id) {
+  auto lease = pool_.Acquire();
+  if (!lease) return tl::unexpected(lease.error());
+  auto r = (*lease)->Exec(Sql(schema_).seen, {consumer, event_id});
+  if (!r) return tl::unexpected(r.error());
+  return !r->empty();
+}
+
+Status PgProcessedEvents::Remember(const std::string& consumer, const std::string& event_id) {
+  auto lease = pool_.Acquire();
+  if (!lease) return tl::unexpected(lease.error());
+  auto r = (*lease)->Exec(Sql(schema_).remember, {consumer, event_id});
+  if (!r) return tl::unexpected(r.error());
+  return Ok();
 }
 
 PgOutboxSignal::PgOutboxSignal(ConnectOptions options, OutboxSchema schema)

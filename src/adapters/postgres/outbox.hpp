@@ -7,6 +7,7 @@
 #include <string>
 
 #include "adapters/postgres/pool.hpp"
+#include "core/events/consumer.hpp"
 #include "core/events/event.hpp"
 #include "core/events/relay.hpp"
 
@@ -37,6 +38,18 @@ class PgOutboxSource final : public events::OutboxSource {
   Result<Batch> RelayBatch(std::size_t limit, const PublishFn& publish) override;
   Result<std::int64_t> Purge(std::chrono::seconds retention) override;
   Result<Backlog> Pending() override;
+
+ private:
+  Pool& pool_;  // not owned
+  OutboxSchema schema_;
+};
+
+// The event ids each consumer of this service handled (<schema>.processed_events).
+class PgProcessedEvents final : public events::ProcessedEvents {
+ public:
+  PgProcessedEvents(Pool& pool, OutboxSchema schema) : pool_(pool), schema_(schema) {}
+  Result<bool> Seen(const std::string& consumer, const std::string& event_id) override;
+  Status Remember(const std::string& consumer, const std::string& event_id) override;
 
  private:
   Pool& pool_;  // not owned
