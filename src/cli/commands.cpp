@@ -14,6 +14,7 @@ namespace giia::cli {
 void RegisterCommands(CLI::App& app, CommandEnv& env) {
   RegisterMigrate(app, env);
   RegisterSeedRoles(app, env);
+  RegisterDlq(app, env);
   RegisterConfig(app, env);
   RegisterVersion(app, env);
 }

@@ -433,3 +433,90 @@ Status JetStreamDeadLetterQueue::Put(const events::DeadLetter& letter,
 }
 
 }  // namespace giia::nats
+
+// ---------------------------------------------------------------------------
+// The DLQ as on-call sees it.
+
+namespace giia::nats {
+namespace {
+
+events::StoredLetter LetterFrom(StoredMessage m) {
+  events::StoredLetter s;
+  s.sequence = m.sequence;
+  s.subject = m.subject;
+  s.failed_at = m.Header(header::kFailedAt);
+  events::DeadLetter& l = s.letter;
+  l.consumer = m.Header(header::kConsumer);
+  l.original_subject = m.Header(header::kOriginalSubject);
+  l.stream = m.Header(header::kOriginalStream);
+  l.stream_sequence = std::strtoull(m.Header(header::kOriginalSequence).c_str(), nullptr, 10);
+  l.attempts = std::atoi(m.Header(header::kAttempts).c_str());
+  l.error = m.Header(header::kLastError);
+  l.event_type = m.Header(header::kEventType);
+  l.event_id = m.Header(header::kEventId);
+  l.organization = m.Header(header::kOrganization);
+  l.replay_count = std::atoi(m.Header(header::kReplayCount).c_str());
+  s.payload = std::move(m.data);
+  s.headers = std::move(m.headers);
+  return s;
+}
+
+}  // namespace
+
+Result<std::vector<events::StoredLetter>> JetStreamDeadLetterStore::List() {
+  auto state = js_.State(stream_);
+  if (!state) return tl::unexpected(state.error());
+  std::vector<events::StoredLetter> out;
+  for (std::uint64_t seq = state->first; seq != 0 && seq <= state->last; ++seq) {
+    auto m = js_.Get(stream_, seq);
+    if (!m) return tl::unexpected(m.error());
+    if (!m->has_value() || (*m)->subject == kReplayedSubject) continue;
+    out.push_back(LetterFrom(std::move(**m)));
+  }
+  return out;
+}
+
+Result<std::optional<events::StoredLetter>> JetStreamDeadLetterStore::Get(std::uint64_t sequence) {
+  auto m = js_.Get(stream_, sequence);
+  if (!m) return tl::unexpected(m.error());
+  if (!m->has_value() || (*m)->subject == kReplayedSubject) {
+    return std::optional<events::StoredLetter>();
+  }
+  return std::optional<events::StoredLetter>(LetterFrom(std::move(**m)));
+}
+
+Status JetStreamDeadLetterStore::Republish(const events::StoredLetter& s, int replay_count) {
+  // A new id per replay generation: JetStream accepts it even within the
+  // de-duplication window of the original, and drops a repeat of this replay.
+  const std::string base =
+      s.letter.event_id.empty() ? "dlq-seq-" + std::to_string(s.sequence) : s.letter.event_id;
+  const Headers headers = {{"Content-Type", "application/cloudevents+json"},
+                           {header::kReplayCount, std::to_string(replay_count)}};
+  auto ack = js_.Publish(s.letter.original_subject,
+                         base + ":replay:" + std::to_string(replay_count), s.payload, headers);
+  if (!ack) return tl::unexpected(ack.error());
+  return Ok();
+}
+
+Status JetStreamDeadLetterStore::Remove(std::uint64_t sequence) {
+  return js_.Delete(stream_, sequence);
+}
+
+Status JetStreamDeadLetterStore::RecordReplay(const events::StoredLetter& s, int replay_count,
+                                              const std::string& by) {
+  const Headers headers = {{"Giia-Replayed-Sequence", std::to_string(s.sequence)},
+                           {header::kOriginalSubject, s.letter.original_subject},
+                           {header::kConsumer, s.letter.consumer},
+                           {header::kEventId, s.letter.event_id},
+                           {header::kReplayCount, std::to_string(replay_count)},
+                           {"Giia-Replayed-By", by},
+                           {header::kFailedAt, s.failed_at}};
+  auto ack =
+      js_.Publish(kReplayedSubject,
+                  "dlq-replayed:" + std::to_string(s.sequence) + ":" + std::to_string(replay_count),
+                  "", headers);
+  if (!ack) return tl::unexpected(ack.error());
+  return Ok();
+}
+
+}  // namespace giia::nats

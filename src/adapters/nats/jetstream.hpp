@@ -18,6 +18,7 @@
 
 #include "core/common/result.hpp"
 #include "core/events/consumer.hpp"
+#include "core/events/dlq.hpp"
 #include "core/events/relay.hpp"
 
 namespace giia::nats {
@@ -178,6 +179,26 @@ class JetStreamDeadLetterQueue final : public events::DeadLetterQueue {
 
  private:
   JetStream& js_;  // not owned
+};
+
+inline constexpr const char* kReplayedSubject = "dlq.replayed";
+
+// The DLQ stream as on-call sees it (`giia dlq`). dlq.replayed audit records
+// live in the same stream and are not dead letters: List() leaves them out.
+class JetStreamDeadLetterStore final : public events::DeadLetterStore {
+ public:
+  explicit JetStreamDeadLetterStore(JetStream& js, std::string stream = "DLQ_EVENTS")
+      : js_(js), stream_(std::move(stream)) {}
+  Result<std::vector<events::StoredLetter>> List() override;
+  Result<std::optional<events::StoredLetter>> Get(std::uint64_t sequence) override;
+  Status Republish(const events::StoredLetter& letter, int replay_count) override;
+  Status Remove(std::uint64_t sequence) override;
+  Status RecordReplay(const events::StoredLetter& letter, int replay_count,
+                      const std::string& by) override;
+
+ private:
+  JetStream& js_;  // not owned
+  std::string stream_;
 };
 
 }  // namespace giia::nats

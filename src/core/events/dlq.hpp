@@ -1,0 +1,95 @@
+#pragma once
+// On-call work on the dead-letter queue: list and filter without consuming,
+// replay to the original subject (with a loop guard), purge. The stream
+// behind it is a port; `giia dlq` is its shell.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/events/consumer.hpp"
+
+namespace giia::events {
+
+// A dead letter as stored, with what DeadLetterQueue::Put recorded.
+struct StoredLetter {
+  std::uint64_t sequence = 0;  // in the DLQ stream
+  std::string subject;         // dlq.<consumer>.<original subject>
+  std::string payload;
+  std::string failed_at;  // RFC 3339 UTC
+  DeadLetter letter;
+  std::vector<std::pair<std::string, std::string>> headers;  // all of them, for inspect
+};
+
+class DeadLetterStore {
+ public:
+  virtual ~DeadLetterStore() = default;
+  // Every dead letter, in sequence order; never consumes.
+  // Errors: kUnavailable when the broker cannot be reached.
+  [[nodiscard]] virtual Result<std::vector<StoredLetter>> List() = 0;
+  [[nodiscard]] virtual Result<std::optional<StoredLetter>> Get(std::uint64_t sequence) = 0;
+  // Publishes the payload to its original subject with replay count
+  // `replay_count`, and returns once the broker acknowledged it.
+  [[nodiscard]] virtual Status Republish(const StoredLetter& letter, int replay_count) = 0;
+  [[nodiscard]] virtual Status Remove(std::uint64_t sequence) = 0;
+  // Publishes a dlq.replayed record of the replay (who, what, where to).
+  [[nodiscard]] virtual Status RecordReplay(const StoredLetter& letter, int replay_count,
+                                            const std::string& by) = 0;
+};
+
+// What to select. Empty fields select everything.
+struct LetterFilter {
+  std::set<std::uint64_t> sequences;
+  std::string subject;  // the original subject; a trailing ".>" matches a prefix
+  std::string event_type;
+  std::string organization;
+  std::string since;  // RFC 3339 UTC: failed at or after
+  std::optional<std::size_t> limit;
+  bool Empty() const {
+    return sequences.empty() && subject.empty() && event_type.empty() && organization.empty() &&
+           since.empty();
+  }
+};
+
+bool Matches(const StoredLetter& letter, const LetterFilter& filter);
+
+// The letters `filter` selects, in sequence order, at most `limit`.
+std::vector<StoredLetter> Select(const std::vector<StoredLetter>& all, const LetterFilter& filter);
+
+struct LetterSummary {
+  std::map<std::string, int> by_error;
+  std::map<std::string, int> by_subject;  // original subject
+};
+LetterSummary Summarize(const std::vector<StoredLetter>& letters);
+
+struct ReplayReport {
+  std::vector<StoredLetter> replayed;     // or, dry run, would be
+  std::vector<StoredLetter> quarantined;  // replayed too often already: left in place
+  std::vector<std::pair<StoredLetter, Error>> failed;
+};
+
+struct ReplayOptions {
+  bool dry_run = false;
+  int max_replays = 3;
+  std::string by;              // who replays, for the audit record
+  std::function<void()> pace;  // called before each republish (rate limit); may be empty
+};
+
+// For each selected letter: republish, record the replay, then remove it from
+// the DLQ; a letter whose republish failed stays. Letters replayed
+// max_replays times already are quarantined instead.
+// Errors: kUnavailable when the DLQ cannot be listed.
+class ReplayDeadLetters {
+ public:
+  explicit ReplayDeadLetters(DeadLetterStore& store) : store_(store) {}
+  [[nodiscard]] Result<ReplayReport> Run(const LetterFilter& filter, const ReplayOptions& options);
+
+ private:
+  DeadLetterStore& store_;  // not owned
+};
+
+}  // namespace giia::events
