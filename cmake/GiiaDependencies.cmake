@@ -11,6 +11,7 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)   # PkgConfig::SODIUM
 # Not find_package(cnats): its config names libnats_static.a, which Debian does not ship.
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)       # PkgConfig::NATS
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)       # PkgConfig::CURL
 if(GIIA_BUILD_TESTS)
   find_package(Catch2 2 CONFIG REQUIRED)           # Catch2::Catch2WithMain (v2)
   include(Catch)

@@ -31,6 +31,7 @@ constexpr KeySpec kKeys[] = {
     {"JWT_PUBLIC_KEY_FILE", "", "", false, "EdDSA public key (PEM)"},
     {"JWT_EXPIRATION", "15m", "15m", false, "access token lifetime"},
     {"JWT_REFRESH_EXPIRATION", "168h", "168h", false, "refresh token lifetime"},
+    {"ALERT_WEBHOOK_URL", "", "", true, "POSTed a JSON document for every dead letter"},
     {"AUTH_GRPC_ADDR", "127.0.0.1:9091", "127.0.0.1:9091", false,
      "host:port of the auth service, for the catalog"},
     {"RATE_LIMIT_ENABLED", "true", "true", false, "rate-limit logins per client address"},
@@ -188,7 +189,9 @@ class Checker {
       }
     }
     if (At(key).set) {
-      Problem(key, "\"" + RedactUrlPasswords(v) + "\" is not a " + *schemes.begin() + ":// URL");
+      // A secret URL (a webhook with its token) is not echoed at all.
+      const std::string shown = At(key).secret ? "the value" : "\"" + RedactUrlPasswords(v) + "\"";
+      Problem(key, shown + " is not a " + *schemes.begin() + ":// URL");
     }
     return v;
   }
@@ -257,6 +260,7 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
   }
   cfg.jwt_expiration = c.Duration("JWT_EXPIRATION");
   cfg.jwt_refresh_expiration = c.Duration("JWT_REFRESH_EXPIRATION");
+  cfg.alert_webhook_url = c.Url("ALERT_WEBHOOK_URL", {"https", "http"});
   cfg.auth_grpc_addr = c.Text("AUTH_GRPC_ADDR");
   if (cfg.auth_grpc_addr.find(':') == std::string::npos) {
     c.Problem("AUTH_GRPC_ADDR", "\"" + cfg.auth_grpc_addr + "\" is not host:port");

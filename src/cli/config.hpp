@@ -83,6 +83,7 @@ struct Config {
   std::string jwt_public_key_file;
   std::chrono::milliseconds jwt_expiration{0};
   std::chrono::milliseconds jwt_refresh_expiration{0};
+  std::string alert_webhook_url;
   std::string auth_grpc_addr;
   bool rate_limit_enabled = true;
   int rate_limit_requests_per_minute = 60;

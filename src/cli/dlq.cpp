@@ -27,6 +27,8 @@ struct DlqOptions {
   std::string output = "text";
   std::vector<std::uint64_t> sequences;
   bool all = false;
+  std::uint64_t from_sequence = 0;
+  std::uint64_t to_sequence = 0;
   std::string subject;
   std::string type;
   std::string organization;
@@ -109,6 +111,8 @@ void RunDlq(Action action, DlqOptions o, CommandEnv& env) {
   if (!rate) return env.Fail(rate.error(), true);
   events::LetterFilter filter;
   filter.sequences.insert(o.sequences.begin(), o.sequences.end());
+  filter.from_sequence = o.from_sequence;
+  filter.to_sequence = o.to_sequence;
   filter.subject = o.subject;
   filter.event_type = o.type;
   filter.organization = o.organization;
@@ -296,7 +300,9 @@ void AddFilters(CLI::App* cmd, DlqOptions& o) {
   cmd->add_option("--organization", o.organization, "Organization id");
   cmd->add_option("--since", o.since, "Failed within DURATION (2h) or since a UTC time")
       ->type_name("WHEN");
-  cmd->add_option("--limit", o.limit, "At most N messages")->type_name("N");
+  cmd->add_option("--from-seq", o.from_sequence, "DLQ sequence numbers from N")->type_name("N");
+  cmd->add_option("--to-seq", o.to_sequence, "DLQ sequence numbers up to N")->type_name("N");
+  cmd->add_option("--limit,--max", o.limit, "At most N messages")->type_name("N");
 }
 
 }  // namespace

@@ -219,6 +219,13 @@ TEST_CASE("With NATS stopped, writes succeed and every event arrives once it is 
   REQUIRE(down->error);
   CHECK(down->error->code == ErrorCode::kUnavailable);
   CHECK(w.Pending() == 10);
+  {
+    auto backlog = source.Pending();
+    REQUIRE(backlog);
+    CHECK(backlog->pending == 10);
+    CHECK(backlog->oldest_age_seconds >= 0.0);
+    CHECK(backlog->oldest_age_seconds < 60.0);
+  }
   CHECK_THAT(Scalar(w.db.sql(), "SELECT last_error FROM auth.outbox ORDER BY seq LIMIT 1"),
              Catch::Contains("not connected"));
 
@@ -300,4 +307,29 @@ TEST_CASE("An unreachable NATS is UNAVAILABLE within the timeout", "[integration
   auto publish = (*later)->Publish("auth.role.assigned", "id-1", "{}");
   REQUIRE_FALSE(publish);
   CHECK(publish.error().code == ErrorCode::kUnavailable);
+}
+
+TEST_CASE("Sent events are deleted after the retention, pending ones never",
+          "[integration][events]") {
+  TestDatabase db;
+  auto pool = db.MakePool();
+  pg::PgMigrationStore store(*pool);
+  REQUIRE(migrate::Migrator(store, migrate::ForService(pg::EmbeddedMigrations().value(), "auth"))
+              .Up(std::nullopt, false));
+  pg::PgAuthStore auth(*pool);
+  REQUIRE(auth.Run([&](auth::AuthTx& tx) -> Status {
+    for (int i = 0; i < 3; ++i) {
+      if (auto ok = tx.outbox().Append(RoleAssigned("u-5", i)); !ok) return ok;
+    }
+    return Ok();
+  }));
+  // Two were sent two days ago; one is still pending.
+  REQUIRE(
+      db.sql().Exec("UPDATE auth.outbox SET published_at = now() - interval '2 days' "
+                    "WHERE seq IN (SELECT seq FROM auth.outbox ORDER BY seq LIMIT 2)"));
+  pg::PgOutboxSource source(*pool, pg::OutboxSchema::kAuth);
+  CHECK(source.Purge(std::chrono::hours(72)).value() == 0);
+  CHECK(source.Purge(std::chrono::hours(24)).value() == 2);
+  CHECK(Scalar(db.sql(), "SELECT count(*) FROM auth.outbox") == "1");
+  CHECK(source.Pending().value().pending == 1);
 }

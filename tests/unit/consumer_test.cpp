@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "core/events/dlq.hpp"
+
 using namespace giia::events;
 using giia::ErrorCode;
 using giia::Result;
@@ -187,4 +189,47 @@ TEST_CASE("When the DLQ cannot take a message it is retried, never terminated", 
   REQUIRE_FALSE(outcome);
   CHECK(m.ended.rfind("nak:", 0) == 0);
   CHECK(consumer.counters().dead_lettered == 0);
+}
+
+TEST_CASE("DLQ filters select by sequence, range, subject prefix, type, org and time",
+          "[unit][events]") {
+  std::vector<StoredLetter> all;
+  for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+    StoredLetter s;
+    s.sequence = seq;
+    s.failed_at = "2026-11-22T10:0" + std::to_string(seq) + ":00Z";
+    s.letter.original_subject = seq % 2 ? "auth.user.registered" : "catalog.product.created";
+    s.letter.event_type = seq % 2 ? "user.registered" : "product.created";
+    s.letter.organization = seq <= 2 ? "org-a" : "org-b";
+    s.letter.error = seq == 5 ? "timeout" : "refused";
+    all.push_back(s);
+  }
+  auto seqs = [](const std::vector<StoredLetter>& v) {
+    std::vector<std::uint64_t> out;
+    for (const auto& s : v) out.push_back(s.sequence);
+    return out;
+  };
+  LetterFilter f;
+  CHECK(seqs(Select(all, f)).size() == 5);
+  f.subject = "auth.>";
+  CHECK(seqs(Select(all, f)) == std::vector<std::uint64_t>{1, 3, 5});
+  f.organization = "org-b";
+  CHECK(seqs(Select(all, f)) == std::vector<std::uint64_t>{3, 5});
+  f = LetterFilter{};
+  f.from_sequence = 2;
+  f.to_sequence = 4;
+  CHECK(seqs(Select(all, f)) == std::vector<std::uint64_t>{2, 3, 4});
+  f = LetterFilter{};
+  f.since = "2026-11-22T10:04:00Z";
+  CHECK(seqs(Select(all, f)) == std::vector<std::uint64_t>{4, 5});
+  f = LetterFilter{};
+  f.event_type = "product.created";
+  f.limit = 1;
+  CHECK(seqs(Select(all, f)) == std::vector<std::uint64_t>{2});
+  f = LetterFilter{};
+  f.sequences = {5};
+  CHECK(seqs(Select(all, f)) == std::vector<std::uint64_t>{5});
+  auto summary = Summarize(all);
+  CHECK(summary.by_error["refused"] == 4);
+  CHECK(summary.by_subject["catalog.product.created"] == 2);
 }

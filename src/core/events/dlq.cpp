@@ -4,6 +4,8 @@ namespace giia::events {
 
 bool Matches(const StoredLetter& s, const LetterFilter& f) {
   if (!f.sequences.empty() && f.sequences.count(s.sequence) == 0) return false;
+  if (f.from_sequence != 0 && s.sequence < f.from_sequence) return false;
+  if (f.to_sequence != 0 && s.sequence > f.to_sequence) return false;
   if (!f.subject.empty()) {
     const std::string& original = s.letter.original_subject;
     if (f.subject.ends_with(".>")) {

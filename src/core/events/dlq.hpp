@@ -44,14 +44,16 @@ class DeadLetterStore {
 // What to select. Empty fields select everything.
 struct LetterFilter {
   std::set<std::uint64_t> sequences;
-  std::string subject;  // the original subject; a trailing ".>" matches a prefix
+  std::uint64_t from_sequence = 0;  // inclusive; 0: no lower bound
+  std::uint64_t to_sequence = 0;    // inclusive; 0: no upper bound
+  std::string subject;              // the original subject; a trailing ".>" matches a prefix
   std::string event_type;
   std::string organization;
   std::string since;  // RFC 3339 UTC: failed at or after
   std::optional<std::size_t> limit;
   bool Empty() const {
-    return sequences.empty() && subject.empty() && event_type.empty() && organization.empty() &&
-           since.empty();
+    return sequences.empty() && from_sequence == 0 && to_sequence == 0 && subject.empty() &&
+           event_type.empty() && organization.empty() && since.empty();
   }
 };
 
