@@ -1,5 +1,7 @@
 // giia version: what this binary is and what it was built with.
+#include <curl/curlver.h>
 #include <libpq-fe.h>
+#include <nats/nats.h>
 #include <sodium.h>
 #include <spdlog/version.h>
 
@@ -25,6 +27,8 @@ void RegisterVersion(CLI::App& app, CommandEnv& env) {
         {"spdlog", std::to_string(SPDLOG_VER_MAJOR) + "." + std::to_string(SPDLOG_VER_MINOR) + "." +
                        std::to_string(SPDLOG_VER_PATCH)},
         {"CLI11", CLI11_VERSION},
+        {"nats.c", nats_GetVersion()},
+        {"libcurl", LIBCURL_VERSION},
         {"nlohmann_json", std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
                               std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
                               std::to_string(NLOHMANN_JSON_VERSION_PATCH)},
