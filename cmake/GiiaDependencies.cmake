@@ -12,6 +12,8 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)   # PkgConfig::SODI
 # Not find_package(cnats): its config names libnats_static.a, which Debian does not ship.
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)       # PkgConfig::NATS
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)       # PkgConfig::CURL
+# hiredis 0.14 ships no CMake target (its config sets variables only).
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)    # PkgConfig::HIREDIS
 if(GIIA_BUILD_TESTS)
   find_package(Catch2 2 CONFIG REQUIRED)           # Catch2::Catch2WithMain (v2)
   include(Catch)

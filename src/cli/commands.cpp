@@ -15,6 +15,7 @@ void RegisterCommands(CLI::App& app, CommandEnv& env) {
   RegisterMigrate(app, env);
   RegisterSeedRoles(app, env);
   RegisterDlq(app, env);
+  RegisterHealth(app, env);
   RegisterConfig(app, env);
   RegisterVersion(app, env);
 }

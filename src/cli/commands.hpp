@@ -19,6 +19,7 @@ std::string HelpFooter(const std::string& example);
 // One per file, in the same folder.
 void RegisterConfig(CLI::App& app, CommandEnv& env);
 void RegisterDlq(CLI::App& app, CommandEnv& env);
+void RegisterHealth(CLI::App& app, CommandEnv& env);
 void RegisterMigrate(CLI::App& app, CommandEnv& env);
 void RegisterSeedRoles(CLI::App& app, CommandEnv& env);
 void RegisterVersion(CLI::App& app, CommandEnv& env);

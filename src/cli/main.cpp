@@ -5,8 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "adapters/alert/webhook.hpp"
 #include "adapters/crypto/argon2id_hasher.hpp"
+#include "adapters/http/client.hpp"
+#include "adapters/http/webhook.hpp"
 #include "cli/command_env.hpp"
 #include "cli/commands.hpp"
 
@@ -39,7 +40,7 @@ int Main(int argc, char** argv) {
       command_env.redactor.Add(value);
     }
   }
-  alert::InitHttpClient();
+  http::InitHttpClient();
   if (auto ok = crypto::InitSodium(); !ok) {
     command_env.output.Error(ok.error());
     return static_cast<int>(ExitCode::kFailed);

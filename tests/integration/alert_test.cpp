@@ -7,7 +7,8 @@
 #include <future>
 #include <nlohmann/json.hpp>
 
-#include "adapters/alert/webhook.hpp"
+#include "adapters/http/client.hpp"
+#include "adapters/http/webhook.hpp"
 
 using namespace giia;
 
@@ -67,10 +68,10 @@ events::DeadLetter Letter() {
 }  // namespace
 
 TEST_CASE("A dead letter is POSTed to the alert webhook as JSON", "[integration][alert]") {
-  alert::InitHttpClient();
+  http::InitHttpClient();
   OneShotHttp server;
   auto request = std::async(std::launch::async, [&] { return server.Serve("200 OK"); });
-  alert::WebhookAlert webhook("http://127.0.0.1:" + std::to_string(server.port) + "/hook");
+  http::WebhookAlert webhook("http://127.0.0.1:" + std::to_string(server.port) + "/hook");
   webhook.Raise(Letter());
   const std::string got = request.get();
   CHECK_THAT(got, Catch::StartsWith("POST /hook HTTP/1.1"));
@@ -85,10 +86,10 @@ TEST_CASE("A dead letter is POSTed to the alert webhook as JSON", "[integration]
 
 TEST_CASE("A webhook that fails or is down is counted, within the timeout",
           "[integration][alert]") {
-  alert::InitHttpClient();
+  http::InitHttpClient();
   OneShotHttp server;
   auto request = std::async(std::launch::async, [&] { return server.Serve("500 Oops"); });
-  alert::WebhookAlert failing("http://127.0.0.1:" + std::to_string(server.port) + "/hook");
+  http::WebhookAlert failing("http://127.0.0.1:" + std::to_string(server.port) + "/hook");
   failing.Raise(Letter());
   request.get();
   CHECK(failing.failures() == 1);
@@ -97,8 +98,8 @@ TEST_CASE("A webhook that fails or is down is counted, within the timeout",
     OneShotHttp s;
     return s.port;
   }();
-  alert::WebhookAlert down("http://127.0.0.1:" + std::to_string(closed) + "/hook",
-                           std::chrono::milliseconds(500));
+  http::WebhookAlert down("http://127.0.0.1:" + std::to_string(closed) + "/hook",
+                          std::chrono::milliseconds(500));
   const auto start = std::chrono::steady_clock::now();
   down.Raise(Letter());
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));

@@ -8,10 +8,7 @@
 
 #include "core/events/consumer.hpp"
 
-namespace giia::alert {
-
-// Initializes libcurl once per process, before any thread uses it.
-void InitHttpClient();
+namespace giia::http {
 
 class WebhookAlert final : public events::DeadLetterAlert {
  public:
@@ -32,4 +29,4 @@ class WebhookAlert final : public events::DeadLetterAlert {
   std::atomic<std::int64_t> failures_{0};
 };
 
-}  // namespace giia::alert
+}  // namespace giia::http

@@ -1,0 +1,62 @@
+#include "adapters/http/client.hpp"
+
+#include <curl/curl.h>
+
+#include <memory>
+
+#include "core/common/redact.hpp"
+
+namespace giia::http {
+namespace {
+
+Result<Response> Perform(const std::string& url, const std::string* json,
+                         std::chrono::milliseconds timeout) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    return InvalidArgument("url", "\"" + RedactUrlPasswords(url) + "\" is not an http(s) URL");
+  }
+  std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
+  if (!curl) return MakeError(ErrorCode::kInternal, "cannot start an HTTP request");
+  Response response;
+  curl_slist* headers = nullptr;
+  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);  // safe in threads
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(
+      curl.get(), CURLOPT_WRITEFUNCTION, +[](char* data, size_t size, size_t n, void* out) {
+        static_cast<std::string*>(out)->append(data, size * n);
+        return size * n;
+      });
+  if (json != nullptr) {
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, json->c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(json->size()));
+  }
+  const CURLcode rc = curl_easy_perform(curl.get());
+  curl_slist_free_all(headers);
+  if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
+    return InvalidArgument("url", "\"" + RedactUrlPasswords(url) + "\" is not a valid URL");
+  }
+  if (rc != CURLE_OK) {
+    return MakeError(ErrorCode::kUnavailable, "HTTP request to " + RedactUrlPasswords(url) +
+                                                  " failed: " + curl_easy_strerror(rc));
+  }
+  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+}  // namespace
+
+void InitHttpClient() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+Result<Response> Get(const std::string& url, std::chrono::milliseconds timeout) {
+  return Perform(url, nullptr, timeout);
+}
+
+Result<Response> PostJson(const std::string& url, const std::string& json,
+                          std::chrono::milliseconds timeout) {
+  return Perform(url, &json, timeout);
+}
+
+}  // namespace giia::http

@@ -1,0 +1,126 @@
+// giia health: the exec probe. --http URL asks a running service; --deps
+// checks the configured PostgreSQL, Redis and NATS directly. Exit codes follow
+// grpc_health_probe: 0 serving, 1 bad usage, 2 could not connect, 3 the check
+// failed, 4 reached but not serving.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "adapters/http/client.hpp"
+#include "adapters/nats/jetstream.hpp"
+#include "adapters/postgres/probe.hpp"
+#include "adapters/redis/probe.hpp"
+#include "cli/command_env.hpp"
+#include "cli/commands.hpp"
+#include "core/common/duration.hpp"
+
+namespace giia::cli {
+namespace {
+
+using nlohmann::json;
+
+struct HealthOptions {
+  std::string http;
+  bool deps = false;
+  std::string timeout = "2s";
+  std::string service = "auth";
+  std::string output = "text";
+};
+
+void RunHttp(const HealthOptions& o, std::chrono::milliseconds timeout, CommandEnv& env) {
+  auto response = http::Get(o.http, timeout);
+  if (!response)
+    return env.Fail(response.error(), response.error().code == ErrorCode::kInvalidArgument);
+  const long status = response->status;
+  if (o.output == "json") {
+    json body = json::parse(response->body, nullptr, false);
+    env.output.Line(json{{"url", o.http},
+                         {"status", status},
+                         {"body", body.is_discarded() ? json(response->body) : body}}
+                        .dump(2));
+  } else {
+    env.output.Line(std::to_string(status) + " " + o.http);
+    if (!response->body.empty()) env.output.Line(response->body);
+  }
+  if (status >= 200 && status < 300) return;
+  env.exit_code = status == 503 ? ExitCode::kNotServing : ExitCode::kFailed;
+  if (status != 503) env.output.Error(o.http + " answered HTTP " + std::to_string(status));
+}
+
+void RunDeps(const HealthOptions& o, std::chrono::milliseconds timeout, CommandEnv& env) {
+  const std::vector<std::string> required = {"DATABASE_URL"};
+  auto loaded = env.Load(o.service, {}, {}, required);
+  if (!loaded) return;
+  auto redis_address = redis::ParseRedisUrl(loaded->config.redis_url);
+  if (!redis_address) return env.Fail(redis_address.error(), true);
+  pg::ConnectOptions pg_options;
+  pg_options.url = loaded->config.database.url;
+  pg_options.application_name = "giia-health";
+  pg::PgProbe postgres(pg_options);
+  redis::RedisProbe redis(*redis_address);
+  nats::NatsProbe nats(loaded->config.nats_url);
+  health::DependencyProbe* probes[] = {&postgres, &redis, &nats};
+  const health::Readiness r = health::CheckReadiness(probes, timeout);
+  if (o.output == "json") {
+    json out = {{"status", health::StateName(r.state)}, {"checks", json::array()}};
+    for (const auto& c : r.checks) {
+      out["checks"].push_back({{"name", c.name},
+                               {"status", c.up ? "up" : "down"},
+                               {"critical", c.critical},
+                               {"latency_ms", c.latency.count()},
+                               {"error", c.error}});
+    }
+    env.output.Line(out.dump(2));
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : r.checks) {
+      rows.push_back(
+          {c.name, c.up ? "up" : "down", std::to_string(c.latency.count()) + " ms", c.error});
+    }
+    std::ostringstream table;
+    PrintTable(table, {"CHECK", "STATUS", "LATENCY", "ERROR"}, rows);
+    env.output.out << env.redactor.Apply(table.str());
+    env.output.Line(std::string("status: ") + health::StateName(r.state));
+  }
+  if (r.state == health::State::kNotReady) {
+    env.output.Error("a critical dependency is unreachable; check " +
+                     loaded->Value("DATABASE_URL").Describe());
+    env.exit_code = ExitCode::kUnavailable;
+  }
+}
+
+void RunHealth(const HealthOptions& o, CommandEnv& env) {
+  if (o.http.empty() == !o.deps) {
+    return env.Fail(InvalidArgument("--http", "say what to check: --http URL or --deps").value(),
+                    true);
+  }
+  auto timeout = ParseDuration(o.timeout);
+  if (!timeout || timeout->count() == 0) {
+    return env.Fail(
+        InvalidArgument("--timeout", "--timeout must be a duration above 0, such as 2s").value(),
+        true);
+  }
+  if (!o.http.empty()) return RunHttp(o, *timeout, env);
+  RunDeps(o, *timeout, env);
+}
+
+}  // namespace
+
+void RegisterHealth(CLI::App& app, CommandEnv& env) {
+  auto o = std::make_shared<HealthOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "health",
+      "Probe a service (--http URL) or the configured dependencies (--deps); exits 0 when "
+      "serving, 2 when unreachable, 4 when reached but not serving");
+  cmd->add_option("--http", o->http, "GET this URL; 2xx is serving, 503 is not serving")
+      ->type_name("URL");
+  cmd->add_flag("--deps", o->deps,
+                "Check DATABASE_URL (critical), REDIS_URL and NATS_URL (degraded when down)");
+  cmd->add_option("--timeout", o->timeout, "Per check (default 2s)")->type_name("DURATION");
+  cmd->add_option("--service", o->service, "Whose configuration --deps reads (default auth)")
+      ->check(CLI::IsMember({"auth", "catalog"}));
+  cmd->add_option("--output", o->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  cmd->footer(HelpFooter("giia health --http http://127.0.0.1:8083/health/ready --timeout 1s"));
+  cmd->callback([o, &env] { RunHealth(*o, env); });
+}
+
+}  // namespace giia::cli
