@@ -9,7 +9,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 GIIA_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache mold clang-format curl
   libpq-dev libsodium-dev libnats-dev libcurl4-openssl-dev libhiredis-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libexpected-dev catch2
-  postgresql redis-server nats-server
+  postgresql redis-server nats-server prometheus
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
