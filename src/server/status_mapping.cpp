@@ -1,0 +1,32 @@
+#include "server/status_mapping.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace giia::server {
+
+int HttpStatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument: return 400;
+    case ErrorCode::kFailedPrecondition: return 400;
+    case ErrorCode::kUnauthenticated: return 401;
+    case ErrorCode::kPermissionDenied: return 403;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kAlreadyExists: return 409;
+    case ErrorCode::kAborted: return 409;
+    case ErrorCode::kResourceExhausted: return 429;
+    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kDeadlineExceeded: return 504;
+    case ErrorCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+std::string ErrorBody(const Error& error, const std::string& request_id) {
+  nlohmann::json inner = {
+      {"code", ErrorCodeName(error.code)}, {"message", error.message}, {"request_id", request_id}};
+  if (!error.field.empty()) inner["field"] = error.field;
+  return nlohmann::json{{"error", inner}}.dump(-1, ' ', false,
+                                               nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace giia::server
