@@ -3,6 +3,9 @@
 # where a dependency came from. All of them are Debian bookworm packages.
 find_package(Threads REQUIRED)
 find_package(tl-expected CONFIG REQUIRED)          # tl::expected (libexpected-dev)
+find_package(Protobuf REQUIRED)                    # protobuf::libprotobuf, protobuf::protoc
+# gRPC through its CMake config, not pkg-config (which omits absl_synchronization).
+find_package(gRPC CONFIG REQUIRED)                 # gRPC::grpc++, grpc++_reflection, grpc_cpp_plugin
 find_package(CLI11 CONFIG REQUIRED)                # CLI11::CLI11
 find_package(nlohmann_json CONFIG REQUIRED)        # nlohmann_json::nlohmann_json
 find_package(spdlog CONFIG REQUIRED)               # spdlog::spdlog (brings fmt::fmt)

@@ -1,5 +1,7 @@
-// giia health: the exec probe. --http URL asks a running service; --deps
-// checks the configured PostgreSQL, Redis and NATS directly. Exit codes follow
+// giia health: the exec probe. --grpc HOST:PORT asks a service's
+// grpc.health.v1 (grpc_health_probe's flags and exit codes, with two dashes);
+// --http URL asks its HTTP health route; --deps checks the configured
+// PostgreSQL, Redis and NATS directly. Exit codes follow
 // grpc_health_probe: 0 serving, 1 bad usage, 2 could not connect, 3 the check
 // failed, 4 reached but not serving.
 #include <CLI/CLI.hpp>
@@ -12,6 +14,7 @@
 #include "cli/command_env.hpp"
 #include "cli/commands.hpp"
 #include "core/common/duration.hpp"
+#include "server/grpc/grpc_server.hpp"
 
 namespace giia::cli {
 namespace {
@@ -19,10 +22,13 @@ namespace {
 using nlohmann::json;
 
 struct HealthOptions {
+  std::string grpc;
+  std::string connect_timeout;
+  std::string rpc_timeout;
   std::string http;
   bool deps = false;
   std::string timeout = "2s";
-  std::string service = "auth";
+  std::string service;
   std::string output = "text";
 };
 
@@ -46,9 +52,59 @@ void RunHttp(const HealthOptions& o, std::chrono::milliseconds timeout, CommandE
   if (status != 503) env.output.Error(o.http + " answered HTTP " + std::to_string(status));
 }
 
+void RunGrpc(const HealthOptions& o, std::chrono::milliseconds timeout, CommandEnv& env) {
+  auto connect = o.connect_timeout.empty() ? Result<std::chrono::milliseconds>(timeout)
+                                           : ParseDuration(o.connect_timeout);
+  auto rpc = o.rpc_timeout.empty() ? Result<std::chrono::milliseconds>(timeout)
+                                   : ParseDuration(o.rpc_timeout);
+  if (!connect || !rpc || connect->count() == 0 || rpc->count() == 0) {
+    return env.Fail(InvalidArgument("--connect-timeout",
+                                    "--connect-timeout and --rpc-timeout must be durations "
+                                    "above 0, such as 1s")
+                        .value(),
+                    true);
+  }
+  if (o.grpc.find(':') == std::string::npos) {
+    return env.Fail(InvalidArgument("--grpc", "--grpc \"" + o.grpc + "\" is not HOST:PORT").value(),
+                    true);
+  }
+  const server::GrpcHealthResult r = server::CheckGrpcHealth(o.grpc, o.service, *connect, *rpc);
+  const char* state = r.state == server::GrpcHealth::kServing       ? "SERVING"
+                      : r.state == server::GrpcHealth::kNotServing  ? "NOT_SERVING"
+                      : r.state == server::GrpcHealth::kUnreachable ? "UNREACHABLE"
+                                                                    : "RPC_FAILED";
+  if (o.output == "json") {
+    env.output.Line(
+        json{{"address", o.grpc}, {"service", o.service}, {"status", state}, {"detail", r.detail}}
+            .dump(2));
+  } else {
+    env.output.Line(std::string("status: ") + state);
+  }
+  switch (r.state) {
+    case server::GrpcHealth::kServing: return;
+    case server::GrpcHealth::kNotServing: env.exit_code = ExitCode::kNotServing; return;
+    case server::GrpcHealth::kUnreachable:
+      env.output.Error(r.detail);
+      env.exit_code = ExitCode::kUnavailable;
+      return;
+    case server::GrpcHealth::kRpcFailed:
+      env.output.Error(r.detail);
+      env.exit_code = ExitCode::kFailed;
+      return;
+  }
+}
+
 void RunDeps(const HealthOptions& o, std::chrono::milliseconds timeout, CommandEnv& env) {
+  const std::string service = o.service.empty() ? "auth" : o.service;
+  if (service != "auth" && service != "catalog") {
+    return env.Fail(InvalidArgument("--service",
+                                    "with --deps, --service is auth or catalog "
+                                    "(whose configuration to read)")
+                        .value(),
+                    true);
+  }
   const std::vector<std::string> required = {"DATABASE_URL"};
-  auto loaded = env.Load(o.service, {}, {}, required);
+  auto loaded = env.Load(service, {}, {}, required);
   if (!loaded) return;
   auto redis_address = redis::ParseRedisUrl(loaded->config.redis_url);
   if (!redis_address) return env.Fail(redis_address.error(), true);
@@ -89,9 +145,12 @@ void RunDeps(const HealthOptions& o, std::chrono::milliseconds timeout, CommandE
 }
 
 void RunHealth(const HealthOptions& o, CommandEnv& env) {
-  if (o.http.empty() == !o.deps) {
-    return env.Fail(InvalidArgument("--http", "say what to check: --http URL or --deps").value(),
-                    true);
+  const int modes = (o.grpc.empty() ? 0 : 1) + (o.http.empty() ? 0 : 1) + (o.deps ? 1 : 0);
+  if (modes != 1) {
+    return env.Fail(
+        InvalidArgument("--grpc", "say what to check, once: --grpc HOST:PORT, --http URL or --deps")
+            .value(),
+        true);
   }
   auto timeout = ParseDuration(o.timeout);
   if (!timeout || timeout->count() == 0) {
@@ -99,6 +158,7 @@ void RunHealth(const HealthOptions& o, CommandEnv& env) {
         InvalidArgument("--timeout", "--timeout must be a duration above 0, such as 2s").value(),
         true);
   }
+  if (!o.grpc.empty()) return RunGrpc(o, *timeout, env);
   if (!o.http.empty()) return RunHttp(o, *timeout, env);
   RunDeps(o, *timeout, env);
 }
@@ -109,15 +169,23 @@ void RegisterHealth(CLI::App& app, CommandEnv& env) {
   auto o = std::make_shared<HealthOptions>();
   CLI::App* cmd = app.add_subcommand(
       "health",
-      "Probe a service (--http URL) or the configured dependencies (--deps); exits 0 when "
-      "serving, 2 when unreachable, 4 when reached but not serving");
+      "Probe a service (--grpc HOST:PORT or --http URL) or the configured dependencies "
+      "(--deps); exits 0 when serving, 2 when unreachable, 3 when the check failed, 4 when "
+      "reached but not serving");
+  cmd->add_option("--grpc,--addr", o->grpc, "Ask grpc.health.v1 at HOST:PORT")
+      ->type_name("HOST:PORT");
+  cmd->add_option("--connect-timeout", o->connect_timeout, "With --grpc (default: --timeout)")
+      ->type_name("DURATION");
+  cmd->add_option("--rpc-timeout", o->rpc_timeout, "With --grpc (default: --timeout)")
+      ->type_name("DURATION");
   cmd->add_option("--http", o->http, "GET this URL; 2xx is serving, 503 is not serving")
       ->type_name("URL");
   cmd->add_flag("--deps", o->deps,
                 "Check DATABASE_URL (critical), REDIS_URL and NATS_URL (degraded when down)");
   cmd->add_option("--timeout", o->timeout, "Per check (default 2s)")->type_name("DURATION");
-  cmd->add_option("--service", o->service, "Whose configuration --deps reads (default auth)")
-      ->check(CLI::IsMember({"auth", "catalog"}));
+  cmd->add_option("--service", o->service,
+                  "With --grpc: the gRPC service to ask about (default: the whole server); "
+                  "with --deps: auth or catalog, whose configuration to read (default auth)");
   cmd->add_option("--output", o->output, "text or json")->check(CLI::IsMember({"text", "json"}));
   cmd->footer(HelpFooter("giia health --http http://127.0.0.1:8083/health/ready --timeout 1s"));
   cmd->callback([o, &env] { RunHealth(*o, env); });

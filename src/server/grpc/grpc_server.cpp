@@ -1,0 +1,85 @@
+#include "server/grpc/grpc_server.hpp"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace giia::server {
+
+struct GrpcServer::Impl {
+  GrpcServerOptions options;
+  std::unique_ptr<grpc::Server> server;
+};
+
+GrpcServer::GrpcServer(GrpcServerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+GrpcServer::~GrpcServer() { Shutdown(std::chrono::milliseconds(0)); }
+
+Result<int> GrpcServer::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  if (impl_->options.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  // gRPC turns SO_REUSEPORT on by default: a second server on a taken port
+  // would "start" and the kernel would split connections between the two.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  int port = 0;
+  const std::string address = impl_->options.host + ":" + std::to_string(impl_->options.port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  impl_->server = builder.BuildAndStart();
+  if (!impl_->server || port == 0) {
+    impl_->server.reset();
+    return MakeError(ErrorCode::kUnavailable,
+                     "cannot listen on " + address + " (GRPC_PORT): taken or not allowed");
+  }
+  return port;
+}
+
+void GrpcServer::SetServing(const std::string& service, bool serving) {
+  if (!impl_->server) return;
+  if (auto* health = impl_->server->GetHealthCheckService()) {
+    health->SetServingStatus(service, serving);
+  }
+}
+
+void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
+  if (!impl_ || !impl_->server) return;
+  if (auto* health = impl_->server->GetHealthCheckService()) health->Shutdown();
+  impl_->server->Shutdown(std::chrono::system_clock::now() + grace);
+  impl_->server->Wait();
+  impl_->server.reset();
+}
+
+GrpcHealthResult CheckGrpcHealth(const std::string& address, const std::string& service,
+                                 std::chrono::milliseconds connect_timeout,
+                                 std::chrono::milliseconds rpc_timeout) {
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + connect_timeout)) {
+    return {GrpcHealth::kUnreachable, "cannot connect to " + address + " within " +
+                                          std::to_string(connect_timeout.count()) + " ms"};
+  }
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + rpc_timeout);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status = stub->Check(&context, request, &response);
+  if (!status.ok()) {
+    if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      return {GrpcHealth::kRpcFailed, address + " does not implement the grpc.health.v1 protocol"};
+    }
+    return {GrpcHealth::kRpcFailed, "health check failed: " + status.error_message() + " (code " +
+                                        std::to_string(status.error_code()) + ")"};
+  }
+  if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    return {GrpcHealth::kNotServing,
+            grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status())};
+  }
+  return {GrpcHealth::kServing, "SERVING"};
+}
+
+}  // namespace giia::server

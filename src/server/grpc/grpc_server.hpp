@@ -1,0 +1,52 @@
+#pragma once
+// The gRPC side of a service: listening on GRPC_HOST:GRPC_PORT with
+// SO_REUSEPORT off (so a port clash fails instead of silently splitting
+// traffic), grpc.health.v1 always on (overall "" and per service), and server
+// reflection when enabled. gRPC types stay in the .cpp.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "core/common/result.hpp"
+
+namespace giia::server {
+
+struct GrpcServerOptions {
+  std::string host = "0.0.0.0";
+  int port = 0;            // 0: any free port (tests)
+  bool reflection = true;  // ENABLE_GRPC_REFLECTION
+};
+
+class GrpcServer {
+ public:
+  explicit GrpcServer(GrpcServerOptions options);
+  ~GrpcServer();  // shuts down at once
+
+  // Builds and starts the server. Returns the bound port.
+  // Errors: kUnavailable naming host:port when it cannot listen there.
+  [[nodiscard]] Result<int> Start();
+
+  // The health status of `service` ("" is the whole server).
+  void SetServing(const std::string& service, bool serving);
+
+  // Not-serving first, then stops accepting and waits up to `grace` for calls
+  // in flight, then cancels what is left. Idempotent.
+  void Shutdown(std::chrono::milliseconds grace);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// `giia health --grpc`: one grpc.health.v1 Check, as grpc_health_probe does.
+enum class GrpcHealth { kServing, kNotServing, kUnreachable, kRpcFailed };
+struct GrpcHealthResult {
+  GrpcHealth state = GrpcHealth::kRpcFailed;
+  std::string detail;  // the status text or the reason it failed
+};
+GrpcHealthResult CheckGrpcHealth(const std::string& address, const std::string& service,
+                                 std::chrono::milliseconds connect_timeout,
+                                 std::chrono::milliseconds rpc_timeout);
+
+}  // namespace giia::server

@@ -1,0 +1,79 @@
+// The gRPC runtime in-process: grpc.health.v1, a port clash, and
+// `giia health --grpc` with grpc_health_probe's exit codes.
+#include "server/grpc/grpc_server.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "support/process.hpp"
+
+using namespace giia;
+using giia::testing::RunGiia;
+
+namespace {
+
+int ClosedPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("giia health --grpc: serving 0, not serving 4, unknown service 3, unreachable 2",
+          "[e2e][grpc]") {
+  server::GrpcServerOptions options;
+  options.host = "127.0.0.1";
+  server::GrpcServer grpc(options);
+  const int port = grpc.Start().value();
+  grpc.SetServing("giia.auth.v1.AuthService", true);
+  const std::string addr = "127.0.0.1:" + std::to_string(port);
+
+  auto serving = RunGiia({"health", "--grpc", addr});
+  INFO(serving.out << serving.err);
+  CHECK(serving.exit_code == 0);
+  CHECK_THAT(serving.out, Catch::Contains("SERVING"));
+  CHECK(RunGiia({"health", "--grpc", addr, "--service", "giia.auth.v1.AuthService"}).exit_code ==
+        0);
+
+  grpc.SetServing("giia.auth.v1.AuthService", false);
+  auto not_serving = RunGiia(
+      {"health", "--addr", addr, "--service", "giia.auth.v1.AuthService", "--output", "json"});
+  CHECK(not_serving.exit_code == 4);
+  CHECK(nlohmann::json::parse(not_serving.out)["status"] == "NOT_SERVING");
+
+  CHECK(RunGiia({"health", "--grpc", addr, "--service", "no.such.Service"}).exit_code == 3);
+
+  const auto start = std::chrono::steady_clock::now();
+  auto down = RunGiia({"health", "--grpc", "127.0.0.1:" + std::to_string(ClosedPort()),
+                       "--connect-timeout", "500ms"});
+  CHECK(down.exit_code == 2);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  CHECK(RunGiia({"health", "--grpc", "no-port"}).exit_code == 1);
+
+  grpc.Shutdown(std::chrono::milliseconds(100));
+  CHECK(RunGiia({"health", "--grpc", addr, "--connect-timeout", "300ms"}).exit_code == 2);
+}
+
+TEST_CASE("A second gRPC server on a taken port fails instead of sharing it",
+          "[integration][grpc]") {
+  server::GrpcServerOptions options;
+  options.host = "127.0.0.1";
+  server::GrpcServer first(options);
+  options.port = first.Start().value();
+  server::GrpcServer second(options);
+  auto started = second.Start();
+  REQUIRE_FALSE(started);
+  CHECK(started.error().code == ErrorCode::kUnavailable);
+  CHECK_THAT(started.error().message, Catch::Contains(std::to_string(options.port)));
+}
