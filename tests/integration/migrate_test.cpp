@@ -148,3 +148,21 @@ TEST_CASE("A file applied by another process meanwhile is not run twice",
   REQUIRE(second);
   CHECK(second->outcome == migrate::StepOutcome::kAlreadyDone);
 }
+
+TEST_CASE("The schema probe is ready only at the version this binary ships",
+          "[integration][migrate]") {
+  TestDatabase db;
+  auto pool = db.MakePool();
+  pg::PgMigrationStore store(*pool);
+  auto auth = migrate::ForService(Shipped(), "auth");
+  pg::ConnectOptions options;
+  options.url = db.url();
+  pg::SchemaProbe probe(options, "auth", auth);
+  auto empty = probe.Check(std::chrono::seconds(2));
+  REQUIRE_FALSE(empty);
+  CHECK_THAT(empty.error().message, Catch::Contains("version 0") && Catch::Contains("expects 4"));
+  REQUIRE(migrate::Migrator(store, auth).Up(2, false));
+  CHECK_FALSE(probe.Check(std::chrono::seconds(2)));
+  REQUIRE(migrate::Migrator(store, auth).Up(std::nullopt, false));
+  CHECK(probe.Check(std::chrono::seconds(2)).has_value());
+}

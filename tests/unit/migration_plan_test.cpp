@@ -150,3 +150,32 @@ TEST_CASE("The embedded migrations load, each with a down file and a sha256", "[
   CHECK(ForService(*m, "auth").size() == 4);
   CHECK(ForService(*m, "catalog").size() == 3);
 }
+
+TEST_CASE("CheckSchemaCurrent says what is behind and what to run", "[unit][migrate]") {
+  auto m = Shipped();
+  auto auth = ForService(m, "auth");
+  CHECK(CheckSchemaCurrent(
+            ComputeStatus(auth, std::vector<HistoryRecord>{Applied("auth", 1, "sum-a1"),
+                                                           Applied("auth", 2, "sum-a2")}),
+            "auth")
+            .has_value());
+  auto behind = CheckSchemaCurrent(
+      ComputeStatus(auth, std::vector<HistoryRecord>{Applied("auth", 1, "sum-a1")}), "auth");
+  REQUIRE_FALSE(behind);
+  CHECK(behind.error().code == ErrorCode::kFailedPrecondition);
+  CHECK_THAT(behind.error().message, Catch::Contains("version 1") && Catch::Contains("expects 2") &&
+                                         Catch::Contains("giia migrate up --service auth"));
+  auto modified = CheckSchemaCurrent(
+      ComputeStatus(auth, std::vector<HistoryRecord>{Applied("auth", 1, "sum-a1"),
+                                                     Applied("auth", 2, "edited")}),
+      "auth");
+  REQUIRE_FALSE(modified);
+  CHECK_THAT(modified.error().message, Catch::Contains("modified"));
+  // A database newer than the binary is not "behind".
+  CHECK(CheckSchemaCurrent(
+            ComputeStatus(auth, std::vector<HistoryRecord>{Applied("auth", 1, "sum-a1"),
+                                                           Applied("auth", 2, "sum-a2"),
+                                                           Applied("auth", 3, "x")}),
+            "auth")
+            .has_value());
+}

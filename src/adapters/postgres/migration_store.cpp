@@ -207,4 +207,19 @@ Status PgMigrationStore::Force(const std::string& service, int version,
   });
 }
 
+Status SchemaProbe::Check(std::chrono::milliseconds timeout) {
+  PoolOptions options;
+  options.connect = options_;
+  options.connect.connect_timeout = timeout;
+  options.connect.statement_timeout = timeout;
+  options.max_size = 1;
+  options.acquire_timeout = timeout;
+  auto pool = Pool::Create(options);
+  if (!pool) return tl::unexpected(pool.error());
+  PgMigrationStore store(**pool);
+  auto history = store.History();
+  if (!history) return tl::unexpected(history.error());
+  return migrate::CheckSchemaCurrent(migrate::ComputeStatus(shipped_, *history), service_);
+}
+
 }  // namespace giia::pg

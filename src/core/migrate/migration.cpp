@@ -149,6 +149,28 @@ int AppliedVersion(std::span<const FileStatus> status, const std::string& servic
   return version;
 }
 
+Status CheckSchemaCurrent(std::span<const FileStatus> status, const std::string& service) {
+  int latest = 0;  // the newest version this binary ships
+  for (const FileStatus& s : status) {
+    if (s.service == service && s.state != FileState::kUnknown) {
+      latest = std::max(latest, s.version);
+    }
+  }
+  for (const FileStatus& s : status) {
+    if (s.service != service) continue;
+    if (s.state == FileState::kPending || s.state == FileState::kFailed ||
+        s.state == FileState::kModified) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "the " + service + " schema is at version " +
+                           std::to_string(AppliedVersion(status, service)) + " (" + s.File() +
+                           " is " + FileStateName(s.state) + "), this giia expects " +
+                           std::to_string(latest) +
+                           ": run `giia migrate up --service " + service + "`");
+    }
+  }
+  return Ok();
+}
+
 Result<std::vector<Migration>> PlanUp(std::span<const Migration> migrations,
                                       std::span<const FileStatus> status, std::optional<int> to) {
   for (const FileStatus& s : status) {

@@ -80,6 +80,12 @@ std::vector<FileStatus> ComputeStatus(std::span<const Migration> migrations,
 // The highest applied version per service, 0 when none.
 int AppliedVersion(std::span<const FileStatus> status, const std::string& service);
 
+// Whether `service`'s schema is exactly what this binary ships: every shipped
+// file applied, none failed or modified. Servers stay not-ready otherwise.
+// Errors: kFailedPrecondition saying what is behind and what to run.
+[[nodiscard]] Status CheckSchemaCurrent(std::span<const FileStatus> status,
+                                        const std::string& service);
+
 // What `up` applies: the pending migrations up to `to` (inclusive; nullopt is
 // all), in order.
 // Errors: kFailedPrecondition, naming the file, while any file is failed or
