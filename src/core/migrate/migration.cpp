@@ -164,8 +164,8 @@ Status CheckSchemaCurrent(std::span<const FileStatus> status, const std::string&
                        "the " + service + " schema is at version " +
                            std::to_string(AppliedVersion(status, service)) + " (" + s.File() +
                            " is " + FileStateName(s.state) + "), this giia expects " +
-                           std::to_string(latest) +
-                           ": run `giia migrate up --service " + service + "`");
+                           std::to_string(latest) + ": run `giia migrate up --service " + service +
+                           "`");
     }
   }
   return Ok();
