@@ -1,15 +1,15 @@
 // The giia binary as operators and CI run it: exit codes, output, and what
 // happens against a real PostgreSQL, a stopped one, and bad input.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/test_database.hpp"
 
+using giia::testing::ClosedPort;
 using giia::testing::Process;
 using giia::testing::ProcessEnv;
 using giia::testing::RunGiia;
@@ -18,18 +18,6 @@ using giia::testing::TestDatabase;
 using nlohmann::json;
 
 namespace {
-
-int ClosedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 ProcessEnv Env(const TestDatabase& db) {
   return {{"DATABASE_URL", db.url()}, {"LOG_FORMAT", "text"}};

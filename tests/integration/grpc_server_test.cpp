@@ -2,33 +2,19 @@
 // `giia health --grpc` with grpc_health_probe's exit codes.
 #include "server/grpc/grpc_server.hpp"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "support/net.hpp"
 #include "support/process.hpp"
 
 using namespace giia;
+using giia::testing::ClosedPort;
 using giia::testing::RunGiia;
 
-namespace {
-
-int ClosedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("giia health --grpc: serving 0, not serving 4, unknown service 3, unreachable 2",
           "[e2e][grpc]") {

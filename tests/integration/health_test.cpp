@@ -1,7 +1,5 @@
 // giia health --deps against the real PostgreSQL, Redis and NATS of the test
 // run, and --http against a listener of the test's own.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -10,48 +8,17 @@
 #include <nlohmann/json.hpp>
 
 #include "support/nats_server.hpp"
+#include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/test_database.hpp"
 
+using giia::testing::ClosedPort;
 using giia::testing::NatsServer;
 using giia::testing::ProcessEnv;
 using giia::testing::RunGiia;
 using nlohmann::json;
 
 namespace {
-
-struct Listener {
-  int fd = -1;
-  int port = 0;
-  Listener() {
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    REQUIRE(listen(fd, 4) == 0);
-    socklen_t len = sizeof(addr);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    port = ntohs(addr.sin_port);
-  }
-  ~Listener() { close(fd); }
-  // Answers one request with `status` and `body`.
-  void Answer(const std::string& status, const std::string& body) {
-    const int c = accept(fd, nullptr, nullptr);
-    char buf[4096];
-    [[maybe_unused]] ssize_t n = read(c, buf, sizeof(buf));
-    const std::string reply = "HTTP/1.1 " + status +
-                              "\r\nContent-Length: " + std::to_string(body.size()) +
-                              "\r\nConnection: close\r\n\r\n" + body;
-    [[maybe_unused]] ssize_t w = write(c, reply.data(), reply.size());
-    close(c);
-  }
-};
-
-int ClosedPort() {
-  Listener l;
-  return l.port;
-}
 
 std::string RedisUrl() {
   const char* url = std::getenv("GIIA_TEST_REDIS_URL");
@@ -89,22 +56,22 @@ TEST_CASE("giia health --deps: ready, degraded without Redis, unreachable withou
 
 TEST_CASE("giia health --http: 200 serving, 503 not serving, nothing there unreachable",
           "[e2e][health]") {
-  Listener server;
-  const std::string url = "http://127.0.0.1:" + std::to_string(server.port) + "/health/ready";
-  auto serving =
-      std::async(std::launch::async, [&] { server.Answer("200 OK", "{\"status\":\"ready\"}"); });
+  giia::testing::TcpListener server;
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/health/ready";
+  auto serving = std::async(std::launch::async,
+                            [&] { server.AnswerHttp("200 OK", "{\"status\":\"ready\"}"); });
   auto ok = RunGiia({"health", "--http", url});
   serving.get();
   CHECK(ok.exit_code == 0);
   CHECK_THAT(ok.out, Catch::Contains("200"));
   auto draining =
-      std::async(std::launch::async, [&] { server.Answer("503 Service Unavailable", "{}"); });
+      std::async(std::launch::async, [&] { server.AnswerHttp("503 Service Unavailable", "{}"); });
   auto not_serving = RunGiia({"health", "--http", url, "--output", "json"});
   draining.get();
   CHECK(not_serving.exit_code == 4);
   CHECK(json::parse(not_serving.out)["status"] == 503);
   auto broken =
-      std::async(std::launch::async, [&] { server.Answer("500 Internal Server Error", ""); });
+      std::async(std::launch::async, [&] { server.AnswerHttp("500 Internal Server Error", ""); });
   CHECK(RunGiia({"health", "--http", url}).exit_code == 3);
   broken.get();
 

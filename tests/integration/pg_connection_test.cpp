@@ -1,7 +1,5 @@
 // The PostgreSQL adapter against a real server: statements, error mapping,
 // the pool's replacement of broken connections, and timeouts.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -10,40 +8,14 @@
 #include "adapters/postgres/auth_store.hpp"
 #include "adapters/postgres/embedded_migrations.hpp"
 #include "support/contract.hpp"
+#include "support/net.hpp"
 #include "support/test_database.hpp"
 
 using namespace giia;
 using giia::testing::Scalar;
 using giia::testing::TestDatabase;
 
-namespace {
-
-// A loopback port where a socket listens but nobody ever answers: the TCP
-// handshake completes, the PostgreSQL one never does.
-struct SilentListener {
-  int fd = -1;
-  int port = 0;
-  SilentListener() {
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    REQUIRE(listen(fd, 16) == 0);
-    socklen_t len = sizeof(addr);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    port = ntohs(addr.sin_port);
-  }
-  ~SilentListener() { close(fd); }
-};
-
-// A loopback port with nothing listening (bound, then closed).
-int ClosedPort() {
-  SilentListener l;
-  return l.port;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("Exec binds parameters, returns rows and NULLs", "[integration][pg]") {
   TestDatabase db;
@@ -161,14 +133,16 @@ TEST_CASE("A server that refuses or never answers is UNAVAILABLE within the time
           "[integration][pg]") {
   pg::ConnectOptions options;
   options.connect_timeout = std::chrono::milliseconds(500);
-  options.url = "postgresql://giia:pw@127.0.0.1:" + std::to_string(ClosedPort()) + "/giia";
+  options.url =
+      "postgresql://giia:pw@127.0.0.1:" + std::to_string(giia::testing::ClosedPort()) + "/giia";
   auto refused = pg::Connection::Open(options);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == ErrorCode::kUnavailable);
   CHECK_THAT(refused.error().message, Catch::Contains("127.0.0.1:"));
 
-  SilentListener silent;
-  options.url = "postgresql://giia:pw@127.0.0.1:" + std::to_string(silent.port) + "/giia";
+  // The TCP handshake completes; the PostgreSQL one never does.
+  giia::testing::TcpListener silent;
+  options.url = "postgresql://giia:pw@127.0.0.1:" + std::to_string(silent.port()) + "/giia";
   const auto start = std::chrono::steady_clock::now();
   auto hung = pg::Connection::Open(options);
   const auto took = std::chrono::steady_clock::now() - start;

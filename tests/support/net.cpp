@@ -1,0 +1,52 @@
+#include "support/net.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+namespace giia::testing {
+
+TcpListener::TcpListener() {
+  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  REQUIRE(listen(fd_, 16) == 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+}
+
+TcpListener::~TcpListener() { close(fd_); }
+
+std::string TcpListener::AnswerHttp(const std::string& status, const std::string& body) {
+  const int c = accept(fd_, nullptr, nullptr);
+  std::string request;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(c, buf, sizeof(buf));
+    if (n <= 0) break;
+    request.append(buf, static_cast<std::size_t>(n));
+    const auto head_end = request.find("\r\n\r\n");
+    if (head_end == std::string::npos) continue;
+    const auto cl = request.find("Content-Length: ");
+    const std::size_t length = cl == std::string::npos ? 0 : std::stoul(request.substr(cl + 16));
+    if (request.size() >= head_end + 4 + length) break;
+  }
+  const std::string reply = "HTTP/1.1 " + status +
+                            "\r\nContent-Length: " + std::to_string(body.size()) +
+                            "\r\nConnection: close\r\n\r\n" + body;
+  [[maybe_unused]] ssize_t w = write(c, reply.data(), reply.size());
+  close(c);
+  return request;
+}
+
+int ClosedPort() {
+  TcpListener l;
+  return l.port();
+}
+
+}  // namespace giia::testing
