@@ -55,7 +55,7 @@ tl::expected<Layers, std::vector<Error>> CommandEnv::MakeLayers(const Env& flags
     layers.env_file_path = global.env_file;
     // Secrets read from the file are as secret as those in the environment.
     for (const auto& [key, value] : layers.env_file) {
-      if (key.ends_with("JWT_SECRET") || key.ends_with("PASSWORD")) redactor.Add(value);
+      if (IsSecretKey(key)) redactor.Add(value);
     }
   }
   return layers;

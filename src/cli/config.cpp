@@ -67,6 +67,10 @@ const char* SourceName(Source source) {
 
 std::span<const KeySpec> ConfigKeys() { return kKeys; }
 
+bool IsSecretKey(const std::string& key) {
+  return key.ends_with("JWT_SECRET") || key.ends_with("PASSWORD") || key.ends_with("WEBHOOK_URL");
+}
+
 std::string ResolvedValue::Describe() const {
   switch (source) {
     case Source::kFlag: return origin;

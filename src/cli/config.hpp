@@ -29,6 +29,11 @@ struct KeySpec {
 };
 std::span<const KeySpec> ConfigKeys();
 
+// True for variables whose whole value is a secret (JWT_SECRET,
+// GIIA_ADMIN_PASSWORD, ALERT_WEBHOOK_URL, with or without a service prefix):
+// their values are removed from every output.
+bool IsSecretKey(const std::string& key);
+
 // Where the value of one key came from.
 struct ResolvedValue {
   std::string key;  // the bare key: GRPC_PORT

@@ -36,7 +36,7 @@ int Main(int argc, char** argv) {
   command_env.output.redactor = &command_env.redactor;
   // Every secret the environment holds is kept out of all output.
   for (const auto& [key, value] : env) {
-    if (key.ends_with("JWT_SECRET") || key.ends_with("PASSWORD")) {
+    if (IsSecretKey(key)) {
       command_env.redactor.Add(value);
     }
   }

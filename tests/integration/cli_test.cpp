@@ -302,11 +302,13 @@ TEST_CASE("Secrets never appear in any output", "[e2e][cli]") {
   const std::string admin_pw = "admin-secret-passphrase";
   // The test server's password is in db.url(); a second secret is in a bad URL.
   const std::string url_pw = "url-secret-pw";
+  const std::string hook_token = "hook-secret-token";
   const std::string db_password =
       db.url().substr(db.url().find(':', 12) + 1, db.url().find('@') - db.url().find(':', 12) - 1);
   ProcessEnv env = {{"DATABASE_URL", db.url()},
                     {"JWT_SECRET", jwt},
                     {"GIIA_ADMIN_PASSWORD", admin_pw},
+                    {"ALERT_WEBHOOK_URL", "https://hooks.example.com/T0/" + hook_token},
                     {"LOG_LEVEL", "debug"}};
   ProcessEnv down_env = env;
   down_env["DATABASE_URL"] =
@@ -323,12 +325,16 @@ TEST_CASE("Secrets never appear in any output", "[e2e][cli]") {
       {{"migrate", "up"}, down_env},
       {{"migrate", "up", "--database-url", "postgres://u:" + url_pw + "@h:bad/db"}, env},
       {{"config", "print"}, down_env},
+      {{"health", "--deps", "--timeout", "300ms"}, down_env},
+      {{"dlq", "list"},
+       {{"NATS_URL", "nats://u:" + url_pw + "@127.0.0.1:" + std::to_string(ClosedPort())},
+        {"ALERT_WEBHOOK_URL", "ftp://" + hook_token}}},
   };
   for (const auto& [args, run_env] : runs) {
     auto r = RunGiia(args, run_env);
     INFO(args[0] << " " << (args.size() > 1 ? args[1] : "") << "\n" << Explain(r));
     CHECK(r.exit_code != -1);
-    for (const std::string& secret : {jwt, admin_pw, url_pw, db_password}) {
+    for (const std::string& secret : {jwt, admin_pw, url_pw, hook_token, db_password}) {
       CHECK(r.out.find(secret) == std::string::npos);
       CHECK(r.err.find(secret) == std::string::npos);
     }

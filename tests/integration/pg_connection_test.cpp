@@ -176,3 +176,28 @@ TEST_CASE("The PostgreSQL auth store keeps the AuthTransactionRunner contract",
   pg::PgAuthStore store(*pool);
   giia::testing::CheckAuthStoreContract(store);
 }
+
+TEST_CASE("A connection past its lifetime is replaced", "[integration][pg]") {
+  TestDatabase db;
+  pg::PoolOptions options;
+  options.connect.url = db.url();
+  options.max_size = 1;
+  options.max_lifetime = std::chrono::seconds(1);
+  auto pool = pg::Pool::Create(options).value();
+  auto pid = [&] {
+    auto lease = pool->Acquire();
+    REQUIRE(lease);
+    return (*lease)->Exec("SELECT pg_backend_pid()").value().Text(0, 0);
+  };
+  const std::string first = pid();
+  CHECK(pid() == first);  // reused while young
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string later = first;
+  while (later == first) {  // the lifetime passes; the next borrower gets a new one
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    later = pid();
+  }
+  CHECK(pool->Stats().opened_total == 2);
+  CHECK(pool->Stats().discarded_total == 1);
+}
