@@ -1,6 +1,6 @@
 #pragma once
-// ErrorCode at the edges, in one table: the HTTP status and the JSON error
-// body of PRODUCT.md. (The gRPC side joins this table with the gRPC server.)
+// ErrorCode at the network edges, in one place: the gRPC status code, the
+// HTTP status, and the JSON error body of PRODUCT.md.
 
 #include <string>
 
@@ -9,6 +9,10 @@
 namespace giia::server {
 
 int HttpStatusFor(ErrorCode code);
+
+// The numeric grpc::StatusCode (INVALID_ARGUMENT = 3, ...). ErrorCode is the
+// gRPC canonical set, so the mapping is one to one.
+int GrpcCodeFor(ErrorCode code);
 
 // {"error": {"code": "INVALID_ARGUMENT", "message": ..., "field": ..., "request_id": ...}}
 std::string ErrorBody(const Error& error, const std::string& request_id);
