@@ -65,8 +65,10 @@ std::optional<LoadedConfig> CommandEnv::Load(const std::string& service, const E
                                              const Env& flag_names,
                                              std::span<const std::string> required) {
   auto layers = MakeLayers(flags, flag_names);
+  std::vector<ResolvedValue> values;
+  if (layers) values = Resolve(*layers, service);
   tl::expected<Config, std::vector<Error>> config =
-      layers ? Parse(Resolve(*layers, service), service, required)
+      layers ? Parse(values, service, required)
              : tl::expected<Config, std::vector<Error>>(tl::unexpected(layers.error()));
   if (!config) {
     const auto& problems = config.error();
@@ -79,7 +81,7 @@ std::optional<LoadedConfig> CommandEnv::Load(const std::string& service, const E
     exit_code = ExitCode::kUsage;
     return std::nullopt;
   }
-  LoadedConfig loaded{std::move(*config), Resolve(*layers, service), nullptr};
+  LoadedConfig loaded{std::move(*config), std::move(values), nullptr};
   loaded.log = MakeLogger(service, loaded.config.log_level, loaded.config.log_format);
   return loaded;
 }

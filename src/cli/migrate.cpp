@@ -154,10 +154,7 @@ bool RunTargets(Action action, const MigrateOptions& o, std::vector<Target>& tar
           }
         }
         if (changed > 0) {
-          t.loaded.log->info(
-              "{} {} migration file(s); {} is at version {}", verb, changed, t.service,
-              migrate::AppliedVersion(
-                  t.migrator->Status().value_or(std::vector<migrate::FileStatus>{}), t.service));
+          t.loaded.log->info("{} {} migration file(s) of {}", verb, changed, t.service);
         }
         if (run->planned.empty() && !json_out) {
           env.output.Line(t.service + ": nothing to " +

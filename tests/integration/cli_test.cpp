@@ -350,7 +350,8 @@ TEST_CASE("Logs are one JSON object a line, or text, on stderr", "[e2e][cli]") {
   auto line = json::parse(up.err.substr(0, up.err.find('\n')));
   CHECK(line["level"] == "info");
   CHECK(line["logger"] == "auth");
-  CHECK_THAT(line["msg"].get<std::string>(), Catch::Contains("applied 4 migration file(s)"));
+  CHECK_THAT(line["msg"].get<std::string>(),
+             Catch::Contains("applied 4 migration file(s) of auth"));
   CHECK_THAT(line["time"].get<std::string>(), Catch::EndsWith("Z"));
 
   auto seed = RunGiia({"seed-roles"}, {{"DATABASE_URL", db.url()}, {"LOG_FORMAT", "text"}});

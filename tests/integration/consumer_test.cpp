@@ -11,6 +11,8 @@
 #include "adapters/postgres/migration_store.hpp"
 #include "adapters/postgres/outbox.hpp"
 #include "server/workers/event_consumer.hpp"
+#include "support/counter.hpp"
+#include "support/events_world.hpp"
 #include "support/nats_server.hpp"
 #include "support/test_database.hpp"
 
@@ -23,21 +25,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct World {
-  TestDatabase db;
-  NatsServer nats;
-  std::unique_ptr<pg::Pool> pool = db.MakePool(4);
-  std::unique_ptr<nats::JetStream> js;
-  World() {
-    pg::PgMigrationStore store(*pool);
-    REQUIRE(migrate::Migrator(store, migrate::ForService(pg::EmbeddedMigrations().value(), "auth"))
-                .Up(std::nullopt, false));
-    nats::NatsOptions options;
-    options.url = nats.url();
-    js = std::move(nats::JetStream::Connect(options).value());
-    auto streams = nats::DefaultStreams();
-    REQUIRE(js->EnsureStreams(streams));
-  }
+struct World : giia::testing::EventsWorld {
   std::unique_ptr<nats::PullConsumer> Consumer(const std::string& name) {
     nats::ConsumerSpec spec{"AUTH_EVENTS", name, "auth.role.revoked", std::chrono::seconds(30)};
     return std::move(nats::PullConsumer::Create(*js, spec).value());
@@ -67,11 +55,12 @@ struct ScriptedHandler final : events::EventHandler {
   int fail_first = 0;  // fail this many calls, then succeed
   bool always_fail = false;
   std::vector<Clock::time_point> calls;
+  giia::testing::EventCounter handled;  // bumped after every call
   Status Handle(const events::Event&) override {
     calls.push_back(Clock::now());
-    if (always_fail || static_cast<int>(calls.size()) <= fail_first) {
-      return MakeError(ErrorCode::kUnavailable, "mail server refused");
-    }
+    const bool fail = always_fail || static_cast<int>(calls.size()) <= fail_first;
+    handled.Bump();
+    if (fail) return MakeError(ErrorCode::kUnavailable, "mail server refused");
     return Ok();
   }
 };
@@ -187,11 +176,8 @@ TEST_CASE("The consumer worker processes in the background and stops cleanly",
   server::EventConsumerWorker worker(*source, consumer, {}, log);
   worker.Start();
   for (int i = 3; i <= 5; ++i) Publish(*w.js, Revoked(i));
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (consumer.counters().acked < 3) {
-    REQUIRE(Clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  worker.Stop();
+  REQUIRE(handler.handled.WaitFor(3, std::chrono::seconds(10)));
+  worker.Stop();  // finishes the message in hand: the third is acknowledged too
   CHECK(handler.calls.size() == 3);
+  CHECK(consumer.counters().acked == 3);
 }

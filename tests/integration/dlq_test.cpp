@@ -8,6 +8,7 @@
 #include "adapters/postgres/embedded_migrations.hpp"
 #include "adapters/postgres/migration_store.hpp"
 #include "adapters/postgres/outbox.hpp"
+#include "support/events_world.hpp"
 #include "support/nats_server.hpp"
 #include "support/process.hpp"
 #include "support/test_database.hpp"
@@ -32,11 +33,7 @@ struct Switchable final : events::EventHandler {
   }
 };
 
-struct World {
-  TestDatabase db;
-  NatsServer nats;
-  std::unique_ptr<pg::Pool> pool = db.MakePool(4);
-  std::unique_ptr<nats::JetStream> js;
+struct World : giia::testing::EventsWorld {
   std::unique_ptr<nats::PullConsumer> source;
   std::unique_ptr<pg::PgProcessedEvents> processed;
   std::unique_ptr<nats::JetStreamDeadLetterQueue> dlq;
@@ -44,14 +41,6 @@ struct World {
   std::unique_ptr<events::EventConsumer> consumer;
 
   World() {
-    pg::PgMigrationStore store(*pool);
-    REQUIRE(migrate::Migrator(store, migrate::ForService(pg::EmbeddedMigrations().value(), "auth"))
-                .Up(std::nullopt, false));
-    nats::NatsOptions options;
-    options.url = nats.url();
-    js = std::move(nats::JetStream::Connect(options).value());
-    auto streams = nats::DefaultStreams();
-    REQUIRE(js->EnsureStreams(streams));
     source = std::move(nats::PullConsumer::Create(
                            *js, {"AUTH_EVENTS", "mailer", "auth.>", std::chrono::seconds(30)})
                            .value());

@@ -15,6 +15,8 @@
 #include "adapters/postgres/embedded_migrations.hpp"
 #include "adapters/postgres/migration_store.hpp"
 #include "server/workers/outbox_relay.hpp"
+#include "support/counter.hpp"
+#include "support/events_world.hpp"
 #include "support/nats_server.hpp"
 #include "support/test_database.hpp"
 
@@ -26,34 +28,8 @@ using giia::testing::TestDatabase;
 
 namespace {
 
-// One test's world: a migrated database and a NATS server with giia's streams.
-struct World {
-  TestDatabase db;
-  NatsServer nats;
-  std::unique_ptr<pg::Pool> pool = db.MakePool(4);
-  std::unique_ptr<nats::JetStream> js;
-
-  World() {
-    pg::PgMigrationStore store(*pool);
-    auto up =
-        migrate::Migrator(store, migrate::ForService(pg::EmbeddedMigrations().value(), "auth"))
-            .Up(std::nullopt, false);
-    REQUIRE(up);
-    REQUIRE_FALSE(up->error);
-    js = Connect();
-    auto streams = nats::DefaultStreams();
-    REQUIRE(js->EnsureStreams(streams));
-  }
-
-  std::unique_ptr<nats::JetStream> Connect(bool background = false) const {
-    nats::NatsOptions options;
-    options.url = nats.url();
-    options.connect_in_background = background;
-    auto connected = nats::JetStream::Connect(options);
-    REQUIRE(connected);
-    return std::move(*connected);
-  }
-
+// The shared events world, plus writing to and counting the outbox.
+struct World : giia::testing::EventsWorld {
   // Appends `events` in one transaction; `commit` false rolls it back.
   void Write(const std::vector<events::Event>& events, bool commit = true) {
     pg::PgAuthStore store(*pool);
@@ -230,11 +206,7 @@ TEST_CASE("With NATS stopped, writes succeed and every event arrives once it is 
              Catch::Contains("not connected"));
 
   w.nats.Start();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (!js->Connected()) {  // nats.c reconnects on its own
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  REQUIRE(js->WaitUntilConnected(std::chrono::seconds(15)));  // nats.c reconnects on its own
   Drain(w, publisher);
   auto stored = ReadStream(w.nats.url(), "AUTH_EVENTS");
   REQUIRE(stored.size() == 10);
@@ -243,33 +215,55 @@ TEST_CASE("With NATS stopped, writes succeed and every event arrives once it is 
   }
 }
 
+namespace {
+
+// Counts the relay's waits and publishes, so the test can wait for them.
+struct CountingSignal final : events::OutboxSignal {
+  events::OutboxSignal& inner;
+  giia::testing::EventCounter waits;
+  explicit CountingSignal(events::OutboxSignal& s) : inner(s) {}
+  void Wait(std::chrono::milliseconds timeout) override {
+    waits.Bump();
+    inner.Wait(timeout);
+  }
+  void Interrupt() override { inner.Interrupt(); }
+};
+
+struct CountingPublisher final : events::EventPublisher {
+  events::EventPublisher& inner;
+  giia::testing::EventCounter published;
+  explicit CountingPublisher(events::EventPublisher& p) : inner(p) {}
+  Result<std::size_t> Publish(std::span<const events::OutboxRecord> records) override {
+    auto r = inner.Publish(records);
+    if (r && *r > 0) published.Bump();
+    return r;
+  }
+};
+
+}  // namespace
+
 TEST_CASE("The relay worker is woken by NOTIFY, not by its poll", "[integration][events][nats]") {
   World w;
-  nats::JetStreamPublisher publisher(*w.js);
+  nats::JetStreamPublisher real(*w.js);
+  CountingPublisher publisher(real);
   pg::PgOutboxSource source(*w.pool, pg::OutboxSchema::kAuth);
   pg::ConnectOptions listen;
   listen.url = w.db.url();
-  pg::PgOutboxSignal signal(listen, pg::OutboxSchema::kAuth);
+  pg::PgOutboxSignal notify(listen, pg::OutboxSchema::kAuth);
+  REQUIRE(notify.Listen());  // listening before anything is written
+  CountingSignal signal(notify);
   server::OutboxRelayOptions options;
   options.idle_poll = std::chrono::minutes(5);  // only a NOTIFY can wake it in time
   spdlog::logger log("test");
   server::OutboxRelayWorker worker(source, publisher, signal, options, log);
   worker.Start();
-  // Wait until the worker listens, so the insert below is what wakes it.
-  const auto listening = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (Scalar(w.db.sql(),
-                "SELECT count(*) FROM pg_stat_activity WHERE query = "
-                "'LISTEN giia_outbox_auth' AND datname = current_database()") != "1") {
-    REQUIRE(std::chrono::steady_clock::now() < listening);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  // Its first batch found nothing and it is idle: what it publishes now, the
+  // NOTIFY of this insert woke it for.
+  REQUIRE(signal.waits.WaitFor(1, std::chrono::seconds(10)));
   w.Write({RoleAssigned("u-7", 1)});
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (worker.published() < 1) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  REQUIRE(publisher.published.WaitFor(1, std::chrono::seconds(10)));
   worker.Stop();
+  CHECK(worker.published() == 1);
   CHECK(ReadStream(w.nats.url(), "AUTH_EVENTS").size() == 1);
 }
 

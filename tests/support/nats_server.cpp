@@ -1,13 +1,14 @@
 #include "support/nats_server.hpp"
 
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 namespace giia::testing {
 namespace {
@@ -48,16 +49,31 @@ void NatsServer::Start() {
   // The server writes <pid>.ports once it listens: {"nats":["nats://127.0.0.1:N"],...}
   const std::string ports_file =
       ports_dir + "/nats-server_" + std::to_string(process_->pid()) + ".ports";
+  // Woken by inotify when a file in the ports directory is written, not by a timer.
+  const int watch = inotify_init1(IN_CLOEXEC);
+  REQUIRE(watch >= 0);
+  inotify_add_watch(watch, ports_dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   std::string text;
-  while (text.find("nats://") == std::string::npos) {
-    if (std::chrono::steady_clock::now() > deadline) FAIL("nats-server did not start");
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling a file, with a deadline
+  for (;;) {
     std::ifstream in(ports_file);
     std::stringstream buf;
     buf << in.rdbuf();
     text = buf.str();
+    if (text.find("nats://") != std::string::npos) break;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      close(watch);
+      FAIL("nats-server did not start");
+    }
+    pollfd pfd{watch, POLLIN, 0};
+    if (poll(&pfd, 1, static_cast<int>(left.count())) > 0) {
+      char events[4096];
+      [[maybe_unused]] ssize_t n = read(watch, events, sizeof(events));
+    }
   }
+  close(watch);
   const std::size_t at = text.find("nats://");
   url_ = text.substr(at, text.find('"', at) - at);
   port_ = std::stoi(url_.substr(url_.rfind(':') + 1));

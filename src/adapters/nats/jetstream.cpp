@@ -3,8 +3,10 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <ctime>
+#include <mutex>
 
 #include "adapters/codec/cloudevents.hpp"
 #include "core/common/redact.hpp"
@@ -46,6 +48,13 @@ std::vector<StreamSpec> DefaultStreams() {
 struct JetStream::Impl {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
+  std::mutex mu;
+  std::condition_variable connected;  // notified by nats.c on (re)connect
+  static void OnConnected(natsConnection*, void* closure) {
+    auto* self = static_cast<Impl*>(closure);
+    { std::lock_guard lock(self->mu); }  // no waiter can miss the notification
+    self->connected.notify_all();
+  }
   std::atomic<std::int64_t> published{0};
   std::atomic<std::int64_t> failures{0};
   ~Impl() {
@@ -79,12 +88,6 @@ Result<std::unique_ptr<JetStream>> JetStream::Connect(const NatsOptions& options
   natsOptions_SetReconnectWait(opts, 250);
   // Acks and requests go out at once instead of on the flusher's ~1 ms tick.
   natsOptions_SetSendAsap(opts, true);
-  if (options.connect_in_background) {
-    // With a connected callback the first connect returns at once and goes
-    // on in the background; without one, nats.c would block retrying.
-    natsOptions_SetRetryOnFailedConnect(
-        opts, true, [](natsConnection*, void*) {}, nullptr);
-  }
   if (!options.connect_in_background) {
     // With reconnects allowed forever, nats.c's first connect also retries
     // forever. Probe once without reconnects, so an unreachable server is
@@ -105,6 +108,12 @@ Result<std::unique_ptr<JetStream>> JetStream::Connect(const NatsOptions& options
     }
   }
   auto impl = std::make_unique<Impl>();
+  natsOptions_SetReconnectedCB(opts, &Impl::OnConnected, impl.get());
+  if (options.connect_in_background) {
+    // With a connected callback the first connect returns at once and goes
+    // on in the background; without one, nats.c would block retrying.
+    natsOptions_SetRetryOnFailedConnect(opts, true, &Impl::OnConnected, impl.get());
+  }
   natsStatus s = natsConnection_Connect(&impl->nc, opts);
   if (s != NATS_OK && !(options.connect_in_background && s == NATS_NOT_YET_CONNECTED)) {
     return tl::unexpected(
@@ -122,6 +131,11 @@ Result<std::unique_ptr<JetStream>> JetStream::Connect(const NatsOptions& options
 
 bool JetStream::Connected() const {
   return natsConnection_Status(impl_->nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+bool JetStream::WaitUntilConnected(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mu);
+  return impl_->connected.wait_for(lock, timeout, [&] { return Connected(); });
 }
 
 Status JetStream::EnsureStreams(std::span<const StreamSpec> specs) {

@@ -103,6 +103,9 @@ class JetStream {
   JetStream& operator=(const JetStream&) = delete;
 
   bool Connected() const;
+  // Waits up to `timeout` for the connection to be (re)established; true
+  // when it is. Woken by nats.c's connected/reconnected callbacks.
+  bool WaitUntilConnected(std::chrono::milliseconds timeout);
 
   // Creates each stream, or updates it to `specs` when it exists. Idempotent.
   // Errors: kUnavailable (not connected, timeout); kFailedPrecondition when

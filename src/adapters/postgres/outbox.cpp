@@ -160,13 +160,19 @@ void PgOutboxSignal::Interrupt() {
   [[maybe_unused]] ssize_t n = write(event_fd_, &one, sizeof(one));
 }
 
+Status PgOutboxSignal::Listen() {
+  if (conn_ && conn_->Healthy()) return Ok();
+  conn_.reset();
+  auto conn = Connection::Open(options_);
+  if (!conn) return tl::unexpected(conn.error());
+  if (auto r = (*conn)->Exec(Sql(schema_).listen); !r) return tl::unexpected(r.error());
+  conn_ = std::move(*conn);
+  return Ok();
+}
+
 void PgOutboxSignal::Wait(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  if (!conn_ || !conn_->Healthy()) {
-    conn_.reset();
-    auto conn = Connection::Open(options_);
-    if (conn && (*conn)->Exec(Sql(schema_).listen)) conn_ = std::move(*conn);
-  }
+  (void)Listen();  // when it fails, the wait below degrades to the timeout
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   if (left.count() <= 0) return;

@@ -63,13 +63,16 @@ class PgOutboxSignal final : public events::OutboxSignal {
   // REQUIRES: `options` connect to the database holding the outbox.
   PgOutboxSignal(ConnectOptions options, OutboxSchema schema);
   ~PgOutboxSignal() override;
+  // Connects and LISTENs now (Wait() does it on demand otherwise), so no
+  // NOTIFY from here on is missed. Errors: kUnavailable.
+  [[nodiscard]] Status Listen();
   void Wait(std::chrono::milliseconds timeout) override;
   void Interrupt() override;
 
  private:
   ConnectOptions options_;
   OutboxSchema schema_;
-  std::unique_ptr<Connection> conn_;  // reconnected on demand; used by Wait() only
+  std::unique_ptr<Connection> conn_;  // reconnected on demand; used by the Wait() thread only
   int event_fd_ = -1;
 };
 

@@ -1,5 +1,9 @@
 #include "server/metrics/event_metrics.hpp"
 
+#include <chrono>
+#include <memory>
+#include <mutex>
+
 namespace giia::server::metrics {
 
 void RegisterRelayMetrics(Registry& registry, const std::string& service,
@@ -11,18 +15,30 @@ void RegisterRelayMetrics(Registry& registry, const std::string& service,
   registry.AddCallback("giia_outbox_publish_failures_total",
                        "Relay batches that stopped on a publish or database failure.", "counter",
                        labels, [&relay] { return static_cast<double>(relay.failures()); });
+  // Both backlog series come from one query per scrape: the series are
+  // rendered one after the other, so a reading younger than a second is reused.
   // A failed read shows as -1: "unknown", distinct from an empty outbox.
+  struct Cached {
+    std::mutex mu;
+    std::chrono::steady_clock::time_point at{};
+    events::OutboxSource::Backlog backlog{-1, -1};
+  };
+  auto cache = std::make_shared<Cached>();
+  auto read = [cache, &outbox] {
+    std::lock_guard lock(cache->mu);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - cache->at > std::chrono::seconds(1)) {
+      auto b = outbox.Pending();
+      cache->backlog = b ? *b : events::OutboxSource::Backlog{-1, -1};
+      cache->at = now;
+    }
+    return cache->backlog;
+  };
   registry.AddCallback("giia_outbox_pending_events", "Outbox rows not yet published.", "gauge",
-                       labels, [&outbox] {
-                         auto b = outbox.Pending();
-                         return b ? static_cast<double>(b->pending) : -1.0;
-                       });
+                       labels, [read] { return static_cast<double>(read().pending); });
   registry.AddCallback("giia_outbox_oldest_pending_age_seconds",
                        "Age of the oldest unpublished outbox row (0 when none).", "gauge", labels,
-                       [&outbox] {
-                         auto b = outbox.Pending();
-                         return b ? b->oldest_age_seconds : -1.0;
-                       });
+                       [read] { return read().oldest_age_seconds; });
 }
 
 void RegisterConsumerMetrics(Registry& registry, const events::EventConsumer& consumer) {
