@@ -2,7 +2,9 @@
 # The local giia environment, in .devenv/ of the checkout (git-ignored).
 #
 #   scripts/dev.sh [up]    install what is missing, build giia, start PostgreSQL 15,
-#                          Redis 7 and NATS (JetStream) on loopback, migrate, seed
+#                          Redis 7 and NATS (JetStream) on loopback, migrate, seed,
+#                          then serve auth in the foreground (Ctrl-C stops it)
+#   scripts/dev.sh setup   all of `up` except serving
 #   scripts/dev.sh down    stop every server it started
 #   scripts/dev.sh status  what runs, where, and the migration status
 #
@@ -65,7 +67,9 @@ REDIS_URL=redis://127.0.0.1:$redis_port
 NATS_URL=nats://127.0.0.1:$nats_port
 JWT_SECRET=$(cat "$DEV/jwt-secret")
 LOG_FORMAT=text
-EMAIL_PROVIDER=console
+EMAIL_PROVIDER=file
+EMAIL_FILE_DIR=$DEV/mail
+PUBLIC_BASE_URL=http://127.0.0.1:8083
 ENV
   chmod 600 "$DEV/env"
 
@@ -84,11 +88,19 @@ giia's local environment is up (servers in .devenv/, stop them with scripts/dev.
   NATS_URL=nats://127.0.0.1:$nats_port
   admin: admin@giia.local, password in .devenv/admin-password
 
-Next:
+  auth: REST http://127.0.0.1:8083, gRPC 127.0.0.1:9091 (reflection on)
+  e-mails (verification links): one JSON file each in .devenv/mail/
+
+Other terminal:
   build/dev/src/giia --env-file .devenv/env migrate status
-  build/dev/src/giia --env-file .devenv/env config print
+  build/dev/src/giia health --http http://127.0.0.1:8083/health/ready
   scripts/dev.sh status | scripts/dev.sh down | scripts/test.sh
 DONE
+}
+
+serve() {
+  log "serving auth (Ctrl-C stops serving; the servers keep running)"
+  exec "$GIIA" --env-file "$DEV/env" serve auth
 }
 
 down() {
@@ -117,8 +129,9 @@ status() {
 }
 
 case "${1:-up}" in
-  up) up ;;
+  up) up && serve ;;
+  setup) up ;;
   down) down ;;
   status) status ;;
-  *) die "usage: scripts/dev.sh [up|down|status]" ;;
+  *) die "usage: scripts/dev.sh [up|setup|down|status]" ;;
 esac

@@ -29,6 +29,24 @@ log "checking layering and formatting"
 "$GIIA_ROOT/scripts/check_layering.sh"
 "$GIIA_ROOT/scripts/check_format.sh"
 
+log "linting protos with buf (pinned in package-lock.json)"
+if ! command -v npm >/dev/null; then
+  # Machines of this kind ship Node.js with npm; elsewhere take Debian's.
+  [[ $(id -u) == 0 ]] || die "npm is missing: run as root or install nodejs and npm"
+  log "installing nodejs npm"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+# npm's own node_modules/.package-lock.json never equals package-lock.json
+# (it leaves out the root and other platforms' packages), so `npm ci` leaves a
+# copy of the lock it installed, and is skipped while that copy is current.
+NPM_STAMP="$GIIA_ROOT/node_modules/.giia-package-lock.json"
+if ! [[ -x $GIIA_ROOT/node_modules/.bin/buf ]] || ! cmp -s "$GIIA_ROOT/package-lock.json" "$NPM_STAMP"; then
+  (cd "$GIIA_ROOT" && npm ci --no-audit --no-fund)
+  cp "$GIIA_ROOT/package-lock.json" "$NPM_STAMP"
+fi
+(cd "$GIIA_ROOT" && node_modules/.bin/buf lint)
+
 log "building (ASan + UBSan, -Werror) in build/test"
 build "$BUILD" Debug -DGIIA_WARNINGS_AS_ERRORS=ON -DGIIA_SANITIZE=address,undefined \
   -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g"

@@ -12,6 +12,7 @@
 namespace giia::cli {
 
 void RegisterCommands(CLI::App& app, CommandEnv& env) {
+  RegisterServe(app, env);
   RegisterMigrate(app, env);
   RegisterSeedRoles(app, env);
   RegisterDlq(app, env);

@@ -22,6 +22,7 @@ void RegisterDlq(CLI::App& app, CommandEnv& env);
 void RegisterHealth(CLI::App& app, CommandEnv& env);
 void RegisterMigrate(CLI::App& app, CommandEnv& env);
 void RegisterSeedRoles(CLI::App& app, CommandEnv& env);
+void RegisterServe(CLI::App& app, CommandEnv& env);
 void RegisterVersion(CLI::App& app, CommandEnv& env);
 
 }  // namespace giia::cli

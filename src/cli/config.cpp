@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 
 #include "adapters/postgres/connection.hpp"
 #include "core/common/duration.hpp"
@@ -25,6 +26,7 @@ constexpr KeySpec kKeys[] = {
     {"DATABASE_CONN_MAX_LIFETIME", "30m", "30m", false, "a connection older than this is replaced"},
     {"REDIS_URL", "redis://127.0.0.1:6379", "redis://127.0.0.1:6379", false, "Redis URL"},
     {"REDIS_POOL_SIZE", "10", "10", false, "Redis connections"},
+    {"REDIS_KEY_PREFIX", "giia:", "giia:", false, "before every Redis key and channel"},
     {"NATS_URL", "nats://127.0.0.1:4222", "nats://127.0.0.1:4222", false, "NATS URL"},
     {"JWT_SECRET", "", "", true, "HS256 signing secret (32+ characters)"},
     {"JWT_PRIVATE_KEY_FILE", "", "", false, "EdDSA private key (PEM) instead of JWT_SECRET"},
@@ -37,6 +39,14 @@ constexpr KeySpec kKeys[] = {
     {"RATE_LIMIT_ENABLED", "true", "true", false, "rate-limit logins per client address"},
     {"RATE_LIMIT_REQUESTS_PER_MINUTE", "60", "60", false, "the limit per client address"},
     {"EMAIL_PROVIDER", "console", "console", false, "console, file or smtp"},
+    {"EMAIL_FILE_DIR", "mail", "mail", false,
+     "EMAIL_PROVIDER=file: one JSON file per message here"},
+    {"PUBLIC_BASE_URL", "http://localhost:8083", "http://localhost:8084", false,
+     "where users reach the REST API (links in e-mails)"},
+    {"PASSWORD_HASH_MEMORY_KIB", "65536", "65536", false, "argon2id memory per hash, KiB (min 8)"},
+    {"PASSWORD_HASH_ITERATIONS", "2", "2", false, "argon2id passes (min 1)"},
+    {"AUDIT_ALLOWED_SAMPLE_RATE", "0", "0", false,
+     "share (0..1) of allowed permission checks written to the audit log"},
     {"ENABLE_AUDIT_LOGGING", "true", "true", false, "write the audit log"},
     {"ENABLE_GRPC_REFLECTION", "true", "true", false, "serve gRPC reflection"},
     {"SHUTDOWN_TIMEOUT", "30s", "30s", false, "time in-flight work gets on SIGTERM"},
@@ -247,6 +257,7 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
 
   cfg.redis_url = c.Url("REDIS_URL", {"redis"});
   cfg.redis_pool_size = c.Int("REDIS_POOL_SIZE", 1, 10000, 10);
+  cfg.redis_key_prefix = c.Text("REDIS_KEY_PREFIX");
   cfg.nats_url = c.Url("NATS_URL", {"nats", "tls"});
 
   cfg.jwt_secret = c.Text("JWT_SECRET");
@@ -272,6 +283,22 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
   cfg.rate_limit_enabled = c.Bool("RATE_LIMIT_ENABLED");
   cfg.rate_limit_requests_per_minute = c.Int("RATE_LIMIT_REQUESTS_PER_MINUTE", 1, 1000000, 60);
   cfg.email_provider = c.OneOf("EMAIL_PROVIDER", {"console", "file", "smtp"});
+  if (cfg.email_provider == "smtp") {
+    c.Problem("EMAIL_PROVIDER", "smtp is not available in this version; use console or file");
+  }
+  cfg.email_file_dir = c.Text("EMAIL_FILE_DIR");
+  cfg.public_base_url = c.Url("PUBLIC_BASE_URL", {"https", "http"});
+  cfg.password_hash_memory_kib = c.Int("PASSWORD_HASH_MEMORY_KIB", 8, 4 * 1024 * 1024, 65536);
+  cfg.password_hash_iterations = c.Int("PASSWORD_HASH_ITERATIONS", 1, 100, 2);
+  {
+    const std::string rate = c.Text("AUDIT_ALLOWED_SAMPLE_RATE");
+    char* end = nullptr;
+    cfg.audit_allowed_sample_rate = std::strtod(rate.c_str(), &end);
+    if (rate.empty() || end == nullptr || *end != '\0' || cfg.audit_allowed_sample_rate < 0 ||
+        cfg.audit_allowed_sample_rate > 1) {
+      c.Problem("AUDIT_ALLOWED_SAMPLE_RATE", "must be a number from 0 to 1");
+    }
+  }
   cfg.enable_audit_logging = c.Bool("ENABLE_AUDIT_LOGGING");
   cfg.enable_grpc_reflection = c.Bool("ENABLE_GRPC_REFLECTION");
   cfg.shutdown_timeout = c.Duration("SHUTDOWN_TIMEOUT");

@@ -82,6 +82,7 @@ struct Config {
   DatabaseConfig database;
   std::string redis_url;
   int redis_pool_size = 10;
+  std::string redis_key_prefix;
   std::string nats_url;
   std::string jwt_secret;
   std::string jwt_private_key_file;
@@ -93,6 +94,11 @@ struct Config {
   bool rate_limit_enabled = true;
   int rate_limit_requests_per_minute = 60;
   std::string email_provider;
+  std::string email_file_dir;
+  std::string public_base_url;
+  int password_hash_memory_kib = 65536;
+  int password_hash_iterations = 2;
+  double audit_allowed_sample_rate = 0;
   bool enable_audit_logging = true;
   bool enable_grpc_reflection = true;
   std::chrono::milliseconds shutdown_timeout{30000};

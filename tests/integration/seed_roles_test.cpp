@@ -70,8 +70,8 @@ TEST_CASE("BootstrapAdmin stores an argon2id hash and the Admin role, once",
   const std::string hash =
       Scalar(db.sql(), "SELECT password_hash FROM auth.users WHERE email = 'root@example.com'");
   CHECK_THAT(hash, Catch::StartsWith("$argon2id$"));
-  CHECK(hasher.Verify(hash, "a long passphrase"));
-  CHECK_FALSE(hasher.Verify(hash, "a wrong passphrase"));
+  CHECK(*hasher.Verify(hash, "a long passphrase"));
+  CHECK_FALSE(*hasher.Verify(hash, "a wrong passphrase"));
   CHECK(Scalar(db.sql(), R"sql(
 SELECT r.name || '/' || o.slug || '/' || u.status || '/' || (u.email_verified_at IS NOT NULL)
 FROM auth.users u JOIN auth.user_roles ur ON ur.user_id = u.id

@@ -196,7 +196,7 @@ class FakeHasher final : public auth::PasswordHasher {
     ++calls;
     return "fake$" + std::string(password.size(), '*');
   }
-  bool Verify(const std::string& hash, std::string_view password) override {
+  Result<bool> Verify(const std::string& hash, std::string_view password) override {
     return hash == "fake$" + std::string(password.size(), '*');
   }
 };

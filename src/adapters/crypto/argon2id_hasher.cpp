@@ -18,7 +18,7 @@ Result<std::string> Argon2idHasher::Hash(std::string_view password) {
   return std::string(out);
 }
 
-bool Argon2idHasher::Verify(const std::string& hash, std::string_view password) {
+Result<bool> Argon2idHasher::Verify(const std::string& hash, std::string_view password) {
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 

@@ -21,7 +21,7 @@ class Argon2idHasher final : public auth::PasswordHasher {
   // REQUIRES: InitSodium() succeeded.
   explicit Argon2idHasher(Argon2idParams params = {}) : params_(params) {}
   Result<std::string> Hash(std::string_view password) override;
-  bool Verify(const std::string& hash, std::string_view password) override;
+  Result<bool> Verify(const std::string& hash, std::string_view password) override;
 
  private:
   Argon2idParams params_;

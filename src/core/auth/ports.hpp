@@ -94,7 +94,8 @@ class PasswordHasher {
   // Errors: kResourceExhausted when memory for the hash cannot be had.
   [[nodiscard]] virtual Result<std::string> Hash(std::string_view password) = 0;
   // True when `password` matches `hash`.
-  [[nodiscard]] virtual bool Verify(const std::string& hash, std::string_view password) = 0;
+  // Errors: kResourceExhausted when too many verifications are queued.
+  [[nodiscard]] virtual Result<bool> Verify(const std::string& hash, std::string_view password) = 0;
 };
 
 }  // namespace giia::auth

@@ -4,9 +4,42 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace giia::server {
+
+namespace {
+
+Result<std::string> ReadFile(const std::string& path, const std::string& key) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buf;
+  if (!in || !(buf << in.rdbuf())) {
+    return MakeError(ErrorCode::kInvalidArgument, key + ": cannot read " + path, key);
+  }
+  return buf.str();
+}
+
+Result<std::shared_ptr<grpc::ServerCredentials>> Credentials(const GrpcServerOptions& o) {
+  if (o.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+  auto cert = ReadFile(o.tls_cert_file, "TLS_CERT_FILE");
+  if (!cert) return tl::unexpected(cert.error());
+  auto key = ReadFile(o.tls_key_file, "TLS_KEY_FILE");
+  if (!key) return tl::unexpected(key.error());
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!o.tls_client_ca_file.empty()) {
+    auto ca = ReadFile(o.tls_client_ca_file, "TLS_CLIENT_CA_FILE");
+    if (!ca) return tl::unexpected(ca.error());
+    ssl.pem_root_certs = *ca;
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
 
 struct GrpcServer::Impl {
   GrpcServerOptions options;
@@ -28,7 +61,10 @@ Result<int> GrpcServer::Start() {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
   const std::string address = impl_->options.host + ":" + std::to_string(impl_->options.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  auto credentials = Credentials(impl_->options);
+  if (!credentials) return tl::unexpected(credentials.error());
+  builder.AddListeningPort(address, *credentials, &port);
+  for (grpc::Service* service : impl_->options.services) builder.RegisterService(service);
   impl_->server = builder.BuildAndStart();
   if (!impl_->server || port == 0) {
     impl_->server.reset();

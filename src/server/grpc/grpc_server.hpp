@@ -7,15 +7,24 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/common/result.hpp"
+
+namespace grpc {
+class Service;
+}
 
 namespace giia::server {
 
 struct GrpcServerOptions {
   std::string host = "0.0.0.0";
-  int port = 0;            // 0: any free port (tests)
-  bool reflection = true;  // ENABLE_GRPC_REFLECTION
+  int port = 0;                          // 0: any free port (tests)
+  bool reflection = true;                // ENABLE_GRPC_REFLECTION
+  std::vector<grpc::Service*> services;  // not owned; must outlive the server
+  std::string tls_cert_file;             // TLS when set (with tls_key_file)
+  std::string tls_key_file;
+  std::string tls_client_ca_file;  // client certificates required when set
 };
 
 class GrpcServer {

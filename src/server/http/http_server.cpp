@@ -136,6 +136,7 @@ void HttpServer::Route(const std::string& method, const std::string& pattern, Ht
     in.path = req.path;
     in.body = req.body;
     in.request_id = Impl::RequestIdOf(req);
+    in.remote_addr = req.remote_addr;
     for (const auto& [k, v] : req.headers) in.headers.emplace(k, v);
     for (const auto& [k, v] : req.params) in.query.emplace(k, v);
     for (std::size_t i = 1; i < req.matches.size(); ++i) in.matches.push_back(req.matches[i]);

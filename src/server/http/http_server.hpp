@@ -29,6 +29,7 @@ struct HttpRequest {
   std::map<std::string, std::string> query;    // ?page=2
   std::vector<std::string> matches;            // regex groups of the route pattern
   std::string request_id;
+  std::string remote_addr;  // the peer's IP address
   std::string Header(const std::string& name) const;
 };
 

@@ -1,0 +1,31 @@
+#pragma once
+// The auth service's accounts (schema auth) behind core/auth/accounts.hpp.
+// Each Run() borrows one pooled connection for one transaction.
+
+#include "adapters/postgres/pool.hpp"
+#include "core/auth/accounts.hpp"
+#include "core/auth/audit.hpp"
+
+namespace giia::pg {
+
+class PgAccountStore final : public auth::AccountStore {
+ public:
+  explicit PgAccountStore(Pool& pool) : pool_(pool) {}
+  // Retries `work` up to 3 times on a serialization failure or deadlock.
+  Status Run(const std::function<Status(auth::AccountTx& tx)>& work) override;
+
+ private:
+  Pool& pool_;  // not owned; must outlive this object
+};
+
+// auth.audit_logs: one multi-row INSERT per batch.
+class PgAuditStore final : public auth::AuditStore {
+ public:
+  explicit PgAuditStore(Pool& pool) : pool_(pool) {}
+  Status Append(const std::vector<auth::AuditEntry>& batch) override;
+
+ private:
+  Pool& pool_;
+};
+
+}  // namespace giia::pg

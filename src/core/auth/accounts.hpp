@@ -1,0 +1,177 @@
+#pragma once
+// The ports the account use cases (core/auth/service.hpp) work through: one
+// transaction at a time over users, organizations, roles, refresh and
+// verification tokens and the outbox, plus the secrets they mint.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/auth/permission_cache.hpp"
+#include "core/auth/ports.hpp"
+#include "core/common/ids.hpp"
+#include "core/common/result.hpp"
+#include "core/events/event.hpp"
+
+namespace giia::auth {
+
+using Timestamp = std::chrono::system_clock::time_point;
+
+struct Organization {
+  OrganizationId id{""};
+  std::string name;
+  std::string slug;
+};
+
+struct UserRecord {
+  UserId id{""};
+  OrganizationId organization{""};
+  std::string email;
+  std::string first_name;
+  std::string last_name;
+  UserStatus status = UserStatus::kPending;
+  bool email_verified = false;
+  std::vector<std::string> roles;  // names, sorted
+  std::optional<Timestamp> created_at;
+  std::optional<Timestamp> last_login_at;
+};
+
+// What a login or a password change needs about a user, read under a row lock.
+struct Credentials {
+  UserRecord user;
+  std::string password_hash;
+  int failed_attempts = 0;
+  std::optional<Timestamp> locked_until;
+  std::int64_t token_version = 0;
+};
+
+struct UserPage {
+  std::vector<UserRecord> users;
+  std::int64_t total = 0;
+};
+
+struct RefreshRecord {
+  std::string id;
+  UserId user{""};
+  OrganizationId organization{""};
+  std::string family;
+  int generation = 0;
+  Timestamp expires_at;
+  std::optional<Timestamp> rotated_at;
+  std::optional<Timestamp> revoked_at;
+};
+
+struct NewRefresh {
+  UserId user{""};
+  OrganizationId organization{""};
+  std::string token_hash;  // hex SHA-256 of the token; the token itself is never stored
+  std::string family;      // empty: a new family (a login)
+  int generation = 0;
+  Timestamp expires_at;
+  std::string user_agent;
+  std::string ip_address;
+};
+
+class AccountRepository {
+ public:
+  virtual ~AccountRepository() = default;
+
+  // --- organizations
+  // Errors: kAlreadyExists (field organization_slug) when the slug is taken.
+  [[nodiscard]] virtual Result<Organization> CreateOrganization(const std::string& name,
+                                                                const std::string& slug) = 0;
+  [[nodiscard]] virtual Result<std::optional<Organization>> GetOrganization(
+      const OrganizationId& id) = 0;
+
+  // --- users (every read is scoped to an organization, except by e-mail for login)
+  // Errors: kAlreadyExists (field email) when a live user has the e-mail.
+  [[nodiscard]] virtual Result<UserId> InsertUser(const NewUser& user) = 0;
+  [[nodiscard]] virtual Result<std::optional<UserRecord>> GetUser(const OrganizationId& org,
+                                                                  const UserId& id) = 0;
+  [[nodiscard]] virtual Result<std::vector<UserRecord>> GetUsers(
+      const OrganizationId& org, const std::vector<UserId>& ids) = 0;
+  [[nodiscard]] virtual Result<std::optional<UserRecord>> GetUserByEmail(
+      const OrganizationId& org, const std::string& email) = 0;
+  // Page is 1-based.
+  [[nodiscard]] virtual Result<UserPage> ListUsers(const OrganizationId& org,
+                                                   std::optional<UserStatus> status, int page,
+                                                   int page_size) = 0;
+  // The live user with this e-mail, row-locked until the transaction ends.
+  [[nodiscard]] virtual Result<std::optional<Credentials>> LockCredentialsByEmail(
+      const std::string& email) = 0;
+  [[nodiscard]] virtual Result<std::optional<Credentials>> LockCredentials(const UserId& id) = 0;
+  [[nodiscard]] virtual Status SaveFailedAttempts(const UserId& id, int failed_attempts,
+                                                  std::optional<Timestamp> locked_until) = 0;
+  // Clears failed attempts and any lock; sets last_login_at.
+  [[nodiscard]] virtual Status RecordLogin(const UserId& id, Timestamp at) = 0;
+  // Stores a new hash and bumps the token version (outstanding tokens die).
+  [[nodiscard]] virtual Status SetPassword(const UserId& id, const std::string& hash) = 0;
+  [[nodiscard]] virtual Status BumpTokenVersion(const UserId& id) = 0;
+  // Status active, e-mail verified at `at`.
+  [[nodiscard]] virtual Status Activate(const UserId& id, Timestamp at) = 0;
+
+  // --- roles and permissions
+  // NotFound when the user is not a live user of `org`.
+  [[nodiscard]] virtual Result<std::optional<ResolvedPermissions>> Resolve(
+      const OrganizationId& org, const UserId& user) = 0;
+  // True when the role was newly given. Errors: kNotFound (field role) for a
+  // role that is neither global nor the organization's.
+  [[nodiscard]] virtual Result<bool> AssignRole(const OrganizationId& org, const UserId& user,
+                                                const std::string& role,
+                                                const std::optional<UserId>& assigned_by) = 0;
+  // True when the user had the role.
+  [[nodiscard]] virtual Result<bool> RevokeRole(const OrganizationId& org, const UserId& user,
+                                                const std::string& role) = 0;
+
+  // --- refresh tokens
+  [[nodiscard]] virtual Result<std::string> InsertRefresh(const NewRefresh& token) = 0;  // family
+  // Row-locked until the transaction ends.
+  [[nodiscard]] virtual Result<std::optional<RefreshRecord>> LockRefresh(
+      const std::string& token_hash) = 0;
+  // The family's newest generation, row-locked.
+  [[nodiscard]] virtual Result<RefreshRecord> LockLatestInFamily(const std::string& family) = 0;
+  [[nodiscard]] virtual Status MarkRotated(const std::string& id, Timestamp at) = 0;
+  [[nodiscard]] virtual Status RevokeFamily(const std::string& family,
+                                            const std::string& reason) = 0;
+  [[nodiscard]] virtual Status RevokeAllRefresh(const UserId& user, const std::string& reason) = 0;
+
+  // --- e-mail verification tokens
+  [[nodiscard]] virtual Status InsertVerification(const UserId& user, const std::string& token_hash,
+                                                  Timestamp expires_at) = 0;
+  // The user of an unused, unexpired token, which is marked used.
+  [[nodiscard]] virtual Result<std::optional<UserId>> ConsumeVerification(
+      const std::string& token_hash, Timestamp now) = 0;
+};
+
+class AccountTx {
+ public:
+  virtual ~AccountTx() = default;
+  virtual AccountRepository& accounts() = 0;
+  virtual events::OutboxWriter& outbox() = 0;
+};
+
+class AccountStore {
+ public:
+  virtual ~AccountStore() = default;
+  // As AuthTransactionRunner::Run: one transaction, committed when `work`
+  // succeeds; may run `work` again after a serialization conflict.
+  [[nodiscard]] virtual Status Run(const std::function<Status(AccountTx& tx)>& work) = 0;
+};
+
+// Random tokens and their digests.
+class Secrets {
+ public:
+  virtual ~Secrets() = default;
+  // 32 random bytes, base64url: refresh and verification tokens.
+  virtual std::string NewToken() = 0;
+  // A random UUID (v4): token ids, event ids.
+  virtual std::string NewUuid() = 0;
+  // Hex SHA-256 of `token`: what is stored and looked up.
+  virtual std::string Digest(std::string_view token) = 0;
+};
+
+}  // namespace giia::auth

@@ -1,0 +1,68 @@
+#pragma once
+// A user's roles, permissions, token version and status, resolved per
+// (organization, user) through three layers: this process's memory, the
+// shared cache (Redis, optional) and the database. A hit in memory takes a
+// shared lock and no I/O; nothing a login does holds that lock.
+//
+// Invalidation: Invalidate() after a change drops the entry here and in the
+// shared cache, which tells every replica to Drop() it. A fill that raced an
+// invalidation is not stored (an epoch counter guards it).
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/auth/accounts.hpp"
+
+namespace giia::auth {
+
+class PermissionResolver {
+ public:
+  // `shared` may be null (no Redis). Both must outlive this object.
+  PermissionResolver(AccountStore& store, SharedPermissionCache* shared, std::chrono::seconds ttl);
+
+  // nullopt when the user is not a live user of the organization.
+  // Errors: kUnavailable when the database is needed and down.
+  [[nodiscard]] Result<std::optional<ResolvedPermissions>> Get(const OrganizationId& org,
+                                                               const UserId& user);
+  // After a change to the user's roles, password or status (call after commit).
+  void Invalidate(const OrganizationId& org, const UserId& user);
+  // From the shared cache's listener: another replica changed this user, or
+  // (nullopt) invalidations may have been missed.
+  void Drop(const OrganizationId& org, const UserId& user);
+  void DropAll();
+
+  struct Stats {
+    std::uint64_t local_hits = 0;
+    std::uint64_t shared_hits = 0;
+    std::uint64_t misses = 0;  // went to the database
+    std::uint64_t shared_errors = 0;
+    std::size_t entries = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Entry {
+    std::shared_ptr<const ResolvedPermissions> value;
+    std::chrono::steady_clock::time_point expires;
+  };
+  static std::string Key(const OrganizationId& org, const UserId& user);
+  void Store(const std::string& key, const ResolvedPermissions& value, std::uint64_t epoch);
+
+  AccountStore& store_;
+  SharedPermissionCache* shared_;
+  std::chrono::seconds ttl_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::atomic<std::uint64_t> epoch_{0};
+  std::atomic<std::uint64_t> local_hits_{0}, shared_hits_{0}, misses_{0}, shared_errors_{0};
+};
+
+// True when `permissions` (sorted) holds `permission`.
+bool Holds(const ResolvedPermissions& permissions, const std::string& permission);
+
+}  // namespace giia::auth

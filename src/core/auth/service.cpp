@@ -1,0 +1,990 @@
+#include "core/auth/service.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <random>
+
+#include "core/auth/credentials.hpp"
+
+namespace giia::auth {
+namespace {
+
+constexpr const char* kUsersRead = "users:read";
+constexpr std::size_t kMaxNameLength = 100;
+
+std::string Rfc3339(Timestamp t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::int64_t UnixSeconds(Timestamp t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+bool IsUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (s[i] == '-')) return false;
+    if (!dash && !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+Status CheckUuid(const std::string& value, const std::string& field) {
+  if (value.empty()) return InvalidArgument(field, field + " is required");
+  if (!IsUuid(value)) return InvalidArgument(field, field + " must be a UUID");
+  return Ok();
+}
+
+Status CheckName(const std::string& value, const std::string& field) {
+  if (value.size() > kMaxNameLength) {
+    return InvalidArgument(field, field + " must be at most 100 characters");
+  }
+  return Ok();
+}
+
+bool ValidSlug(const std::string& slug) {
+  if (slug.empty() || slug.size() > 63) return false;
+  if (!std::isalnum(static_cast<unsigned char>(slug[0]))) return false;
+  return std::all_of(slug.begin(), slug.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+// "resource:action", lower-case letters and underscores.
+Status CheckPermissionName(const std::string& permission, const std::string& field) {
+  const auto colon = permission.find(':');
+  auto word = [](std::string_view w) {
+    return !w.empty() && w.size() <= 50 && std::all_of(w.begin(), w.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || c == '_';
+    });
+  };
+  if (colon == std::string::npos || !word(std::string_view(permission).substr(0, colon)) ||
+      !word(std::string_view(permission).substr(colon + 1))) {
+    return InvalidArgument(field, field + " must look like resource:action (catalog:read)");
+  }
+  return Ok();
+}
+
+tl::unexpected<Error> Unauthenticated(std::string message) {
+  return MakeError(ErrorCode::kUnauthenticated, std::move(message));
+}
+
+}  // namespace
+
+std::string SlugFrom(std::string_view name) {
+  std::string slug;
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) && u < 0x80) {
+      slug += static_cast<char>(std::tolower(u));
+    } else if (!slug.empty() && slug.back() != '-') {
+      slug += '-';
+    }
+  }
+  while (!slug.empty() && slug.back() == '-') slug.pop_back();
+  if (slug.size() > 63) slug.resize(63);
+  while (!slug.empty() && slug.back() == '-') slug.pop_back();
+  return slug;
+}
+
+AttemptDecision DecideAttempt(int failed_attempts, std::optional<Timestamp> locked_until,
+                              Timestamp now, int max_failed, std::chrono::seconds lockout) {
+  AttemptDecision d;
+  if (locked_until && *locked_until > now) {
+    d.refused = true;
+    d.attempt = failed_attempts;
+    d.locked_until = locked_until;
+    return d;
+  }
+  const int before = locked_until ? 0 : failed_attempts;  // an expired lock starts afresh
+  d.attempt = before + 1;
+  // The last allowed guess locks in advance: a guess racing it finds the lock
+  // and is refused unchecked. A correct password clears it again.
+  if (d.attempt >= max_failed) d.locked_until = now + lockout;
+  return d;
+}
+
+RefreshVerdict DecideRefresh(const RefreshRecord& presented, const RefreshRecord& latest,
+                             Timestamp now, std::chrono::seconds grace) {
+  if (presented.revoked_at || latest.revoked_at) return RefreshVerdict::kRevoked;
+  if (presented.expires_at <= now) return RefreshVerdict::kExpired;
+  if (!presented.rotated_at) {
+    return presented.generation == latest.generation ? RefreshVerdict::kRotate
+                                                     : RefreshVerdict::kReuse;
+  }
+  // A client retrying after a lost response presents the token it just
+  // rotated: tolerated once, for the immediate predecessor, within the grace.
+  if (presented.generation + 1 == latest.generation && !latest.rotated_at &&
+      now - *presented.rotated_at <= grace) {
+    return RefreshVerdict::kGraceRotate;
+  }
+  return RefreshVerdict::kReuse;
+}
+
+AuthService::AuthService(AuthDeps deps, AuthSettings settings)
+    : deps_(std::move(deps)), settings_(std::move(settings)) {}
+
+events::Event AuthService::NewEvent(const std::string& type, const std::string& user_id,
+                                    const std::string& organization_id) {
+  events::Event e;
+  e.id = deps_.secrets.NewUuid();
+  e.service = "auth";
+  e.type = type;
+  e.aggregate_type = type.substr(0, type.find('.'));
+  e.aggregate_id = user_id;
+  e.organization_id = organization_id;
+  e.time = Rfc3339(deps_.now());
+  return e;
+}
+
+void AuthService::Audit(AuditEntry entry, const RequestInfo& req) {
+  if (!settings_.audit_enabled) return;
+  entry.ip_address = req.ip_address;
+  entry.user_agent = req.user_agent;
+  entry.request_id = req.request_id;
+  entry.at = deps_.now();
+  deps_.audit.Record(std::move(entry));
+}
+
+// --- tokens
+
+Result<TokenPair> AuthService::IssueTokens(AccountTx& tx, const UserRecord& user,
+                                           std::int64_t token_version, const std::string& family,
+                                           int generation, const RequestInfo& req) {
+  const Timestamp now = deps_.now();
+  TokenPair pair;
+  AccessClaims claims;
+  claims.issuer = settings_.issuer;
+  claims.audience = settings_.audience;
+  claims.subject = user.id.value();
+  claims.organization = user.organization.value();
+  claims.email = user.email;
+  claims.token_id = deps_.secrets.NewUuid();
+  claims.issued_at = UnixSeconds(now);
+  claims.not_before = claims.issued_at;
+  claims.expires_at = claims.issued_at + settings_.access_ttl.count();
+  claims.token_version = token_version;
+  auto access = deps_.tokens.Sign(claims);
+  if (!access) return tl::unexpected(access.error());
+  pair.access_token = std::move(*access);
+  pair.access_expires_at = now + settings_.access_ttl;
+
+  pair.refresh_token = deps_.secrets.NewToken();
+  pair.refresh_expires_at = now + settings_.refresh_ttl;
+  NewRefresh row;
+  row.user = user.id;
+  row.organization = user.organization;
+  row.token_hash = deps_.secrets.Digest(pair.refresh_token);
+  row.family = family;
+  row.generation = generation;
+  row.expires_at = pair.refresh_expires_at;
+  row.user_agent = req.user_agent.substr(0, 500);
+  row.ip_address = req.ip_address;
+  auto stored = tx.accounts().InsertRefresh(row);
+  if (!stored) return tl::unexpected(stored.error());
+  return pair;
+}
+
+Result<Registration> AuthService::Register(const RegisterInput& in, const RequestInfo& req) {
+  auto email = NormalizeEmail(in.email);
+  if (!email) return tl::unexpected(email.error());
+  if (auto ok = CheckPasswordPolicy(in.password); !ok) return tl::unexpected(ok.error());
+  if (auto ok = CheckName(in.first_name, "first_name"); !ok) return tl::unexpected(ok.error());
+  if (auto ok = CheckName(in.last_name, "last_name"); !ok) return tl::unexpected(ok.error());
+  if (in.organization_name.empty()) {
+    return InvalidArgument("organization_name", "organization_name is required");
+  }
+  if (in.organization_name.size() > 200) {
+    return InvalidArgument("organization_name", "organization_name must be at most 200 characters");
+  }
+  std::string slug =
+      in.organization_slug.empty() ? SlugFrom(in.organization_name) : in.organization_slug;
+  if (!ValidSlug(slug)) {
+    return InvalidArgument("organization_slug",
+                           "organization_slug must be 1-63 lower-case letters, digits or dashes, "
+                           "starting with a letter or digit");
+  }
+  auto hash = deps_.hasher.Hash(in.password);
+  if (!hash) return tl::unexpected(hash.error());
+
+  Registration out;
+  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    auto org = tx.accounts().CreateOrganization(in.organization_name, slug);
+    if (!org) return tl::unexpected(org.error());
+    NewUser user;
+    user.organization = org->id;
+    user.email = *email;
+    user.password_hash = *hash;
+    user.first_name = in.first_name;
+    user.last_name = in.last_name;
+    user.status = UserStatus::kPending;
+    auto id = tx.accounts().InsertUser(user);
+    if (!id) return tl::unexpected(id.error());
+    auto assigned = tx.accounts().AssignRole(org->id, *id, "Admin", std::nullopt);
+    if (!assigned) {
+      if (assigned.error().code == ErrorCode::kNotFound) {
+        return MakeError(ErrorCode::kFailedPrecondition,
+                         "the built-in roles are missing; run `giia seed-roles`");
+      }
+      return tl::unexpected(assigned.error());
+    }
+    auto record = tx.accounts().GetUser(org->id, *id);
+    if (!record) return tl::unexpected(record.error());
+    if (!*record) return MakeError(ErrorCode::kInternal, "registered user vanished");
+    events::Event e = NewEvent("user.registered", id->value(), org->id.value());
+    e.data = {{"user_id", id->value()},
+              {"email", *email},
+              {"organization_id", org->id.value()},
+              {"status", std::string("pending")},
+              {"name", (in.first_name + " " + in.last_name)},
+              {"registered_at", e.time}};
+    if (auto ok = tx.outbox().Append(e); !ok) return ok;
+    out.organization = std::move(*org);
+    out.user = std::move(**record);
+    return Ok();
+  });
+  if (!status) return tl::unexpected(status.error());
+  Audit({.organization_id = out.organization.id.value(),
+         .user_id = out.user.id.value(),
+         .action = "user.register",
+         .resource = "user",
+         .resource_id = out.user.id.value(),
+         .result = "success"},
+        req);
+  return out;
+}
+
+Result<UserRecord> AuthService::VerifyEmail(const std::string& token, const RequestInfo& req) {
+  if (token.empty()) return InvalidArgument("token", "token is required");
+  if (token.size() > 200) return InvalidArgument("token", "token is invalid or expired");
+  const Timestamp now = deps_.now();
+  UserRecord user;
+  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    auto id = tx.accounts().ConsumeVerification(deps_.secrets.Digest(token), now);
+    if (!id) return tl::unexpected(id.error());
+    if (!*id) return InvalidArgument("token", "token is invalid or expired");
+    auto creds = tx.accounts().LockCredentials(**id);
+    if (!creds) return tl::unexpected(creds.error());
+    if (!*creds) return InvalidArgument("token", "token is invalid or expired");
+    const bool first = !(*creds)->user.email_verified;
+    if ((*creds)->user.status == UserStatus::kPending || first) {
+      if (auto ok = tx.accounts().Activate(**id, now); !ok) return ok;
+    }
+    user = (*creds)->user;
+    if (user.status == UserStatus::kPending) user.status = UserStatus::kActive;
+    user.email_verified = true;
+    if (first) {
+      events::Event e = NewEvent("user.verified", user.id.value(), user.organization.value());
+      e.data = {{"user_id", user.id.value()},
+                {"email", user.email},
+                {"verified_at", Rfc3339(now)},
+                {"organization_id", user.organization.value()}};
+      if (auto ok = tx.outbox().Append(e); !ok) return ok;
+    }
+    return Ok();
+  });
+  if (!status) return tl::unexpected(status.error());
+  deps_.permissions.Invalidate(user.organization, user.id);
+  Audit({.organization_id = user.organization.value(),
+         .user_id = user.id.value(),
+         .action = "user.verify_email",
+         .resource = "user",
+         .resource_id = user.id.value(),
+         .result = "success"},
+        req);
+  return user;
+}
+
+Result<LoginResult> AuthService::Login(const std::string& email_in, const std::string& password,
+                                       const RequestInfo& req) {
+  if (email_in.empty()) return InvalidArgument("email", "email is required");
+  if (password.empty()) return InvalidArgument("password", "password is required");
+  if (password.size() > kMaxPasswordLength) {
+    return InvalidArgument("password", "password must be at most 1024 characters");
+  }
+  auto email = NormalizeEmail(email_in);
+  if (!email) return tl::unexpected(email.error());
+  if (deps_.limiter != nullptr && settings_.login_rate_per_minute > 0 && !req.ip_address.empty()) {
+    auto allowed = deps_.limiter->Allow("login:" + req.ip_address, settings_.login_rate_per_minute);
+    // An unreachable limiter does not stop logins; the lockout still holds.
+    if (allowed && !*allowed) {
+      Audit({.action = "login.rate_limited",
+             .resource = "session",
+             .result = "denied",
+             .metadata = {{"email", *email}}},
+            req);
+      return MakeError(ErrorCode::kResourceExhausted,
+                       "too many login attempts from this address; retry in a minute");
+    }
+  }
+
+  const Timestamp now = deps_.now();
+  std::optional<Credentials> creds;
+  AttemptDecision attempt;
+  Status counted = deps_.store.Run([&](AccountTx& tx) -> Status {
+    auto found = tx.accounts().LockCredentialsByEmail(*email);
+    if (!found) return tl::unexpected(found.error());
+    creds = std::move(*found);
+    if (!creds) return Ok();
+    attempt = DecideAttempt(creds->failed_attempts, creds->locked_until, now,
+                            settings_.max_failed_logins, settings_.lockout);
+    if (attempt.refused) return Ok();
+    return tx.accounts().SaveFailedAttempts(creds->user.id, attempt.attempt, attempt.locked_until);
+  });
+  if (!counted) return tl::unexpected(counted.error());
+
+  auto failed = [&](const std::string& reason) -> tl::unexpected<Error> {
+    Audit({.organization_id = creds ? creds->user.organization.value() : "",
+           .user_id = creds ? creds->user.id.value() : "",
+           .action = "login.failed",
+           .resource = "session",
+           .result = "failure",
+           .metadata = {{"email", *email}, {"reason", reason}}},
+          req);
+    return Unauthenticated("wrong e-mail or password");
+  };
+
+  if (!creds) {
+    // Same work as for a known user, so timing does not tell which e-mails exist.
+    std::call_once(dummy_once_, [&] {
+      auto h = deps_.hasher.Hash(deps_.secrets.NewToken());
+      if (h) dummy_hash_ = *h;
+    });
+    if (!dummy_hash_.empty()) (void)deps_.hasher.Verify(dummy_hash_, password);
+    return failed("unknown e-mail");
+  }
+  if (attempt.refused) {
+    Audit({.organization_id = creds->user.organization.value(),
+           .user_id = creds->user.id.value(),
+           .action = "login.failed",
+           .resource = "session",
+           .result = "denied",
+           .metadata = {{"email", *email}, {"reason", "locked"}}},
+          req);
+    return MakeError(ErrorCode::kResourceExhausted,
+                     "account locked after too many failed logins; retry later or ask an admin");
+  }
+
+  auto ok = deps_.hasher.Verify(creds->password_hash, password);
+  if (!ok) return tl::unexpected(ok.error());
+  if (!*ok) {
+    if (attempt.locked_until) {
+      // This guess was the last one allowed: the lock it took in advance stays.
+      Status locked = deps_.store.Run([&](AccountTx& tx) -> Status {
+        events::Event e =
+            NewEvent("user.locked", creds->user.id.value(), creds->user.organization.value());
+        e.data = {{"user_id", creds->user.id.value()},
+                  {"organization_id", creds->user.organization.value()},
+                  {"locked_until", Rfc3339(*attempt.locked_until)},
+                  {"failed_attempts", static_cast<std::int64_t>(attempt.attempt)}};
+        return tx.outbox().Append(e);
+      });
+      if (!locked) return tl::unexpected(locked.error());
+      Audit({.organization_id = creds->user.organization.value(),
+             .user_id = creds->user.id.value(),
+             .action = "user.locked",
+             .resource = "user",
+             .resource_id = creds->user.id.value(),
+             .result = "success",
+             .metadata = {{"failed_attempts", std::to_string(attempt.attempt)},
+                          {"locked_until", Rfc3339(*attempt.locked_until)}}},
+            req);
+    }
+    return failed("wrong password");
+  }
+
+  const UserRecord& user = creds->user;
+  if (user.status != UserStatus::kActive) {
+    Status reset = deps_.store.Run([&](AccountTx& tx) -> Status {
+      return tx.accounts().SaveFailedAttempts(user.id, 0, std::nullopt);
+    });
+    if (!reset) return tl::unexpected(reset.error());
+    if (user.status == UserStatus::kPending) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "the e-mail address is not verified yet; follow the link we sent");
+    }
+    return MakeError(ErrorCode::kFailedPrecondition, "the account is not active");
+  }
+
+  LoginResult out;
+  Status issued = deps_.store.Run([&](AccountTx& tx) -> Status {
+    if (auto r = tx.accounts().RecordLogin(user.id, now); !r) return r;
+    auto pair = IssueTokens(tx, user, creds->token_version, "", 0, req);
+    if (!pair) return tl::unexpected(pair.error());
+    out.tokens = std::move(*pair);
+    return Ok();
+  });
+  if (!issued) return tl::unexpected(issued.error());
+  out.user = user;
+  out.user.last_login_at = now;
+  Audit({.organization_id = user.organization.value(),
+         .user_id = user.id.value(),
+         .action = "login",
+         .resource = "session",
+         .result = "success"},
+        req);
+  return out;
+}
+
+Result<TokenPair> AuthService::Refresh(const std::string& refresh_token, const RequestInfo& req) {
+  if (refresh_token.empty()) return InvalidArgument("refresh_token", "refresh_token is required");
+  if (refresh_token.size() > 200) return Unauthenticated("refresh token not recognized");
+  const Timestamp now = deps_.now();
+  TokenPair out;
+  std::optional<RefreshVerdict> verdict;
+  std::optional<RefreshRecord> presented;
+  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    verdict.reset();
+    auto found = tx.accounts().LockRefresh(deps_.secrets.Digest(refresh_token));
+    if (!found) return tl::unexpected(found.error());
+    presented = std::move(*found);
+    if (!presented) return Ok();
+    auto latest = tx.accounts().LockLatestInFamily(presented->family);
+    if (!latest) return tl::unexpected(latest.error());
+    verdict = DecideRefresh(*presented, *latest, now, settings_.refresh_grace);
+    switch (*verdict) {
+      case RefreshVerdict::kRevoked:
+      case RefreshVerdict::kExpired: return Ok();
+      case RefreshVerdict::kReuse:
+        // Someone holds a token that was already rotated: end the whole session.
+        return tx.accounts().RevokeFamily(presented->family, "reuse");
+      case RefreshVerdict::kRotate:
+      case RefreshVerdict::kGraceRotate: break;
+    }
+    auto creds = tx.accounts().LockCredentials(presented->user);
+    if (!creds) return tl::unexpected(creds.error());
+    if (!*creds || (*creds)->user.status != UserStatus::kActive) {
+      verdict = RefreshVerdict::kRevoked;
+      return tx.accounts().RevokeFamily(presented->family, "user inactive");
+    }
+    const RefreshRecord& rotate = *verdict == RefreshVerdict::kRotate ? *presented : *latest;
+    if (auto ok = tx.accounts().MarkRotated(rotate.id, now); !ok) return ok;
+    auto pair = IssueTokens(tx, (*creds)->user, (*creds)->token_version, presented->family,
+                            rotate.generation + 1, req);
+    if (!pair) return tl::unexpected(pair.error());
+    out = std::move(*pair);
+    return Ok();
+  });
+  if (!status) return tl::unexpected(status.error());
+  if (!presented) return Unauthenticated("refresh token not recognized");
+  switch (*verdict) {
+    case RefreshVerdict::kRevoked: return Unauthenticated("refresh token revoked");
+    case RefreshVerdict::kExpired: return Unauthenticated("refresh token expired");
+    case RefreshVerdict::kReuse:
+      Audit({.organization_id = presented->organization.value(),
+             .user_id = presented->user.value(),
+             .action = "token.reuse",
+             .resource = "session",
+             .resource_id = presented->family,
+             .result = "denied",
+             .metadata = {{"generation", std::to_string(presented->generation)}}},
+            req);
+      return Unauthenticated("refresh token was already used; the session is revoked");
+    case RefreshVerdict::kRotate:
+    case RefreshVerdict::kGraceRotate: break;
+  }
+  return out;
+}
+
+Result<Caller> AuthService::Authenticate(std::string_view token) {
+  if (token.empty()) return Unauthenticated("missing bearer token");
+  auto claims = deps_.tokens.Verify(token, UnixSeconds(deps_.now()));
+  if (!claims) return tl::unexpected(claims.error());
+  Caller caller;
+  caller.user = UserId(claims->subject);
+  caller.organization = OrganizationId(claims->organization);
+  caller.email = claims->email;
+  caller.token_id = claims->token_id;
+  caller.expires_at = Timestamp(std::chrono::seconds(claims->expires_at));
+  auto resolved = deps_.permissions.Get(caller.organization, caller.user);
+  if (!resolved) return tl::unexpected(resolved.error());
+  if (!*resolved) return Unauthenticated("the token's user no longer exists");
+  if ((*resolved)->token_version != claims->token_version) {
+    return Unauthenticated("token revoked");
+  }
+  if (!(*resolved)->active) return Unauthenticated("the token's user is not active");
+  return caller;
+}
+
+Result<TokenValidation> AuthService::ValidateToken(std::string_view token) {
+  TokenValidation out;
+  if (token.empty()) return InvalidArgument("token", "token is required");
+  auto caller = Authenticate(token);
+  if (!caller) {
+    if (caller.error().code != ErrorCode::kUnauthenticated) return tl::unexpected(caller.error());
+    out.error = caller.error().message;
+    return out;
+  }
+  // Answered from the token and the cache: no I/O on a cache hit.
+  auto resolved = deps_.permissions.Get(caller->organization, caller->user);
+  if (!resolved) return tl::unexpected(resolved.error());
+  out.valid = true;
+  out.caller = *caller;
+  out.user.id = caller->user;
+  out.user.organization = caller->organization;
+  out.user.email = caller->email;
+  out.user.status = UserStatus::kActive;
+  out.user.email_verified = true;
+  if (*resolved) out.user.roles = (*resolved)->roles;
+  out.organization.id = caller->organization;
+  return out;
+}
+
+// --- permissions
+
+Decision AuthService::Decide(const std::optional<ResolvedPermissions>& resolved,
+                             const std::string& permission) const {
+  Decision d;
+  d.permission = permission;
+  if (!resolved) {
+    d.reason = "user not found";
+  } else if (!resolved->active) {
+    d.reason = "user is not active";
+  } else if (Holds(*resolved, permission)) {
+    d.allowed = true;
+    d.reason = "granted by the user's roles";
+  } else {
+    d.reason = "no role of the user grants " + permission;
+  }
+  return d;
+}
+
+void AuthService::AuditCheck(const Caller& caller, const std::string& subject, const Decision& d,
+                             const RequestInfo& req) {
+  if (!settings_.audit_enabled) return;
+  if (d.allowed) {
+    if (settings_.audit_allowed_sample <= 0.0) return;
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    if (std::uniform_real_distribution<double>(0.0, 1.0)(rng) >= settings_.audit_allowed_sample) {
+      return;
+    }
+  }
+  AuditEntry entry{.organization_id = caller.organization.value(),
+                   .user_id = caller.user.value(),
+                   .action = "permission.check",
+                   .resource = d.permission,
+                   .resource_id = subject,
+                   .result = d.allowed ? "allowed" : "denied",
+                   .metadata = {{"reason", d.reason}}};
+  Audit(std::move(entry), req);
+}
+
+Result<Decision> AuthService::Authorize(const Caller& caller, const std::string& permission,
+                                        const RequestInfo& req) {
+  auto resolved = deps_.permissions.Get(caller.organization, caller.user);
+  if (!resolved) return tl::unexpected(resolved.error());
+  Decision d = Decide(*resolved, permission);
+  AuditCheck(caller, caller.user.value(), d, req);
+  return d;
+}
+
+namespace {
+// The user a permission question is about: the caller, or (with users:read)
+// another user of the caller's organization.
+struct Subject {
+  UserId id{""};
+  bool other = false;
+};
+}  // namespace
+
+Result<Decision> AuthService::CheckPermission(const Caller& caller, const std::string& permission,
+                                              const std::string& user_id, const RequestInfo& req) {
+  auto decisions = BatchCheckPermissions(caller, {permission}, user_id, req);
+  if (!decisions) {
+    Error e = decisions.error();
+    if (e.field == "permissions[0]") e.field = "permission";
+    return tl::unexpected(std::move(e));
+  }
+  return decisions->front();
+}
+
+Result<std::vector<Decision>> AuthService::BatchCheckPermissions(
+    const Caller& caller, const std::vector<std::string>& permissions, const std::string& user_id,
+    const RequestInfo& req) {
+  if (permissions.empty()) return InvalidArgument("permissions", "permissions is empty");
+  if (permissions.size() > settings_.max_batch_checks) {
+    return InvalidArgument("permissions", "at most " + std::to_string(settings_.max_batch_checks) +
+                                              " permissions per call");
+  }
+  for (std::size_t i = 0; i < permissions.size(); ++i) {
+    const std::string field = "permissions[" + std::to_string(i) + "]";
+    if (auto ok = CheckPermissionName(permissions[i], field); !ok)
+      return tl::unexpected(ok.error());
+  }
+  UserId subject = caller.user;
+  if (!user_id.empty() && user_id != caller.user.value()) {
+    if (auto ok = CheckUuid(user_id, "user_id"); !ok) return tl::unexpected(ok.error());
+    auto may = Authorize(caller, kUsersRead, req);
+    if (!may) return tl::unexpected(may.error());
+    if (!may->allowed) {
+      return MakeError(ErrorCode::kPermissionDenied,
+                       "checking another user's permissions needs users:read");
+    }
+    subject = UserId(user_id);
+  }
+  auto resolved = deps_.permissions.Get(caller.organization, subject);
+  if (!resolved) return tl::unexpected(resolved.error());
+  if (!*resolved) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
+  std::vector<Decision> out;
+  out.reserve(permissions.size());
+  for (const std::string& p : permissions) {
+    out.push_back(Decide(*resolved, p));
+    AuditCheck(caller, subject.value(), out.back(), req);
+  }
+  return out;
+}
+
+Result<ResolvedPermissions> AuthService::GetUserPermissions(const Caller& caller,
+                                                            const std::string& user_id) {
+  UserId subject = caller.user;
+  if (!user_id.empty() && user_id != caller.user.value()) {
+    if (auto ok = CheckUuid(user_id, "user_id"); !ok) return tl::unexpected(ok.error());
+    auto may = Authorize(caller, kUsersRead, RequestInfo{});
+    if (!may) return tl::unexpected(may.error());
+    if (!may->allowed) {
+      return MakeError(ErrorCode::kPermissionDenied,
+                       "reading another user's permissions needs users:read");
+    }
+    subject = UserId(user_id);
+  }
+  auto resolved = deps_.permissions.Get(caller.organization, subject);
+  if (!resolved) return tl::unexpected(resolved.error());
+  if (!*resolved) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
+  return **resolved;
+}
+
+// --- sessions and passwords
+
+Status AuthService::Logout(const Caller& caller, const std::string& refresh_token,
+                           const RequestInfo& req) {
+  bool everything = refresh_token.empty();
+  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    if (everything) {
+      if (auto ok = tx.accounts().RevokeAllRefresh(caller.user, "logout"); !ok) return ok;
+      return tx.accounts().BumpTokenVersion(caller.user);
+    }
+    auto found = tx.accounts().LockRefresh(deps_.secrets.Digest(refresh_token));
+    if (!found) return tl::unexpected(found.error());
+    if (!*found || (*found)->user != caller.user) {
+      return MakeError(ErrorCode::kNotFound, "no such session", "refresh_token");
+    }
+    return tx.accounts().RevokeFamily((*found)->family, "logout");
+  });
+  if (!status) return status;
+  if (everything) deps_.permissions.Invalidate(caller.organization, caller.user);
+  Audit({.organization_id = caller.organization.value(),
+         .user_id = caller.user.value(),
+         .action = "logout",
+         .resource = "session",
+         .result = "success",
+         .metadata = {{"scope", everything ? "all" : "session"}}},
+        req);
+  return Ok();
+}
+
+Status AuthService::ChangePassword(const Caller& caller, const std::string& current_password,
+                                   const std::string& new_password, const RequestInfo& req) {
+  if (current_password.empty()) {
+    return InvalidArgument("current_password", "current_password is required");
+  }
+  if (auto ok = CheckPasswordPolicy(new_password, "new_password"); !ok) return ok;
+  if (new_password == current_password) {
+    return InvalidArgument("new_password", "new_password must differ from the current one");
+  }
+  std::optional<Credentials> creds;
+  Status read = deps_.store.Run([&](AccountTx& tx) -> Status {
+    auto found = tx.accounts().LockCredentials(caller.user);
+    if (!found) return tl::unexpected(found.error());
+    creds = std::move(*found);
+    return Ok();
+  });
+  if (!read) return read;
+  if (!creds || creds->user.organization != caller.organization) {
+    return Unauthenticated("the token's user no longer exists");
+  }
+  auto matches = deps_.hasher.Verify(creds->password_hash, current_password);
+  if (!matches) return tl::unexpected(matches.error());
+  if (!*matches) {
+    Audit({.organization_id = caller.organization.value(),
+           .user_id = caller.user.value(),
+           .action = "password.change",
+           .resource = "user",
+           .resource_id = caller.user.value(),
+           .result = "failure"},
+          req);
+    return InvalidArgument("current_password", "current_password is wrong");
+  }
+  auto hash = deps_.hasher.Hash(new_password);
+  if (!hash) return tl::unexpected(hash.error());
+  const Timestamp now = deps_.now();
+  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    if (auto ok = tx.accounts().SetPassword(caller.user, *hash); !ok) return ok;
+    if (auto ok = tx.accounts().RevokeAllRefresh(caller.user, "password changed"); !ok) return ok;
+    events::Event e =
+        NewEvent("user.password_changed", caller.user.value(), caller.organization.value());
+    e.data = {{"user_id", caller.user.value()},
+              {"changed_at", Rfc3339(now)},
+              {"organization_id", caller.organization.value()}};
+    return tx.outbox().Append(e);
+  });
+  if (!status) return status;
+  deps_.permissions.Invalidate(caller.organization, caller.user);
+  Audit({.organization_id = caller.organization.value(),
+         .user_id = caller.user.value(),
+         .action = "password.change",
+         .resource = "user",
+         .resource_id = caller.user.value(),
+         .result = "success"},
+        req);
+  return Ok();
+}
+
+// --- users
+
+Result<UserRecord> AuthService::LoadUser(const OrganizationId& org, const std::string& user_id,
+                                         const std::string& field) {
+  if (auto ok = CheckUuid(user_id, field); !ok) return tl::unexpected(ok.error());
+  std::optional<UserRecord> user;
+  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    auto found = tx.accounts().GetUser(org, UserId(user_id));
+    if (!found) return tl::unexpected(found.error());
+    user = std::move(*found);
+    return Ok();
+  });
+  if (!status) return tl::unexpected(status.error());
+  if (!user) return MakeError(ErrorCode::kNotFound, "user not found", field);
+  return std::move(*user);
+}
+
+Result<UserRecord> AuthService::GetUser(const Caller& caller, const std::string& user_id) {
+  return LoadUser(caller.organization, user_id.empty() ? caller.user.value() : user_id, "user_id");
+}
+
+Result<std::vector<UserRecord>> AuthService::GetUsersByIds(const Caller& caller,
+                                                           const std::vector<std::string>& ids) {
+  if (ids.empty()) return InvalidArgument("user_ids", "user_ids is empty");
+  if (ids.size() > 100) return InvalidArgument("user_ids", "at most 100 user_ids per call");
+  std::vector<UserId> typed;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (auto ok = CheckUuid(ids[i], "user_ids[" + std::to_string(i) + "]"); !ok) {
+      return tl::unexpected(ok.error());
+    }
+    typed.emplace_back(ids[i]);
+  }
+  std::vector<UserRecord> users;
+  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    auto found = tx.accounts().GetUsers(caller.organization, typed);
+    if (!found) return tl::unexpected(found.error());
+    users = std::move(*found);
+    return Ok();
+  });
+  if (!status) return tl::unexpected(status.error());
+  return users;
+}
+
+Result<UserRecord> AuthService::GetUserByEmail(const Caller& caller, const std::string& email_in) {
+  auto email = NormalizeEmail(email_in);
+  if (!email) return tl::unexpected(email.error());
+  std::optional<UserRecord> user;
+  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    auto found = tx.accounts().GetUserByEmail(caller.organization, *email);
+    if (!found) return tl::unexpected(found.error());
+    user = std::move(*found);
+    return Ok();
+  });
+  if (!status) return tl::unexpected(status.error());
+  if (!user) return MakeError(ErrorCode::kNotFound, "user not found", "email");
+  return std::move(*user);
+}
+
+Result<bool> AuthService::CheckUserExists(const Caller& caller, const std::string& user_id) {
+  auto user = LoadUser(caller.organization, user_id, "user_id");
+  if (user) return true;
+  if (user.error().code == ErrorCode::kNotFound) return false;
+  return tl::unexpected(user.error());
+}
+
+Result<UserPage> AuthService::ListUsers(const Caller& caller, int page, int page_size,
+                                        std::optional<UserStatus> status_filter) {
+  if (page < 0) return InvalidArgument("page", "page must be 1 or more");
+  if (page_size < 0 || page_size > 100) {
+    return InvalidArgument("page_size", "page_size must be between 1 and 100");
+  }
+  if (page == 0) page = 1;
+  if (page_size == 0) page_size = 20;
+  UserPage out;
+  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    auto found = tx.accounts().ListUsers(caller.organization, status_filter, page, page_size);
+    if (!found) return tl::unexpected(found.error());
+    out = std::move(*found);
+    return Ok();
+  });
+  if (!status) return tl::unexpected(status.error());
+  return out;
+}
+
+Result<UserRecord> AuthService::CreateUser(const Caller& caller, const CreateUserInput& in,
+                                           const RequestInfo& req) {
+  auto email = NormalizeEmail(in.email);
+  if (!email) return tl::unexpected(email.error());
+  if (auto ok = CheckPasswordPolicy(in.password); !ok) return tl::unexpected(ok.error());
+  if (auto ok = CheckName(in.first_name, "first_name"); !ok) return tl::unexpected(ok.error());
+  if (auto ok = CheckName(in.last_name, "last_name"); !ok) return tl::unexpected(ok.error());
+  std::vector<std::string> roles = in.roles.empty() ? std::vector<std::string>{"Viewer"} : in.roles;
+  for (std::size_t i = 0; i < roles.size(); ++i) {
+    if (roles[i].empty() || roles[i].size() > 100) {
+      return InvalidArgument("roles[" + std::to_string(i) + "]",
+                             "a role name is 1 to 100 characters");
+    }
+  }
+  auto hash = deps_.hasher.Hash(in.password);
+  if (!hash) return tl::unexpected(hash.error());
+  UserRecord out;
+  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    NewUser user;
+    user.organization = caller.organization;
+    user.email = *email;
+    user.password_hash = *hash;
+    user.first_name = in.first_name;
+    user.last_name = in.last_name;
+    // An admin vouches for the people they add: active at once.
+    user.status = UserStatus::kActive;
+    auto id = tx.accounts().InsertUser(user);
+    if (!id) return tl::unexpected(id.error());
+    for (std::size_t i = 0; i < roles.size(); ++i) {
+      auto added = tx.accounts().AssignRole(caller.organization, *id, roles[i], caller.user);
+      if (!added) {
+        Error e = added.error();
+        if (e.field == "role") e.field = "roles[" + std::to_string(i) + "]";
+        return tl::unexpected(std::move(e));
+      }
+      events::Event ev = NewEvent("role.assigned", id->value(), caller.organization.value());
+      ev.data = {{"user_id", id->value()},
+                 {"role", roles[i]},
+                 {"organization_id", caller.organization.value()},
+                 {"assigned_by", caller.user.value()}};
+      if (auto ok = tx.outbox().Append(ev); !ok) return ok;
+    }
+    auto record = tx.accounts().GetUser(caller.organization, *id);
+    if (!record) return tl::unexpected(record.error());
+    if (!*record) return MakeError(ErrorCode::kInternal, "created user vanished");
+    out = std::move(**record);
+    return Ok();
+  });
+  if (!status) return tl::unexpected(status.error());
+  Audit({.organization_id = caller.organization.value(),
+         .user_id = caller.user.value(),
+         .action = "user.create",
+         .resource = "user",
+         .resource_id = out.id.value(),
+         .result = "success"},
+        req);
+  return out;
+}
+
+Result<UserRecord> AuthService::AssignRole(const Caller& caller, const std::string& user_id,
+                                           const std::string& role, const RequestInfo& req) {
+  if (auto ok = CheckUuid(user_id, "user_id"); !ok) return tl::unexpected(ok.error());
+  if (role.empty() || role.size() > 100) {
+    return InvalidArgument("role", "role must be 1 to 100 characters");
+  }
+  UserRecord out;
+  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    auto user = tx.accounts().GetUser(caller.organization, UserId(user_id));
+    if (!user) return tl::unexpected(user.error());
+    if (!*user) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
+    auto added = tx.accounts().AssignRole(caller.organization, UserId(user_id), role, caller.user);
+    if (!added) return tl::unexpected(added.error());
+    if (*added) {
+      events::Event e = NewEvent("role.assigned", user_id, caller.organization.value());
+      e.data = {{"user_id", user_id},
+                {"role", role},
+                {"organization_id", caller.organization.value()},
+                {"assigned_by", caller.user.value()}};
+      if (auto ok = tx.outbox().Append(e); !ok) return ok;
+    }
+    auto after = tx.accounts().GetUser(caller.organization, UserId(user_id));
+    if (!after) return tl::unexpected(after.error());
+    out = std::move(**after);
+    return Ok();
+  });
+  if (!status) return tl::unexpected(status.error());
+  deps_.permissions.Invalidate(caller.organization, UserId(user_id));
+  Audit({.organization_id = caller.organization.value(),
+         .user_id = caller.user.value(),
+         .action = "role.assign",
+         .resource = "role",
+         .resource_id = user_id,
+         .result = "success",
+         .metadata = {{"role", role}}},
+        req);
+  return out;
+}
+
+Result<UserRecord> AuthService::RevokeRole(const Caller& caller, const std::string& user_id,
+                                           const std::string& role, const RequestInfo& req) {
+  if (auto ok = CheckUuid(user_id, "user_id"); !ok) return tl::unexpected(ok.error());
+  if (role.empty() || role.size() > 100) {
+    return InvalidArgument("role", "role must be 1 to 100 characters");
+  }
+  UserRecord out;
+  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    auto user = tx.accounts().GetUser(caller.organization, UserId(user_id));
+    if (!user) return tl::unexpected(user.error());
+    if (!*user) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
+    auto removed = tx.accounts().RevokeRole(caller.organization, UserId(user_id), role);
+    if (!removed) return tl::unexpected(removed.error());
+    if (!*removed)
+      return MakeError(ErrorCode::kNotFound, "the user does not have this role", "role");
+    events::Event e = NewEvent("role.revoked", user_id, caller.organization.value());
+    e.data = {{"user_id", user_id},
+              {"role", role},
+              {"organization_id", caller.organization.value()},
+              {"revoked_by", caller.user.value()}};
+    if (auto ok = tx.outbox().Append(e); !ok) return ok;
+    auto after = tx.accounts().GetUser(caller.organization, UserId(user_id));
+    if (!after) return tl::unexpected(after.error());
+    out = std::move(**after);
+    return Ok();
+  });
+  if (!status) return tl::unexpected(status.error());
+  deps_.permissions.Invalidate(caller.organization, UserId(user_id));
+  Audit({.organization_id = caller.organization.value(),
+         .user_id = caller.user.value(),
+         .action = "role.revoke",
+         .resource = "role",
+         .resource_id = user_id,
+         .result = "success",
+         .metadata = {{"role", role}}},
+        req);
+  return out;
+}
+
+Status AuthService::UnlockUser(const Caller& caller, const std::string& user_id,
+                               const RequestInfo& req) {
+  if (auto ok = CheckUuid(user_id, "user_id"); !ok) return ok;
+  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    auto user = tx.accounts().GetUser(caller.organization, UserId(user_id));
+    if (!user) return tl::unexpected(user.error());
+    if (!*user) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
+    return tx.accounts().SaveFailedAttempts(UserId(user_id), 0, std::nullopt);
+  });
+  if (!status) return status;
+  Audit({.organization_id = caller.organization.value(),
+         .user_id = caller.user.value(),
+         .action = "user.unlock",
+         .resource = "user",
+         .resource_id = user_id,
+         .result = "success"},
+        req);
+  return Ok();
+}
+
+}  // namespace giia::auth

@@ -1,0 +1,224 @@
+#pragma once
+// The auth use cases: one implementation behind gRPC, REST and the CLI.
+// Transports authenticate the caller (Authenticate) and check the method's
+// permission; the use cases enforce tenancy themselves: the organization is
+// always the caller's, and another organization's user is NOT_FOUND.
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/auth/accounts.hpp"
+#include "core/auth/audit.hpp"
+#include "core/auth/permissions.hpp"
+#include "core/auth/rate_limit.hpp"
+#include "core/auth/tokens.hpp"
+
+namespace giia::auth {
+
+struct AuthSettings {
+  std::string issuer = "giia-auth";
+  std::string audience = "giia";
+  std::chrono::seconds access_ttl{15 * 60};
+  std::chrono::seconds refresh_ttl{7 * 24 * 3600};
+  std::chrono::seconds refresh_grace{30};  // the immediate predecessor only
+  int max_failed_logins = 5;
+  std::chrono::seconds lockout{15 * 60};
+  std::chrono::seconds verification_ttl{24 * 3600};
+  int login_rate_per_minute = 0;  // per client address; 0: off
+  bool audit_enabled = true;
+  // Share of allowed permission checks written to the audit log (denied ones
+  // always are, when auditing is on).
+  double audit_allowed_sample = 0.0;
+  std::size_t max_batch_checks = 50;
+};
+
+// Who is calling, as the verified access token says.
+struct Caller {
+  UserId user{""};
+  OrganizationId organization{""};
+  std::string email;
+  std::string token_id;
+  Timestamp expires_at;
+};
+
+// Where a request came from, for the audit log and rate limits.
+struct RequestInfo {
+  std::string request_id;
+  std::string ip_address;
+  std::string user_agent;
+};
+
+struct TokenPair {
+  std::string access_token;
+  std::string refresh_token;
+  Timestamp access_expires_at;
+  Timestamp refresh_expires_at;
+};
+
+struct RegisterInput {
+  std::string email;
+  std::string password;
+  std::string first_name;
+  std::string last_name;
+  std::string organization_name;
+  std::string organization_slug;  // derived from the name when empty
+};
+
+struct Registration {
+  UserRecord user;
+  Organization organization;
+};
+
+struct LoginResult {
+  TokenPair tokens;
+  UserRecord user;
+};
+
+struct TokenValidation {
+  bool valid = false;
+  std::string error;  // why not, when !valid
+  Caller caller;
+  UserRecord user;
+  Organization organization;
+};
+
+struct Decision {
+  std::string permission;
+  bool allowed = false;
+  std::string reason;
+};
+
+struct CreateUserInput {
+  std::string email;
+  std::string password;
+  std::string first_name;
+  std::string last_name;
+  std::vector<std::string> roles;
+};
+
+// What every transport asks of the auth service before running a method:
+// who is calling, and may they. The catalog service will implement it by
+// verifying tokens locally and asking auth for permissions.
+class RequestAuthorizer {
+ public:
+  virtual ~RequestAuthorizer() = default;
+  [[nodiscard]] virtual Result<Caller> Authenticate(std::string_view token) = 0;
+  [[nodiscard]] virtual Result<Decision> Authorize(const Caller& caller,
+                                                   const std::string& permission,
+                                                   const RequestInfo& req) = 0;
+};
+
+struct AuthDeps {
+  AccountStore& store;
+  PasswordHasher& hasher;  // a BoundedHasher in services
+  AccessTokenCodec& tokens;
+  Secrets& secrets;
+  PermissionResolver& permissions;
+  AuditLog& audit;
+  RateLimiter* limiter = nullptr;  // may be null
+  std::function<Timestamp()> now = [] { return std::chrono::system_clock::now(); };
+};
+
+class AuthService final : public RequestAuthorizer {
+ public:
+  AuthService(AuthDeps deps, AuthSettings settings);
+
+  // --- public (no access token)
+  [[nodiscard]] Result<Registration> Register(const RegisterInput& in, const RequestInfo& req);
+  [[nodiscard]] Result<UserRecord> VerifyEmail(const std::string& token, const RequestInfo& req);
+  [[nodiscard]] Result<LoginResult> Login(const std::string& email, const std::string& password,
+                                          const RequestInfo& req);
+  [[nodiscard]] Result<TokenPair> Refresh(const std::string& refresh_token, const RequestInfo& req);
+  // A bad token is an answer (valid=false), not an error.
+  // Errors: kUnavailable when the user's state cannot be read.
+  [[nodiscard]] Result<TokenValidation> ValidateToken(std::string_view token);
+
+  // --- the caller's request
+  // The caller of a request that presented `token`: signature and claims,
+  // then the user's token version and status (cached; no I/O on a hit).
+  // Errors: kUnauthenticated saying why; kUnavailable.
+  [[nodiscard]] Result<Caller> Authenticate(std::string_view token) override;
+  // Whether the caller holds `permission` (for the transports' permission matrix).
+  [[nodiscard]] Result<Decision> Authorize(const Caller& caller, const std::string& permission,
+                                           const RequestInfo& req) override;
+
+  // Ends the session of `refresh_token` (a family of the caller's), or every
+  // session and access token of the caller when it is empty.
+  [[nodiscard]] Status Logout(const Caller& caller, const std::string& refresh_token,
+                              const RequestInfo& req);
+  [[nodiscard]] Status ChangePassword(const Caller& caller, const std::string& current_password,
+                                      const std::string& new_password, const RequestInfo& req);
+  // `user_id` empty: the caller. Checks another user only with users:read.
+  [[nodiscard]] Result<Decision> CheckPermission(const Caller& caller,
+                                                 const std::string& permission,
+                                                 const std::string& user_id,
+                                                 const RequestInfo& req);
+  [[nodiscard]] Result<std::vector<Decision>> BatchCheckPermissions(
+      const Caller& caller, const std::vector<std::string>& permissions, const std::string& user_id,
+      const RequestInfo& req);
+  [[nodiscard]] Result<ResolvedPermissions> GetUserPermissions(const Caller& caller,
+                                                               const std::string& user_id);
+  [[nodiscard]] Result<UserRecord> GetUser(const Caller& caller, const std::string& user_id);
+  [[nodiscard]] Result<std::vector<UserRecord>> GetUsersByIds(
+      const Caller& caller, const std::vector<std::string>& user_ids);
+  [[nodiscard]] Result<UserRecord> GetUserByEmail(const Caller& caller, const std::string& email);
+  [[nodiscard]] Result<bool> CheckUserExists(const Caller& caller, const std::string& user_id);
+  // page 0 means 1; page_size 0 means 20; otherwise 1..100.
+  [[nodiscard]] Result<UserPage> ListUsers(const Caller& caller, int page, int page_size,
+                                           std::optional<UserStatus> status);
+  [[nodiscard]] Result<UserRecord> CreateUser(const Caller& caller, const CreateUserInput& in,
+                                              const RequestInfo& req);
+  [[nodiscard]] Result<UserRecord> AssignRole(const Caller& caller, const std::string& user_id,
+                                              const std::string& role, const RequestInfo& req);
+  [[nodiscard]] Result<UserRecord> RevokeRole(const Caller& caller, const std::string& user_id,
+                                              const std::string& role, const RequestInfo& req);
+  // Clears a lockout and the failed-login count.
+  [[nodiscard]] Status UnlockUser(const Caller& caller, const std::string& user_id,
+                                  const RequestInfo& req);
+
+ private:
+  Result<TokenPair> IssueTokens(AccountTx& tx, const UserRecord& user, std::int64_t token_version,
+                                const std::string& family, int generation, const RequestInfo& req);
+  Result<UserRecord> LoadUser(const OrganizationId& org, const std::string& user_id,
+                              const std::string& field);
+  Decision Decide(const std::optional<ResolvedPermissions>& resolved,
+                  const std::string& permission) const;
+  void Audit(AuditEntry entry, const RequestInfo& req);
+  void AuditCheck(const Caller& caller, const std::string& subject, const Decision& d,
+                  const RequestInfo& req);
+  events::Event NewEvent(const std::string& type, const std::string& user_id,
+                         const std::string& organization_id);
+
+  AuthDeps deps_;
+  AuthSettings settings_;
+  std::once_flag dummy_once_;
+  std::string dummy_hash_;  // verified against for unknown e-mails
+};
+
+// Pure rules, exposed for unit tests.
+
+// A login attempt, decided under the user's row lock before the password is
+// checked: the attempt is counted first, so that however many guesses race,
+// at most max_failed_logins passwords are checked before the lock holds.
+struct AttemptDecision {
+  bool refused = false;                   // locked: the password is not even checked
+  int attempt = 0;                        // this attempt's number (1-based) within the window
+  std::optional<Timestamp> locked_until;  // to store now (set on the last allowed attempt)
+};
+AttemptDecision DecideAttempt(int failed_attempts, std::optional<Timestamp> locked_until,
+                              Timestamp now, int max_failed, std::chrono::seconds lockout);
+
+enum class RefreshVerdict { kRotate, kGraceRotate, kReuse, kRevoked, kExpired };
+// `latest` is the family's newest generation.
+RefreshVerdict DecideRefresh(const RefreshRecord& presented, const RefreshRecord& latest,
+                             Timestamp now, std::chrono::seconds grace);
+
+// "Acme Corp." -> "acme-corp"; empty when nothing usable is left.
+std::string SlugFrom(std::string_view name);
+
+}  // namespace giia::auth

@@ -1,0 +1,114 @@
+#include "server/grpc/call.hpp"
+
+#include <random>
+
+namespace giia::server {
+namespace {
+
+const char* CodeName(grpc::StatusCode code) {
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
+  const int i = static_cast<int>(code);
+  return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN";
+}
+
+std::pair<std::string, std::string> Split(const std::string& method) {
+  const std::size_t slash = method.rfind('/');
+  if (slash == std::string::npos || slash == 0) return {"", method};
+  return {method.substr(1, slash - 1), method.substr(slash + 1)};
+}
+
+bool Sane(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const Error& error) {
+  const auto code = static_cast<grpc::StatusCode>(GrpcCodeFor(error.code));
+  if (error.field.empty()) return grpc::Status(code, error.message);
+  // The field travels in the details string as well, for clients that want it.
+  return grpc::Status(code, error.message, "field=" + error.field);
+}
+
+auth::RequestInfo RequestInfoOf(grpc::ServerContext& ctx) {
+  auth::RequestInfo info;
+  const auto& md = ctx.client_metadata();
+  if (auto it = md.find("x-request-id"); it != md.end()) {
+    std::string_view id(it->second.data(), it->second.size());
+    if (Sane(id)) info.request_id = std::string(id);
+  }
+  if (info.request_id.empty()) {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    char buf[33];
+    std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                  static_cast<unsigned long long>(rng()));
+    info.request_id = buf;
+  }
+  if (auto it = md.find("user-agent"); it != md.end()) {
+    info.user_agent.assign(it->second.data(), std::min<std::size_t>(it->second.size(), 500));
+  }
+  // "ipv4:127.0.0.1:50000" / "ipv6:[::1]:50000"
+  std::string peer = ctx.peer();
+  if (auto colon = peer.find(':'); colon != std::string::npos) peer = peer.substr(colon + 1);
+  if (!peer.empty() && peer.front() == '[') {
+    peer = peer.substr(1, peer.find(']') - 1);
+  } else if (auto last = peer.rfind(':'); last != std::string::npos) {
+    peer = peer.substr(0, last);
+  }
+  info.ip_address = peer.substr(0, 45);
+  return info;
+}
+
+void RecordStart(metrics::Registry& registry, const std::string& method) {
+  auto [service, name] = Split(method);
+  registry
+      .GetCounter("grpc_server_started_total", "RPCs started on the server.",
+                  {{"grpc_type", "unary"}, {"grpc_service", service}, {"grpc_method", name}})
+      .Inc();
+}
+
+void RecordCall(metrics::Registry& registry, spdlog::logger& log, const std::string& method,
+                const grpc::Status& status, std::chrono::steady_clock::time_point start,
+                const std::string& request_id) {
+  auto [service, name] = Split(method);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const char* code = CodeName(status.error_code());
+  registry
+      .GetCounter("grpc_server_handled_total", "RPCs completed on the server, by status code.",
+                  {{"grpc_type", "unary"},
+                   {"grpc_service", service},
+                   {"grpc_method", name},
+                   {"grpc_code", code}})
+      .Inc();
+  registry
+      .GetHistogram("grpc_server_handling_seconds", "RPC latency until the status is sent.",
+                    metrics::DefaultLatencyBuckets(),
+                    {{"grpc_type", "unary"}, {"grpc_service", service}, {"grpc_method", name}})
+      .Observe(seconds);
+  log.info("grpc {} {} {:.3f}ms request_id={}", method, code, seconds * 1000, request_id);
+}
+
+}  // namespace giia::server

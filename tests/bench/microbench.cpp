@@ -1,0 +1,74 @@
+// Micro-benchmarks of hot paths, with Catch2 v2 BENCHMARK. Not a ctest test
+// (timings are not pass/fail material); numbers mean something only in a
+// Release build:
+//   cmake -S . -B build/rel -G Ninja -DCMAKE_BUILD_TYPE=Release
+//   cmake --build build/rel --target giia_microbench && build/rel/tests/giia_microbench
+// Debian's Catch2WithMain is built without CATCH_CONFIG_ENABLE_BENCHMARKING, so
+// this file compiles Catch's main itself.
+#ifndef CATCH_CONFIG_ENABLE_BENCHMARKING
+#define CATCH_CONFIG_ENABLE_BENCHMARKING
+#endif
+#define CATCH_CONFIG_MAIN
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "adapters/crypto/jwt.hpp"
+
+namespace {
+
+constexpr std::int64_t kNow = 1'700'000'000;
+
+// A throw-away Ed25519 key pair (openssl genpkey -algorithm ed25519).
+constexpr const char* kPrivateKey =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIPUROiTPrBKnCM6e/6zOHMRNFJ6Tj5kvROdc9ikQRQ9X\n"
+    "-----END PRIVATE KEY-----\n";
+
+// Claims of the size giia signs: UUIDs and an e-mail address.
+giia::auth::AccessClaims Claims() {
+  giia::auth::AccessClaims c;
+  c.subject = "3f1c9f0e-7d5b-4f7e-9a55-1b0b6f1c2d3e";
+  c.organization = "7a6b0e55-2f4c-4b2a-8c9d-0e1f2a3b4c5d";
+  c.email = "ana.silva@example.com";
+  c.token_id = "c1d2e3f4-a5b6-4c7d-8e9f-a0b1c2d3e4f5";
+  c.issued_at = kNow;
+  c.not_before = kNow;
+  c.expires_at = kNow + 900;
+  c.token_version = 3;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("JWT access-token codec", "[bench][jwt]") {
+  giia::crypto::JwtOptions hs_options;
+  hs_options.algorithm = "HS256";
+  hs_options.secret = "bench-secret-0123456789-abcdefghijklmnop";
+  auto hs = giia::crypto::MakeJwtCodec(hs_options);
+  REQUIRE(hs.has_value());
+
+  std::string dir = (std::filesystem::temp_directory_path() / "giia-bench-XXXXXX").string();
+  REQUIRE(mkdtemp(dir.data()) != nullptr);
+  giia::crypto::JwtOptions ed_options;
+  ed_options.algorithm = "EdDSA";
+  ed_options.private_key_file = dir + "/private.pem";
+  std::ofstream(ed_options.private_key_file) << kPrivateKey;
+  auto ed = giia::crypto::MakeJwtCodec(ed_options);
+  std::filesystem::remove_all(dir);
+  REQUIRE(ed.has_value());
+
+  const giia::auth::AccessClaims claims = Claims();
+  const std::string hs_token = (*hs)->Sign(claims).value();
+  const std::string ed_token = (*ed)->Sign(claims).value();
+  REQUIRE((*hs)->Verify(hs_token, kNow).has_value());
+  REQUIRE((*ed)->Verify(ed_token, kNow).has_value());
+
+  BENCHMARK("HS256 verify") { return (*hs)->Verify(hs_token, kNow); };
+  BENCHMARK("HS256 sign") { return (*hs)->Sign(claims); };
+  BENCHMARK("EdDSA verify") { return (*ed)->Verify(ed_token, kNow); };
+  BENCHMARK("EdDSA sign") { return (*ed)->Sign(claims); };
+}

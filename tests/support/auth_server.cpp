@@ -1,0 +1,195 @@
+#include "support/auth_server.hpp"
+
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+namespace giia::testing {
+
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+namespace {
+std::string RandomHex(int bytes) {
+  std::random_device rd;
+  std::string out;
+  const char* hex = "0123456789abcdef";
+  for (int i = 0; i < bytes; ++i) {
+    const unsigned v = rd() & 0xff;
+    out += hex[v >> 4];
+    out += hex[v & 15];
+  }
+  return out;
+}
+}  // namespace
+
+AuthServer::AuthServer(AuthServerOptions options) {
+  if (options.own_redis) redis_ = std::make_unique<RedisServer>();
+  mail_dir_ = (std::filesystem::temp_directory_path() / ("giia-mail-" + RandomHex(8))).string();
+  http_port_ = FreePort();
+  const int grpc_port = FreePort();
+  grpc_address_ = "127.0.0.1:" + std::to_string(grpc_port);
+  env_ = {{"DATABASE_URL", db_.url()},
+          {"REDIS_URL", redis_ ? redis_->url() : TestRedisUrl()},
+          {"REDIS_KEY_PREFIX", UniqueRedisPrefix()},
+          {"NATS_URL", nats_.url()},
+          {"JWT_SECRET", "test-secret-" + RandomHex(16)},
+          {"EMAIL_PROVIDER", "file"},
+          {"EMAIL_FILE_DIR", mail_dir_},
+          {"PASSWORD_HASH_MEMORY_KIB", "8"},
+          {"PASSWORD_HASH_ITERATIONS", "1"},
+          {"HTTP_HOST", "127.0.0.1"},
+          {"HTTP_PORT", std::to_string(http_port_)},
+          {"GRPC_HOST", "127.0.0.1"},
+          {"GRPC_PORT", std::to_string(grpc_port)},
+          {"RATE_LIMIT_ENABLED", "false"},
+          {"SHUTDOWN_TIMEOUT", "20s"},
+          {"LOG_FORMAT", "text"}};
+  for (const auto& [k, v] : options.extra_env) env_[k] = v;
+  ProcessResult migrated = RunGiia({"migrate", "up", "--service", "auth"}, env_);
+  INFO(migrated.err);
+  REQUIRE(migrated.exit_code == 0);
+  ProcessResult seeded = RunGiia({"seed-roles"}, env_);
+  INFO(seeded.err);
+  REQUIRE(seeded.exit_code == 0);
+  process_ = std::make_unique<Process>(std::vector<std::string>{"serve", "auth"}, env_);
+  if (!WaitReady(std::chrono::seconds(60))) {
+    ProcessResult r = Stop();
+    FAIL("giia serve auth did not become ready: " << r.err);
+  }
+}
+
+AuthServer::~AuthServer() {
+  if (process_ && !stopped_) process_->Stop(9);
+  std::error_code ec;
+  std::filesystem::remove_all(mail_dir_, ec);
+}
+
+bool AuthServer::WaitReady(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  httplib::Client client("127.0.0.1", http_port_);
+  client.set_connection_timeout(std::chrono::milliseconds(200));
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto res = client.Get("/health/ready");
+    if (res && res->status == 200) return true;
+    // Polling a server that is starting: nothing to wait on but the port.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+ProcessResult AuthServer::Stop(int signal) {
+  if (!stopped_) stopped_ = process_->Stop(signal);
+  return *stopped_;
+}
+
+namespace {
+HttpReply Convert(const httplib::Result& res) {
+  HttpReply r;
+  if (!res) return r;
+  r.status = res->status;
+  r.raw = res->body;
+  r.request_id = res->get_header_value("X-Request-Id");
+  r.body = nlohmann::json::parse(res->body, nullptr, false);
+  return r;
+}
+httplib::Headers Auth(const std::string& token) {
+  httplib::Headers h;
+  if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+  return h;
+}
+}  // namespace
+
+HttpReply AuthServer::Get(const std::string& path, const std::string& token) {
+  httplib::Client client("127.0.0.1", http_port_);
+  return Convert(client.Get(path, Auth(token)));
+}
+
+HttpReply AuthServer::Post(const std::string& path, const nlohmann::json& body,
+                           const std::string& token) {
+  httplib::Client client("127.0.0.1", http_port_);
+  return Convert(client.Post(path, Auth(token), body.dump(), "application/json"));
+}
+
+HttpReply AuthServer::Delete(const std::string& path, const std::string& token) {
+  httplib::Client client("127.0.0.1", http_port_);
+  return Convert(client.Delete(path, Auth(token)));
+}
+
+std::unique_ptr<giia::auth::v1::AuthService::Stub> AuthServer::Stub() {
+  return giia::auth::v1::AuthService::NewStub(
+      grpc::CreateChannel(grpc_address_, grpc::InsecureChannelCredentials()));
+}
+
+std::string AuthServer::VerificationToken(const std::string& email,
+                                          std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string newest_name, token;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(mail_dir_, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (entry.path().extension() != ".json" || name.front() == '.') continue;
+      std::ifstream in(entry.path());
+      auto doc = nlohmann::json::parse(in, nullptr, false);
+      if (doc.is_discarded() || doc.value("to", "") != email) continue;
+      if (name > newest_name) {
+        newest_name = name;
+        token = doc.value("token", "");
+      }
+    }
+    if (!token.empty()) return token;
+    // The e-mail goes through the outbox, JetStream and a consumer.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  FAIL("no verification e-mail to " << email);
+  return "";
+}
+
+nlohmann::json AuthServer::RegisterAdmin(const std::string& email,
+                                         const std::string& organization) {
+  HttpReply reg = Post("/api/v1/auth/register", {{"email", email},
+                                                 {"password", kPassword},
+                                                 {"first_name", "Ada"},
+                                                 {"organization_name", organization}});
+  INFO(reg.raw);
+  REQUIRE(reg.status == 201);
+  HttpReply verified = Post("/api/v1/auth/verify-email", {{"token", VerificationToken(email)}});
+  INFO(verified.raw);
+  REQUIRE(verified.status == 200);
+  HttpReply login = Post("/api/v1/auth/login", {{"email", email}, {"password", kPassword}});
+  INFO(login.raw);
+  REQUIRE(login.status == 200);
+  return login.body;
+}
+
+nlohmann::json AuthServer::CreateAndLogin(const std::string& admin_token, const std::string& email,
+                                          const std::string& role) {
+  HttpReply created = Post(
+      "/api/v1/users", {{"email", email}, {"password", kPassword}, {"roles", {role}}}, admin_token);
+  INFO(created.raw);
+  REQUIRE(created.status == 201);
+  HttpReply login = Post("/api/v1/auth/login", {{"email", email}, {"password", kPassword}});
+  INFO(login.raw);
+  REQUIRE(login.status == 200);
+  return login.body;
+}
+
+}  // namespace giia::testing

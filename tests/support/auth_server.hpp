@@ -1,0 +1,84 @@
+#pragma once
+// `giia serve auth` as a process for the e2e tests, on its own fresh
+// database (migrated and seeded), its own nats-server, the run's Redis under
+// a key prefix of its own (or a redis-server of its own), free ports, and a
+// folder for the e-mails it sends. Ready when /health/ready says so.
+
+#include <httplib.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "giia/auth/v1/auth.grpc.pb.h"
+#include "support/nats_server.hpp"
+#include "support/process.hpp"
+#include "support/redis_server.hpp"
+#include "support/test_database.hpp"
+
+namespace giia::testing {
+
+// A port nothing listens on now (the OS picked it).
+int FreePort();
+
+struct AuthServerOptions {
+  bool own_redis = false;  // a redis-server the test may stop
+  ProcessEnv extra_env;
+};
+
+struct HttpReply {
+  int status = 0;
+  nlohmann::json body;
+  std::string raw;
+  std::string request_id;
+};
+
+class AuthServer {
+ public:
+  explicit AuthServer(AuthServerOptions options = {});
+  ~AuthServer();
+
+  TestDatabase& db() { return db_; }
+  RedisServer* redis() { return redis_.get(); }
+  const std::string& grpc_address() const { return grpc_address_; }
+  int http_port() const { return http_port_; }
+  const ProcessEnv& env() const { return env_; }
+
+  HttpReply Get(const std::string& path, const std::string& token = "");
+  HttpReply Post(const std::string& path, const nlohmann::json& body,
+                 const std::string& token = "");
+  HttpReply Delete(const std::string& path, const std::string& token = "");
+  std::unique_ptr<giia::auth::v1::AuthService::Stub> Stub();
+
+  // The token of the newest verification e-mail to `email`, waiting for it.
+  std::string VerificationToken(const std::string& email,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+  // Registers, verifies and logs in an admin of a new organization; returns
+  // the login response body (access_token, refresh_token, user).
+  nlohmann::json RegisterAdmin(const std::string& email, const std::string& organization);
+  // Creates a user with `role` (as `admin_token`) and logs them in.
+  nlohmann::json CreateAndLogin(const std::string& admin_token, const std::string& email,
+                                const std::string& role);
+
+  // SIGTERM (or `signal`) and the exit; the log is in the result.
+  ProcessResult Stop(int signal = 15);
+  bool WaitReady(std::chrono::milliseconds timeout);
+
+ private:
+  TestDatabase db_;
+  NatsServer nats_;
+  std::unique_ptr<RedisServer> redis_;
+  std::string mail_dir_;
+  ProcessEnv env_;
+  int http_port_ = 0;
+  std::string grpc_address_;
+  std::unique_ptr<Process> process_;
+  std::optional<ProcessResult> stopped_;
+};
+
+inline constexpr const char* kPassword = "correct horse battery";
+
+}  // namespace giia::testing

@@ -1,0 +1,231 @@
+// The pure rules of the auth use cases: lockout counting, refresh-token
+// rotation, slugs, the permission matrix, and the hashing pool's bound.
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <catch2/catch.hpp>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "core/auth/hashing_pool.hpp"
+#include "core/auth/method_policy.hpp"
+#include "core/auth/service.hpp"
+#include "server/workers/audit_writer.hpp"
+
+using namespace giia;
+using namespace giia::auth;
+using namespace std::chrono_literals;
+
+TEST_CASE("A login attempt is counted before the password is checked", "[unit][auth]") {
+  const Timestamp now{std::chrono::seconds(1'800'000'000)};
+  SECTION("the first four attempts count up without a lock") {
+    for (int failed = 0; failed < 4; ++failed) {
+      AttemptDecision d = DecideAttempt(failed, std::nullopt, now, 5, 15min);
+      CHECK_FALSE(d.refused);
+      CHECK(d.attempt == failed + 1);
+      CHECK_FALSE(d.locked_until);
+    }
+  }
+  SECTION("the fifth takes the lock in advance") {
+    AttemptDecision d = DecideAttempt(4, std::nullopt, now, 5, 15min);
+    CHECK_FALSE(d.refused);
+    CHECK(d.attempt == 5);
+    REQUIRE(d.locked_until);
+    CHECK(*d.locked_until == now + 15min);
+  }
+  SECTION("while locked, nothing is checked") {
+    AttemptDecision d = DecideAttempt(5, now + 1s, now, 5, 15min);
+    CHECK(d.refused);
+  }
+  SECTION("an expired lock starts a new window") {
+    AttemptDecision d = DecideAttempt(5, now - 1s, now, 5, 15min);
+    CHECK_FALSE(d.refused);
+    CHECK(d.attempt == 1);
+    CHECK_FALSE(d.locked_until);
+  }
+}
+
+TEST_CASE("Refresh rotation goes by generation, with a grace for the predecessor only",
+          "[unit][auth]") {
+  const Timestamp now{std::chrono::seconds(1'800'000'000)};
+  auto token = [&](int generation, std::optional<Timestamp> rotated) {
+    RefreshRecord r;
+    r.family = "f";
+    r.generation = generation;
+    r.expires_at = now + 24h;
+    r.rotated_at = rotated;
+    return r;
+  };
+  const RefreshRecord latest = token(3, std::nullopt);
+  CHECK(DecideRefresh(latest, latest, now, 30s) == RefreshVerdict::kRotate);
+  CHECK(DecideRefresh(token(2, now - 10s), latest, now, 30s) == RefreshVerdict::kGraceRotate);
+  CHECK(DecideRefresh(token(2, now - 31s), latest, now, 30s) == RefreshVerdict::kReuse);
+  CHECK(DecideRefresh(token(1, now - 1s), latest, now, 30s) == RefreshVerdict::kReuse);
+  // The predecessor's grace is spent once the newest one was itself rotated.
+  CHECK(DecideRefresh(token(2, now - 1s), token(3, now), now, 30s) == RefreshVerdict::kReuse);
+  RefreshRecord expired = latest;
+  expired.expires_at = now;
+  CHECK(DecideRefresh(expired, expired, now, 30s) == RefreshVerdict::kExpired);
+  RefreshRecord revoked = latest;
+  revoked.revoked_at = now - 1s;
+  CHECK(DecideRefresh(revoked, revoked, now, 30s) == RefreshVerdict::kRevoked);
+}
+
+TEST_CASE("Organization slugs come from names", "[unit][auth]") {
+  CHECK(SlugFrom("Acme Corp.") == "acme-corp");
+  CHECK(SlugFrom("  Über  GmbH & Co ") == "ber-gmbh-co");
+  CHECK(SlugFrom("!!!").empty());
+  CHECK(SlugFrom(std::string(100, 'a')).size() == 63);
+}
+
+namespace {
+class FakeAuthorizer final : public RequestAuthorizer {
+ public:
+  std::vector<std::string> granted;
+  Result<Caller> Authenticate(std::string_view token) override {
+    if (token != "good") return MakeError(ErrorCode::kUnauthenticated, "bad token");
+    Caller c;
+    c.user = UserId("u");
+    return c;
+  }
+  Result<Decision> Authorize(const Caller&, const std::string& permission,
+                             const RequestInfo&) override {
+    Decision d;
+    d.permission = permission;
+    d.allowed = std::find(granted.begin(), granted.end(), permission) != granted.end();
+    d.reason = d.allowed ? "granted" : "not granted";
+    return d;
+  }
+};
+}  // namespace
+
+TEST_CASE("The permission matrix decides every call; an unlisted method is denied",
+          "[unit][auth]") {
+  FakeAuthorizer authz;
+  const RequestInfo req;
+  auto code = [&](std::string_view method, std::string_view token) {
+    auto r = Guard(authz, method, token, req);
+    return r ? std::string("OK") : std::string(ErrorCodeName(r.error().code));
+  };
+  CHECK(code("/giia.auth.v1.AuthService/Login", "") == "OK");
+  CHECK(code("/giia.auth.v1.AuthService/ValidateToken", "") == "OK");
+  CHECK(code("/giia.auth.v1.AuthService/Logout", "") == "UNAUTHENTICATED");
+  CHECK(code("/giia.auth.v1.AuthService/Logout", "bad") == "UNAUTHENTICATED");
+  CHECK(code("/giia.auth.v1.AuthService/Logout", "good") == "OK");
+  CHECK(code("/giia.auth.v1.AuthService/ListUsers", "good") == "PERMISSION_DENIED");
+  authz.granted = {"users:read"};
+  CHECK(code("/giia.auth.v1.AuthService/ListUsers", "good") == "OK");
+  CHECK(code("/giia.auth.v1.AuthService/CreateUser", "good") == "PERMISSION_DENIED");
+  CHECK(code("/giia.auth.v1.AuthService/NoSuchMethod", "good") == "PERMISSION_DENIED");
+  CHECK(code("/other.Service/Login", "") == "PERMISSION_DENIED");
+  CHECK(BearerToken("Bearer abc") == "abc");
+  CHECK(BearerToken("bearer  abc") == "abc");
+  CHECK(BearerToken("Basic abc").empty());
+  CHECK(BearerToken("Bearer").empty());
+}
+
+namespace {
+// Blocks every Verify until released, to fill the pool.
+class GateHasher final : public PasswordHasher {
+ public:
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  int entered = 0;
+  Result<std::string> Hash(std::string_view) override { return std::string("h"); }
+  Result<bool> Verify(const std::string&, std::string_view) override {
+    std::unique_lock lock(mu);
+    ++entered;
+    cv.notify_all();
+    cv.wait(lock, [&] { return open; });
+    return true;
+  }
+};
+}  // namespace
+
+TEST_CASE("The hashing pool refuses work beyond its queue instead of piling up", "[unit][auth]") {
+  GateHasher gate;
+  std::vector<std::future<Result<bool>>> calls;
+  {
+    BoundedHasher pool(gate, 1, 2);
+    // One running, two queued.
+    calls.push_back(std::async(std::launch::async, [&] { return pool.Verify("h", "p"); }));
+    {
+      std::unique_lock lock(gate.mu);
+      gate.cv.wait(lock, [&] { return gate.entered == 1; });
+    }
+    calls.push_back(std::async(std::launch::async, [&] { return pool.Verify("h", "p"); }));
+    calls.push_back(std::async(std::launch::async, [&] { return pool.Verify("h", "p"); }));
+    // Once both are queued, a fourth is refused at once.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (pool.queued() < 2 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    REQUIRE(pool.queued() == 2);
+    Result<bool> refused = pool.Verify("h", "p");
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ErrorCode::kResourceExhausted);
+    {
+      std::lock_guard lock(gate.mu);
+      gate.open = true;
+    }
+    gate.cv.notify_all();
+    for (auto& c : calls) {
+      auto r = c.get();
+      REQUIRE(r);
+      CHECK(*r);
+    }
+  }
+}
+
+namespace {
+class FlakyAuditStore final : public AuditStore {
+ public:
+  std::mutex mu;
+  int failures_left = 2;
+  std::vector<AuditEntry> stored;
+  Status Append(const std::vector<AuditEntry>& batch) override {
+    std::lock_guard lock(mu);
+    if (failures_left > 0) {
+      --failures_left;
+      return MakeError(ErrorCode::kUnavailable, "database down");
+    }
+    stored.insert(stored.end(), batch.begin(), batch.end());
+    return Ok();
+  }
+};
+}  // namespace
+
+TEST_CASE("The audit writer keeps what the store refused and writes everything on Stop",
+          "[unit][auth]") {
+  FlakyAuditStore store;
+  auto log = std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>());
+  server::AuditWriter writer(store, {.batch_size = 7, .max_queue = 1000}, *log);
+  writer.Start();
+  for (int i = 0; i < 250; ++i) {
+    AuditEntry e;
+    e.action = "login";
+    e.resource_id = std::to_string(i);
+    writer.Record(std::move(e));
+  }
+  CHECK(writer.Stop(10s) == 0);
+  REQUIRE(store.stored.size() == 250);
+  // In order, each once.
+  for (int i = 0; i < 250; ++i) CHECK(store.stored[i].resource_id == std::to_string(i));
+  CHECK(writer.written() == 250);
+  CHECK(writer.dropped() == 0);
+}
+
+TEST_CASE("A full audit queue drops and counts new entries", "[unit][auth]") {
+  FlakyAuditStore store;
+  store.failures_left = 0;
+  auto log = std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>());
+  server::AuditWriter writer(store, {.batch_size = 100, .max_queue = 10}, *log);  // not started
+  for (int i = 0; i < 15; ++i) writer.Record(AuditEntry{});
+  CHECK(writer.dropped() == 5);
+  CHECK(writer.Stop(5s) == 0);
+  CHECK(store.stored.size() == 10);
+}
