@@ -43,6 +43,7 @@
 #include "server/http/health_routes.hpp"
 #include "server/http/http_server.hpp"
 #include "server/metrics/event_metrics.hpp"
+#include "server/metrics/process_metrics.hpp"
 #include "server/workers/audit_writer.hpp"
 #include "server/workers/event_consumer.hpp"
 #include "server/workers/outbox_relay.hpp"
@@ -245,6 +246,7 @@ void RunServe(const ServeOptions& o, CommandEnv& env) {
                                        events::RetryPolicy{});
 
   server::metrics::Registry registry;
+  server::metrics::RegisterProcessMetrics(registry);
   server::metrics::RegisterRelayMetrics(registry, o.service, relay, outbox);
   server::metrics::RegisterConsumerMetrics(registry, email_consumer);
   registry.AddCallback("giia_db_pool_open_connections", "Open PostgreSQL connections.", "gauge",

@@ -451,3 +451,42 @@ TEST_CASE("Redis restart: the cache recovers by itself and the listener says 'dr
   REQUIRE(items[1].has_value());
   CHECK(items[1]->second == kUser);
 }
+
+TEST_CASE("Redis listener: PINGs a quiet connection, and reconnects when Redis goes silent",
+          "[redis]") {
+  giia::testing::RedisServer server;
+  RedisOptions options = OptionsFor(server.url());
+  options.initial_backoff = 100ms;
+  options.max_backoff = 400ms;
+  auto client = MakeClient(options);
+  RedisPermissionCache cache(*client);
+  Heard heard;
+  InvalidationListener listener(options, heard.callback(), /*ping_interval=*/50ms);
+  REQUIRE(listener.Start());
+
+  // A quiet subscriber PINGs and stays subscribed (Redis shows its last command).
+  REQUIRE(Eventually([&] {
+    auto clients = client->Command({"CLIENT", "LIST"});
+    return clients && clients->str.find("sub=1") != std::string::npos &&
+           clients->str.find("cmd=ping") != std::string::npos;
+  }));
+  REQUIRE(cache.Invalidate(kOrg, kUser));
+  REQUIRE(heard.counter.WaitFor(1, 5s));
+  CHECK(heard.snapshot()[0].has_value());
+  CHECK(listener.subscriptions() == 1);
+
+  // Redis stops answering without closing the socket: the unanswered PING
+  // gives it away; once Redis answers again, the listener resubscribes and
+  // says "drop everything".
+  REQUIRE(client->Command({"CLIENT", "PAUSE", "800", "ALL"}));
+  REQUIRE(heard.counter.WaitFor(2, 10s));
+  CHECK(listener.subscriptions() >= 2);
+  auto items = heard.snapshot();
+  CHECK_FALSE(items[1].has_value());
+  REQUIRE(cache.Invalidate(kOrg, UserId("after-pause")));
+  REQUIRE(heard.counter.WaitFor(3, 5s));
+  items = heard.snapshot();
+  REQUIRE(items.size() == 3);
+  REQUIRE(items[2].has_value());
+  CHECK(items[2]->second == UserId("after-pause"));
+}

@@ -14,7 +14,7 @@
 namespace giia::testing {
 
 int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -46,7 +46,16 @@ AuthServer::AuthServer(AuthServerOptions options) {
   http_port_ = FreePort();
   const int grpc_port = FreePort();
   grpc_address_ = "127.0.0.1:" + std::to_string(grpc_port);
-  env_ = {{"DATABASE_URL", db_.url()},
+  std::string database_url = db_.url();
+  if (options.database_proxy) {
+    const auto at = database_url.rfind('@');
+    const auto colon = database_url.find(':', at);
+    const auto slash = database_url.find('/', colon);
+    proxy_ = std::make_unique<TcpProxy>(
+        "127.0.0.1", std::stoi(database_url.substr(colon + 1, slash - colon - 1)));
+    database_url = WithPort(database_url, proxy_->port());
+  }
+  env_ = {{"DATABASE_URL", database_url},
           {"REDIS_URL", redis_ ? redis_->url() : TestRedisUrl()},
           {"REDIS_KEY_PREFIX", UniqueRedisPrefix()},
           {"NATS_URL", nats_.url()},

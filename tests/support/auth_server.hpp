@@ -16,6 +16,7 @@
 #include "support/nats_server.hpp"
 #include "support/process.hpp"
 #include "support/redis_server.hpp"
+#include "support/tcp_proxy.hpp"
 #include "support/test_database.hpp"
 
 namespace giia::testing {
@@ -24,7 +25,8 @@ namespace giia::testing {
 int FreePort();
 
 struct AuthServerOptions {
-  bool own_redis = false;  // a redis-server the test may stop
+  bool own_redis = false;       // a redis-server the test may stop
+  bool database_proxy = false;  // reach PostgreSQL through a TcpProxy the test may cut
   ProcessEnv extra_env;
 };
 
@@ -42,6 +44,7 @@ class AuthServer {
 
   TestDatabase& db() { return db_; }
   RedisServer* redis() { return redis_.get(); }
+  TcpProxy* database_proxy() { return proxy_.get(); }
   const std::string& grpc_address() const { return grpc_address_; }
   int http_port() const { return http_port_; }
   const ProcessEnv& env() const { return env_; }
@@ -71,6 +74,7 @@ class AuthServer {
   TestDatabase db_;
   NatsServer nats_;
   std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<TcpProxy> proxy_;
   std::string mail_dir_;
   ProcessEnv env_;
   int http_port_ = 0;

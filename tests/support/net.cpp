@@ -9,7 +9,7 @@
 namespace giia::testing {
 
 TcpListener::TcpListener() {
-  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // not inherited by child processes
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -23,7 +23,7 @@ TcpListener::TcpListener() {
 TcpListener::~TcpListener() { close(fd_); }
 
 std::string TcpListener::AnswerHttp(const std::string& status, const std::string& body) {
-  const int c = accept(fd_, nullptr, nullptr);
+  const int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
   std::string request;
   char buf[4096];
   for (;;) {

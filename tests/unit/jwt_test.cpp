@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,8 +50,8 @@ constexpr const char* kPublicKeyB =
     "-----END PUBLIC KEY-----\n";
 
 std::string B64(std::string_view bytes) {
-  std::string out(
-      sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                  '\0');
   sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
                     bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   out.pop_back();  // the NUL
@@ -91,10 +92,9 @@ std::string HsToken(const Json& payload) {
 
 // The claims a valid token carries at kNow.
 Json Payload() {
-  return Json{{"iss", "giia-auth"},    {"aud", "giia"},        {"sub", "user-1"},
-              {"org", "org-1"},        {"email", "a@b.example"}, {"jti", "token-1"},
-              {"iat", kNow},           {"nbf", kNow},          {"exp", kNow + 900},
-              {"ver", 3},              {"typ", "access"}};
+  return Json{{"iss", "giia-auth"},     {"aud", "giia"},    {"sub", "user-1"}, {"org", "org-1"},
+              {"email", "a@b.example"}, {"jti", "token-1"}, {"iat", kNow},     {"nbf", kNow},
+              {"exp", kNow + 900},      {"ver", 3},         {"typ", "access"}};
 }
 
 AccessClaims SampleClaims() {
@@ -246,8 +246,7 @@ TEST_CASE("JWT HS256: a token built by hand verifies, headers and aud in other v
   REQUIRE(long_key.has_value());
   auto token = (*long_key)->Sign(SampleClaims());
   REQUIRE(token.has_value());
-  CHECK(Segment(*token, 2) ==
-        B64(Hmac(o.secret, Segment(*token, 0) + "." + Segment(*token, 1))));
+  CHECK(Segment(*token, 2) == B64(Hmac(o.secret, Segment(*token, 0) + "." + Segment(*token, 1))));
   CHECK((*long_key)->Verify(*token, kNow).has_value());
   CHECK(Refusal(*codec, *token) == "bad signature");
 }
@@ -378,8 +377,7 @@ TEST_CASE("JWT: issuer, audience and token type must be ours", "[unit][jwt]") {
   CHECK(Refusal(*codec, HsToken(p)) == "not an access token");
 }
 
-TEST_CASE("JWT: every claim must be present, of the right JSON type, and unique",
-          "[unit][jwt]") {
+TEST_CASE("JWT: every claim must be present, of the right JSON type, and unique", "[unit][jwt]") {
   auto codec = Hs256();
   for (const char* claim :
        {"iss", "aud", "typ", "sub", "org", "email", "jti", "iat", "nbf", "exp", "ver"}) {
@@ -389,12 +387,18 @@ TEST_CASE("JWT: every claim must be present, of the right JSON type, and unique"
     CHECK(Refusal(*codec, HsToken(p)) == std::string("missing claim ") + claim);
   }
   const std::pair<const char*, Json> wrong[] = {
-      {"exp", std::to_string(kNow + 900)}, {"exp", static_cast<double>(kNow + 900)},
-      {"iat", true},                       {"nbf", nullptr},
-      {"ver", Json::array({3})},           {"ver", 18446744073709551615ULL},
-      {"sub", 42},                         {"org", Json::object()},
-      {"email", nullptr},                  {"jti", false},
-      {"iss", Json::array({"giia-auth"})}, {"typ", 1},
+      {"exp", std::to_string(kNow + 900)},
+      {"exp", static_cast<double>(kNow + 900)},
+      {"iat", true},
+      {"nbf", nullptr},
+      {"ver", Json::array({3})},
+      {"ver", 18446744073709551615ULL},
+      {"sub", 42},
+      {"org", Json::object()},
+      {"email", nullptr},
+      {"jti", false},
+      {"iss", Json::array({"giia-auth"})},
+      {"typ", 1},
   };
   for (const auto& [claim, value] : wrong) {
     INFO(claim << " = " << value.dump());
@@ -416,6 +420,11 @@ TEST_CASE("JWT: every claim must be present, of the right JSON type, and unique"
     INFO(text);
     CHECK(Refusal(*codec, HsToken(R"({"alg":"HS256"})", text)) == "malformed token");
   }
+  // Nothing may follow the object, not even after a NUL byte.
+  CHECK(Refusal(*codec, HsToken(R"({"alg":"HS256"})", Payload().dump() + std::string(1, '\0'))) ==
+        "malformed token");
+  CHECK(Refusal(*codec, HsToken(R"({"alg":"HS256"})" + std::string(1, '\0') + "x",
+                                Payload().dump())) == "malformed token");
 }
 
 TEST_CASE("JWT: tampered payloads and signatures are refused", "[unit][jwt]") {
@@ -446,10 +455,10 @@ TEST_CASE("JWT: the compact form is enforced before anything else", "[unit][jwt]
   const std::string token = HsToken(Payload());
   const std::string h = Segment(token, 0), p = Segment(token, 1), s = Segment(token, 2);
   for (const std::string& bad :
-       {h + "." + p, h + "." + p + "." + s + "." + s, h + p + s, "." + p + "." + s,
-        h + ".." + s, h + "." + p + ".", std::string("..."), std::string(""),
-        h + "." + p + "=." + s, h + "." + p + "." + s + "=", h + "=." + p + "." + s,
-        h + " ." + p + "." + s, h + "." + p + ".\n" + s}) {
+       {h + "." + p, h + "." + p + "." + s + "." + s, h + p + s, "." + p + "." + s, h + ".." + s,
+        h + "." + p + ".", std::string("..."), std::string(""), h + "." + p + "=." + s,
+        h + "." + p + "." + s + "=", h + "=." + p + "." + s, h + " ." + p + "." + s,
+        h + "." + p + ".\n" + s}) {
     INFO(bad);
     CHECK(Refusal(*codec, bad) == "malformed token");
   }
@@ -482,20 +491,47 @@ TEST_CASE("JWT: the compact form is enforced before anything else", "[unit][jwt]
   CHECK(codec->Verify(at_limit, kNow).has_value());
 }
 
+TEST_CASE("JWT: base64url of every length decodes, and only its canonical spelling",
+          "[unit][jwt]") {
+  auto codec = Hs256();
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const std::string header = B64(R"({"alg":"HS256","typ":"JWT"})");
+  const auto signed_token = [&](const std::string& payload_segment) {
+    const std::string input = header + "." + payload_segment;
+    return input + "." + B64(Hmac(kSecret, input));
+  };
+  std::set<std::size_t> tails;
+  for (std::size_t pad = 0; pad < 6; ++pad) {
+    Json p = Payload();
+    p["pad"] = std::string(pad, 'x');
+    const std::string payload = B64(p.dump());
+    INFO(payload.size() % 4);
+    tails.insert(payload.size() % 4);
+    CHECK(codec->Verify(signed_token(payload), kNow).has_value());
+    // The same bytes with non-zero bits after the last one, or one character too many,
+    // each properly signed.
+    std::string other = payload;
+    if (other.size() % 4 != 0) {
+      other.back() = alphabet[alphabet.find(other.back()) + 1];
+      CHECK(Refusal(*codec, signed_token(other)) == "malformed token");
+    }
+    CHECK(Refusal(*codec, signed_token(payload + "A")) == "malformed token");
+  }
+  CHECK(tails == std::set<std::size_t>{0, 2, 3});
+}
+
 TEST_CASE("JWT: header typ and crit", "[unit][jwt]") {
   auto codec = Hs256();
   const std::string payload = Payload().dump();
   CHECK(codec->Verify(HsToken(R"({"alg":"HS256","typ":"JWT"})", payload), kNow).has_value());
   CHECK(Refusal(*codec, HsToken(R"({"alg":"HS256","typ":"at+jwt"})", payload)) ==
         "header typ is not JWT");
-  CHECK(Refusal(*codec, HsToken(R"({"alg":"HS256","typ":1})", payload)) ==
-        "header typ is not JWT");
+  CHECK(Refusal(*codec, HsToken(R"({"alg":"HS256","typ":1})", payload)) == "header typ is not JWT");
   CHECK(Refusal(*codec, HsToken(R"({"alg":"HS256","crit":["exp"],"exp":1})", payload)) ==
         "critical header not supported");
   CHECK(Refusal(*codec, HsToken(R"({"alg":"HS256","crit":[]})", payload)) ==
         "critical header not supported");
-  CHECK(Refusal(*codec, HsToken(R"({"alg":"HS256","alg":"HS256"})", payload)) ==
-        "malformed token");
+  CHECK(Refusal(*codec, HsToken(R"({"alg":"HS256","alg":"HS256"})", payload)) == "malformed token");
   CHECK(Refusal(*codec, HsToken(R"(["HS256"])", payload)) == "malformed token");
   CHECK(Refusal(*codec, HsToken("not json", payload)) == "malformed token");
 }
@@ -537,14 +573,14 @@ TEST_CASE("JWT configuration: secrets and key files are checked", "[unit][jwt]")
   CHECK(field_of(kPrivateKeyA, "") == "JWT_PUBLIC_KEY_FILE");
   CHECK(field_of(nullptr, nullptr) == "JWT_PRIVATE_KEY_FILE");
   // A truncated key, and a key whose DER prefix is not Ed25519's (X25519's OID).
-  CHECK(field_of(
-            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIPUROiTPrBKnCM6e/6zOHMRNFJ6Tj5kv\n"
-            "-----END PRIVATE KEY-----\n",
-            nullptr) == "JWT_PRIVATE_KEY_FILE");
-  CHECK(field_of(
-            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VuBCIEIPUROiTPrBKnCM6e/6zOHMRNFJ6Tj5kvROdc9ikQRQ9X\n"
-            "-----END PRIVATE KEY-----\n",
-            nullptr) == "JWT_PRIVATE_KEY_FILE");
+  CHECK(
+      field_of("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIPUROiTPrBKnCM6e/6zOHMRNFJ6Tj5kv\n"
+               "-----END PRIVATE KEY-----\n",
+               nullptr) == "JWT_PRIVATE_KEY_FILE");
+  CHECK(field_of("-----BEGIN PRIVATE "
+                 "KEY-----\nMC4CAQAwBQYDK2VuBCIEIPUROiTPrBKnCM6e/6zOHMRNFJ6Tj5kvROdc9ikQRQ9X\n"
+                 "-----END PRIVATE KEY-----\n",
+                 nullptr) == "JWT_PRIVATE_KEY_FILE");
 
   JwtOptions missing;
   missing.algorithm = "EdDSA";
@@ -565,8 +601,12 @@ TEST_CASE("JWT JWKS: the EdDSA public key, nothing for HS256", "[unit][jwt]") {
   const Json jwks = Json::parse(EdDsa(dir)->Jwks());
   REQUIRE(jwks["keys"].size() == 1);
   const Json& key = jwks["keys"][0];
-  CHECK(key == Json{{"kty", "OKP"},   {"crv", "Ed25519"}, {"x", kPublicKeyAx},
-                    {"kid", kKeyIdA}, {"alg", "EdDSA"},   {"use", "sig"}});
+  CHECK(key == Json{{"kty", "OKP"},
+                    {"crv", "Ed25519"},
+                    {"x", kPublicKeyAx},
+                    {"kid", kKeyIdA},
+                    {"alg", "EdDSA"},
+                    {"use", "sig"}});
   KeyDir dir2;
   CHECK(EdDsa(dir2, nullptr, kPublicKeyA)->Jwks() == EdDsa(dir)->Jwks());
 }

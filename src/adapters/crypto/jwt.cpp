@@ -28,9 +28,8 @@ constexpr std::size_t kKeyIdHexDigits = 16;
 
 // DER of an Ed25519 key without its 32 key bytes: PKCS#8 v1 (RFC 8410) as
 // `openssl genpkey -algorithm ed25519` writes it, and SPKI.
-constexpr unsigned char kPkcs8Ed25519Prefix[] = {0x30, 0x2e, 0x02, 0x01, 0x00, 0x30,
-                                                 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70,
-                                                 0x04, 0x22, 0x04, 0x20};
+constexpr unsigned char kPkcs8Ed25519Prefix[] = {0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06,
+                                                 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20};
 constexpr unsigned char kSpkiEd25519Prefix[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
                                                 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
 constexpr std::size_t kEd25519KeyBytes = 32;
@@ -57,12 +56,55 @@ std::string Base64Url(const void* bin, std::size_t len) {
   return out;
 }
 
+// The 6-bit value of each base64url character; 0xff for every other byte
+// ('=', '+', '/' and whitespace included).
+constexpr std::array<std::uint8_t, 256> kBase64UrlValues = [] {
+  std::array<std::uint8_t, 256> values{};
+  values.fill(0xff);
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
+    values[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::uint8_t>(i);
+  }
+  return values;
+}();
+
 // Strict base64url: the URL-safe alphabet only, no padding, no whitespace, no
 // non-zero trailing bits (so each byte string has exactly one encoding).
+// Decodes what sodium_base642bin(..., sodium_base64_VARIANT_URLSAFE_NO_PADDING)
+// accepts, about ten times faster: its constant-time decoding took 2 us of a
+// 6 us HS256 Verify, and tokens are not secret. Fails, writing nothing
+// useful, when the result would exceed `capacity`.
 bool DecodeBase64Url(std::string_view in, unsigned char* out, std::size_t capacity,
                      std::size_t* len) {
-  return sodium_base642bin(out, capacity, in.data(), in.size(), nullptr, len, nullptr,
-                           kBase64Url) == 0;
+  const std::size_t tail = in.size() % 4;
+  if (tail == 1) return false;
+  const std::size_t size = in.size() / 4 * 3 + (tail == 0 ? 0 : tail - 1);
+  if (size > capacity) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const auto& v = kBase64UrlValues;
+  std::uint32_t invalid = 0;  // any 0xff seen sets the high bits
+  std::size_t o = 0;
+  std::size_t i = 0;
+  for (; i + 4 <= in.size(); i += 4) {
+    const std::uint32_t a = v[p[i]], b = v[p[i + 1]], c = v[p[i + 2]], d = v[p[i + 3]];
+    invalid |= a | b | c | d;
+    const std::uint32_t bits = a << 18 | b << 12 | c << 6 | d;
+    out[o++] = static_cast<unsigned char>(bits >> 16);
+    out[o++] = static_cast<unsigned char>(bits >> 8);
+    out[o++] = static_cast<unsigned char>(bits);
+  }
+  if (tail >= 2) {
+    const std::uint32_t a = v[p[i]], b = v[p[i + 1]];
+    const std::uint32_t c = tail == 3 ? v[p[i + 2]] : 0;
+    invalid |= a | b | c;
+    // The bits past the last whole byte must be zero.
+    invalid |= tail == 2 ? (b & 0x0f ? 0xff : 0) : (c & 0x03 ? 0xff : 0);
+    out[o++] = static_cast<unsigned char>(a << 2 | b >> 4);
+    if (tail == 3) out[o++] = static_cast<unsigned char>((b & 0x0f) << 4 | c >> 2);
+  }
+  *len = o;
+  return (invalid & 0xc0) == 0;
 }
 
 std::int64_t SaturatingAdd(std::int64_t a, std::int64_t b) {
@@ -134,12 +176,8 @@ class MemberReader {
     }
     if (depth_ != 1 || current_ == nullptr) return true;
     switch (current_->kind) {
-      case Kind::kString:
-        *current_->text = value;
-        return Set(SlotState::kOk);
-      case Kind::kAudience:
-        current_->matched = value == audience_;
-        return Set(SlotState::kOk);
+      case Kind::kString: *current_->text = value; return Set(SlotState::kOk);
+      case Kind::kAudience: current_->matched = value == audience_; return Set(SlotState::kOk);
       case Kind::kAny: return Set(SlotState::kOk);
       case Kind::kInteger: return Set(SlotState::kWrongType);
     }
@@ -210,9 +248,7 @@ class MemberReader {
     }
     if (depth_ != 1 || current_ == nullptr) return true;
     switch (current_->kind) {
-      case Kind::kInteger:
-        *current_->number = value;
-        return Set(SlotState::kOk);
+      case Kind::kInteger: *current_->number = value; return Set(SlotState::kOk);
       case Kind::kAny: return Set(SlotState::kOk);
       case Kind::kString:
       case Kind::kAudience: return Set(SlotState::kWrongType);
@@ -237,14 +273,17 @@ class MemberReader {
   Slot* slots_;
   std::size_t count_;
   std::string_view audience_;
-  Slot* current_ = nullptr;  // the known member whose value comes next
-  int depth_ = 0;            // 1 inside the top-level object
+  Slot* current_ = nullptr;   // the known member whose value comes next
+  int depth_ = 0;             // 1 inside the top-level object
   bool in_audience_ = false;  // directly inside an "aud" array
 };
 
 template <std::size_t N>
 bool ReadMembers(const unsigned char* json, std::size_t len, Slot (&slots)[N],
                  std::string_view audience = {}) {
+  // nlohmann's lexer takes a NUL byte for the end of the input, and would
+  // ignore whatever follows it. JSON text never contains a raw NUL.
+  if (std::memchr(json, '\0', len) != nullptr) return false;
   MemberReader reader(slots, audience);
   const char* first = reinterpret_cast<const char*>(json);
   return Json::sax_parse(first, first + len, &reader);
@@ -276,8 +315,8 @@ bool DecodePem(std::string_view text, std::string_view label, unsigned char* der
   body += begin.size();
   const std::size_t stop = text.find(end, body);
   if (stop == std::string_view::npos) return false;
-  return sodium_base642bin(der, capacity, text.data() + body, stop - body, " \t\r\n", len,
-                           nullptr, sodium_base64_VARIANT_ORIGINAL) == 0;
+  return sodium_base642bin(der, capacity, text.data() + body, stop - body, " \t\r\n", len, nullptr,
+                           sodium_base64_VARIANT_ORIGINAL) == 0;
 }
 
 // The 32 key bytes of an Ed25519 key PEM whose DER is `prefix` || key.
@@ -286,8 +325,8 @@ bool Ed25519KeyFromPem(std::string_view text, std::string_view label,
                        const unsigned char (&prefix)[N], unsigned char* key) {
   unsigned char der[64];
   std::size_t len = 0;
-  const bool ok = DecodePem(text, label, der, sizeof der, &len) &&
-                  len == N + kEd25519KeyBytes && std::memcmp(der, prefix, N) == 0;
+  const bool ok = DecodePem(text, label, der, sizeof der, &len) && len == N + kEd25519KeyBytes &&
+                  std::memcmp(der, prefix, N) == 0;
   if (ok) std::memcpy(key, der + N, kEd25519KeyBytes);
   sodium_memzero(der, sizeof der);
   return ok;
@@ -351,8 +390,7 @@ struct JwtCodec::State {
       sodium_memzero(expected, sizeof expected);
       return ok;
     }
-    return crypto_sign_ed25519_verify_detached(signature, in, input.size(), public_key.data()) ==
-           0;
+    return crypto_sign_ed25519_verify_detached(signature, in, input.size(), public_key.data()) == 0;
   }
 };
 
@@ -385,16 +423,11 @@ Result<std::string> JwtCodec::Sign(const AccessClaims& claims) const {
 
   std::string payload;
   try {
-    payload = OrderedJson{{"iss", s.issuer},
-                          {"aud", s.audience},
-                          {"sub", claims.subject},
-                          {"org", claims.organization},
-                          {"email", claims.email},
-                          {"jti", claims.token_id},
-                          {"iat", claims.issued_at},
-                          {"nbf", claims.not_before},
-                          {"exp", claims.expires_at},
-                          {"ver", claims.token_version},
+    payload = OrderedJson{{"iss", s.issuer},          {"aud", s.audience},
+                          {"sub", claims.subject},    {"org", claims.organization},
+                          {"email", claims.email},    {"jti", claims.token_id},
+                          {"iat", claims.issued_at},  {"nbf", claims.not_before},
+                          {"exp", claims.expires_at}, {"ver", claims.token_version},
                           {"typ", claims.type}}
                   .dump();
   } catch (const Json::type_error&) {  // a string that is not UTF-8
@@ -436,8 +469,7 @@ Result<AccessClaims> JwtCodec::Verify(std::string_view token, std::int64_t now) 
     if (!DecodeBase64Url(header, buffer.data(), buffer.size(), &len)) return Refuse(kMalformed);
     std::string alg;
     std::string typ;
-    Slot fields[] = {{"alg", &alg}, {"typ", &typ},
-                     {"crit", Kind::kAny}};
+    Slot fields[] = {{"alg", &alg}, {"typ", &typ}, {"crit", Kind::kAny}};
     if (!ReadMembers(buffer.data(), len, fields)) return Refuse(kMalformed);
     if (fields[0].state != SlotState::kOk || alg != s.algorithm) {
       return Refuse("algorithm not allowed");
@@ -467,17 +499,10 @@ Result<AccessClaims> JwtCodec::Verify(std::string_view token, std::int64_t now) 
   // The claims, parsed once into the result.
   AccessClaims claims;
   Slot slots[] = {
-      {"iss", &claims.issuer},
-      {"aud", Kind::kAudience},
-      {"typ", &claims.type},
-      {"sub", &claims.subject},
-      {"org", &claims.organization},
-      {"email", &claims.email},
-      {"jti", &claims.token_id},
-      {"iat", &claims.issued_at},
-      {"nbf", &claims.not_before},
-      {"exp", &claims.expires_at},
-      {"ver", &claims.token_version},
+      {"iss", &claims.issuer},     {"aud", Kind::kAudience},       {"typ", &claims.type},
+      {"sub", &claims.subject},    {"org", &claims.organization},  {"email", &claims.email},
+      {"jti", &claims.token_id},   {"iat", &claims.issued_at},     {"nbf", &claims.not_before},
+      {"exp", &claims.expires_at}, {"ver", &claims.token_version},
   };
   if (!ReadMembers(buffer.data(), payload_len, slots, s.audience)) return Refuse(kMalformed);
   for (const Slot& slot : slots) {
@@ -545,8 +570,9 @@ Result<std::unique_ptr<JwtCodec>> MakeJwtCodec(const JwtOptions& options) {
     sodium_memzero(text->data(), text->size());
     if (!ok) {
       return InvalidArgument("JWT_PRIVATE_KEY_FILE",
-                             path + " is not an Ed25519 private key in PKCS#8 PEM (openssl "
-                                    "genpkey -algorithm ed25519)");
+                             path +
+                                 " is not an Ed25519 private key in PKCS#8 PEM (openssl "
+                                 "genpkey -algorithm ed25519)");
     }
     crypto_sign_ed25519_seed_keypair(s->public_key.data(), s->secret_key.data(), seed);
     sodium_memzero(seed, sizeof seed);
@@ -560,8 +586,9 @@ Result<std::unique_ptr<JwtCodec>> MakeJwtCodec(const JwtOptions& options) {
     if (!Ed25519KeyFromPem(*text, "PUBLIC KEY", kSpkiEd25519Prefix, key.data()) ||
         crypto_core_ed25519_is_valid_point(key.data()) != 1) {
       return InvalidArgument("JWT_PUBLIC_KEY_FILE",
-                             path + " is not an Ed25519 public key in SPKI PEM (openssl pkey "
-                                    "-pubout)");
+                             path +
+                                 " is not an Ed25519 public key in SPKI PEM (openssl pkey "
+                                 "-pubout)");
     }
     if (s->can_sign && key != s->public_key) {
       return InvalidArgument("JWT_PUBLIC_KEY_FILE", path + " does not match JWT_PRIVATE_KEY_FILE");
