@@ -131,6 +131,9 @@ void RunServe(const ServeOptions& o, CommandEnv& env) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A client that goes away mid-response (TLS writes use write(), not send()
+  // with MSG_NOSIGNAL) must cost an EPIPE on that connection, not the process.
+  ::signal(SIGPIPE, SIG_IGN);
 
   const std::vector<std::string> required = {"DATABASE_URL"};
   auto loaded = env.Load(o.service, {}, {}, required);
@@ -290,6 +293,9 @@ void RunServe(const ServeOptions& o, CommandEnv& env) {
   server::HttpServerOptions http_options;
   http_options.host = cfg.http_host;
   http_options.port = cfg.http_port;
+  http_options.tls_cert_file = cfg.tls_cert_file;
+  http_options.tls_key_file = cfg.tls_key_file;
+  http_options.tls_client_ca_file = cfg.tls_client_ca_file;
   server::HttpServer http(http_options, registry, log);
   server::AddHealthRoutes(http, registry, probes, draining);
   server::AddAuthRoutes(http, service, **codec);

@@ -529,3 +529,46 @@ TEST_CASE("Reflection lists the services to a client we did not write (buf curl)
   CHECK(r.out.find("giia.auth.v1.AuthService") != std::string::npos);
   CHECK(r.out.find("grpc.health.v1.Health") != std::string::npos);
 }
+
+TEST_CASE(
+    "TLS: HTTPS and gRPC over TLS; with a client CA, clients without a certificate are refused",
+    "[e2e][auth]") {
+  SECTION("server TLS") {
+    AuthServer server({.tls = true});
+    json admin = server.RegisterAdmin("tina@example.com", "TLS Co");  // over HTTPS
+    auto stub = server.Stub();                                        // gRPC over TLS
+    Rpc rpc;
+    pb::ValidateTokenRequest req;
+    req.set_token(admin["access_token"]);
+    pb::ValidateTokenResponse res;
+    REQUIRE(stub->ValidateToken(rpc.ctx.get(), req, &res).ok());
+    CHECK(res.valid());
+    // Plain HTTP and plaintext gRPC get nowhere.
+    httplib::Client plain("127.0.0.1", server.http_port());
+    auto r = plain.Get("/health/live");
+    CHECK((!r || r->status != 200));
+    auto insecure = pb::AuthService::NewStub(
+        grpc::CreateChannel(server.grpc_address(), grpc::InsecureChannelCredentials()));
+    Rpc rpc2;
+    CHECK(insecure->ValidateToken(rpc2.ctx.get(), req, &res).error_code() ==
+          grpc::StatusCode::UNAVAILABLE);
+  }
+  SECTION("mutual TLS") {
+    AuthServer server({.mutual_tls = true});
+    CHECK(server.Get("/health/live").status == 200);  // with the client certificate
+    auto anonymous = server.Client(false);
+    auto r = anonymous->Get("/health/live");
+    CHECK((!r || r->status != 200));
+    auto stub = pb::AuthService::NewStub(
+        grpc::CreateChannel(server.grpc_address(), server.Credentials(false)));
+    Rpc rpc;
+    pb::ValidateTokenRequest req;
+    req.set_token("x");
+    pb::ValidateTokenResponse res;
+    CHECK(stub->ValidateToken(rpc.ctx.get(), req, &res).error_code() ==
+          grpc::StatusCode::UNAVAILABLE);
+    auto authenticated = server.Stub();
+    Rpc rpc2;
+    CHECK(authenticated->ValidateToken(rpc2.ctx.get(), req, &res).ok());
+  }
+}

@@ -236,7 +236,7 @@ TEST_CASE("Redis permission caches with different prefixes share nothing", "[red
   CHECK(items[0]->second == UserId("only-in-a"));
 }
 
-TEST_CASE("Redis rate limiter: N per minute, then refused; keys and windows independent",
+TEST_CASE("Redis rate limiter: N per minute, then refused, keys and windows independent",
           "[redis]") {
   const RedisOptions options = OptionsFor(giia::testing::TestRedisUrl());
   auto client = MakeClient(options);

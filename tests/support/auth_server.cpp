@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +28,12 @@ int FreePort() {
 }
 
 namespace {
+// TLS clients write with write(): a server that hangs up must not kill the tests.
+const bool kIgnoreSigpipe = [] {
+  ::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
 std::string RandomHex(int bytes) {
   std::random_device rd;
   std::string out;
@@ -42,6 +49,21 @@ std::string RandomHex(int bytes) {
 
 AuthServer::AuthServer(AuthServerOptions options) {
   if (options.own_redis) redis_ = std::make_unique<RedisServer>();
+  if (options.tls || options.mutual_tls) {
+    tls_dir_ = (std::filesystem::temp_directory_path() / ("giia-tls-" + RandomHex(8))).string();
+    std::filesystem::create_directories(tls_dir_);
+    // Self-signed, for 127.0.0.1; it is also the client certificate and its CA.
+    ProcessResult made = Process("/usr/bin/openssl",
+                                 {"req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                  "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                                  "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                                  "-keyout", tls_dir_ + "/key.pem", "-out", tls_dir_ + "/cert.pem"},
+                                 {}, "")
+                             .Wait();
+    INFO(made.err);
+    REQUIRE(made.exit_code == 0);
+    mutual_tls_ = options.mutual_tls;
+  }
   mail_dir_ = (std::filesystem::temp_directory_path() / ("giia-mail-" + RandomHex(8))).string();
   http_port_ = FreePort();
   const int grpc_port = FreePort();
@@ -71,6 +93,11 @@ AuthServer::AuthServer(AuthServerOptions options) {
           {"RATE_LIMIT_ENABLED", "false"},
           {"SHUTDOWN_TIMEOUT", "20s"},
           {"LOG_FORMAT", "text"}};
+  if (!tls_dir_.empty()) {
+    env_["TLS_CERT_FILE"] = tls_dir_ + "/cert.pem";
+    env_["TLS_KEY_FILE"] = tls_dir_ + "/key.pem";
+    if (mutual_tls_) env_["TLS_CLIENT_CA_FILE"] = tls_dir_ + "/cert.pem";
+  }
   for (const auto& [k, v] : options.extra_env) env_[k] = v;
   ProcessResult migrated = RunGiia({"migrate", "up", "--service", "auth"}, env_);
   INFO(migrated.err);
@@ -89,14 +116,42 @@ AuthServer::~AuthServer() {
   if (process_ && !stopped_) process_->Stop(9);
   std::error_code ec;
   std::filesystem::remove_all(mail_dir_, ec);
+  if (!tls_dir_.empty()) std::filesystem::remove_all(tls_dir_, ec);
+}
+
+std::unique_ptr<httplib::Client> AuthServer::Client(bool client_certificate) {
+  if (tls_dir_.empty()) return std::make_unique<httplib::Client>("127.0.0.1", http_port_);
+  const std::string url = "https://127.0.0.1:" + std::to_string(http_port_);
+  auto client =
+      mutual_tls_ && client_certificate
+          ? std::make_unique<httplib::Client>(url, tls_dir_ + "/cert.pem", tls_dir_ + "/key.pem")
+          : std::make_unique<httplib::Client>(url);
+  client->set_ca_cert_path(tls_dir_ + "/cert.pem");
+  client->enable_server_certificate_verification(true);
+  return client;
+}
+
+std::shared_ptr<grpc::ChannelCredentials> AuthServer::Credentials(bool client_certificate) {
+  if (tls_dir_.empty()) return grpc::InsecureChannelCredentials();
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = read(tls_dir_ + "/cert.pem");
+  if (mutual_tls_ && client_certificate) {
+    ssl.pem_private_key = read(tls_dir_ + "/key.pem");
+    ssl.pem_cert_chain = read(tls_dir_ + "/cert.pem");
+  }
+  return grpc::SslCredentials(ssl);
 }
 
 bool AuthServer::WaitReady(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  httplib::Client client("127.0.0.1", http_port_);
-  client.set_connection_timeout(std::chrono::milliseconds(200));
+  auto client = Client();
+  client->set_connection_timeout(std::chrono::milliseconds(200));
   while (std::chrono::steady_clock::now() < deadline) {
-    auto res = client.Get("/health/ready");
+    auto res = client->Get("/health/ready");
     if (res && res->status == 200) return true;
     // Polling a server that is starting: nothing to wait on but the port.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -127,24 +182,20 @@ httplib::Headers Auth(const std::string& token) {
 }  // namespace
 
 HttpReply AuthServer::Get(const std::string& path, const std::string& token) {
-  httplib::Client client("127.0.0.1", http_port_);
-  return Convert(client.Get(path, Auth(token)));
+  return Convert(Client()->Get(path, Auth(token)));
 }
 
 HttpReply AuthServer::Post(const std::string& path, const nlohmann::json& body,
                            const std::string& token) {
-  httplib::Client client("127.0.0.1", http_port_);
-  return Convert(client.Post(path, Auth(token), body.dump(), "application/json"));
+  return Convert(Client()->Post(path, Auth(token), body.dump(), "application/json"));
 }
 
 HttpReply AuthServer::Delete(const std::string& path, const std::string& token) {
-  httplib::Client client("127.0.0.1", http_port_);
-  return Convert(client.Delete(path, Auth(token)));
+  return Convert(Client()->Delete(path, Auth(token)));
 }
 
 std::unique_ptr<giia::auth::v1::AuthService::Stub> AuthServer::Stub() {
-  return giia::auth::v1::AuthService::NewStub(
-      grpc::CreateChannel(grpc_address_, grpc::InsecureChannelCredentials()));
+  return giia::auth::v1::AuthService::NewStub(grpc::CreateChannel(grpc_address_, Credentials()));
 }
 
 std::string AuthServer::VerificationToken(const std::string& email,

@@ -4,6 +4,7 @@
 // a key prefix of its own (or a redis-server of its own), free ports, and a
 // folder for the e-mails it sends. Ready when /health/ready says so.
 
+#include <grpcpp/security/credentials.h>
 #include <httplib.h>
 
 #include <chrono>
@@ -27,6 +28,8 @@ int FreePort();
 struct AuthServerOptions {
   bool own_redis = false;       // a redis-server the test may stop
   bool database_proxy = false;  // reach PostgreSQL through a TcpProxy the test may cut
+  bool tls = false;             // HTTPS and gRPC over TLS with a self-signed certificate
+  bool mutual_tls = false;      // ... and client certificates required (implies tls)
   ProcessEnv extra_env;
 };
 
@@ -54,6 +57,11 @@ class AuthServer {
                  const std::string& token = "");
   HttpReply Delete(const std::string& path, const std::string& token = "");
   std::unique_ptr<giia::auth::v1::AuthService::Stub> Stub();
+  // A client of the HTTP side; with TLS it trusts the test certificate and,
+  // when `client_certificate`, presents it.
+  std::unique_ptr<httplib::Client> Client(bool client_certificate = true);
+  // gRPC credentials likewise.
+  std::shared_ptr<grpc::ChannelCredentials> Credentials(bool client_certificate = true);
 
   // The token of the newest verification e-mail to `email`, waiting for it.
   std::string VerificationToken(const std::string& email,
@@ -76,6 +84,8 @@ class AuthServer {
   std::unique_ptr<RedisServer> redis_;
   std::unique_ptr<TcpProxy> proxy_;
   std::string mail_dir_;
+  std::string tls_dir_;  // cert.pem / key.pem when TLS is on
+  bool mutual_tls_ = false;
   ProcessEnv env_;
   int http_port_ = 0;
   std::string grpc_address_;

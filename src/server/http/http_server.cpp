@@ -48,7 +48,7 @@ struct HttpServer::Impl {
   HttpServerOptions options;
   metrics::Registry& registry;
   spdlog::logger& log;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server;  // an SSLServer when TLS is configured
   std::thread thread;
 
   Impl(HttpServerOptions o, metrics::Registry& r, spdlog::logger& l)
@@ -86,15 +86,23 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(HttpServerOptions options, metrics::Registry& registry, spdlog::logger& log)
     : impl_(std::make_unique<Impl>(std::move(options), registry, log)) {
   Impl& impl = *impl_;
+  if (impl.options.tls_cert_file.empty()) {
+    impl.server = std::make_unique<httplib::Server>();
+  } else {
+    impl.server = std::make_unique<httplib::SSLServer>(
+        impl.options.tls_cert_file.c_str(), impl.options.tls_key_file.c_str(),
+        impl.options.tls_client_ca_file.empty() ? nullptr
+                                                : impl.options.tls_client_ca_file.c_str());
+  }
   const int threads = impl.options.threads;
-  impl.server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  impl.server.set_payload_max_length(impl.options.max_body_bytes);
-  impl.server.set_read_timeout(impl.options.read_timeout.count(), 0);
+  impl.server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  impl.server->set_payload_max_length(impl.options.max_body_bytes);
+  impl.server->set_read_timeout(impl.options.read_timeout.count(), 0);
   // Requests that match no route, or that httplib refuses (413 too large),
   // still get the JSON error body and a request id.
   // httplib turns SO_REUSEPORT on, which lets a second server bind a taken
   // port and silently share it: a clash must fail loudly instead.
-  impl.server.set_socket_options([](socket_t sock) {
+  impl.server->set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
@@ -121,7 +129,7 @@ HttpServer::HttpServer(HttpServerOptions options, metrics::Registry& registry, s
     impl.Record(req, status, "unmatched", start, id);
     return httplib::Server::HandlerResponse::Handled;
   };
-  impl.server.set_error_handler(on_error);
+  impl.server->set_error_handler(on_error);
 }
 
 HttpServer::~HttpServer() { Stop(); }
@@ -153,25 +161,31 @@ void HttpServer::Route(const std::string& method, const std::string& pattern, Ht
     impl.Record(req, out.status, pattern, start, in.request_id);
   };
   if (method == "GET") {
-    impl.server.Get(pattern, wrapped);
+    impl.server->Get(pattern, wrapped);
   } else if (method == "POST") {
-    impl.server.Post(pattern, wrapped);
+    impl.server->Post(pattern, wrapped);
   } else if (method == "PUT") {
-    impl.server.Put(pattern, wrapped);
+    impl.server->Put(pattern, wrapped);
   } else if (method == "DELETE") {
-    impl.server.Delete(pattern, wrapped);
+    impl.server->Delete(pattern, wrapped);
   } else if (method == "PATCH") {
-    impl.server.Patch(pattern, wrapped);
+    impl.server->Patch(pattern, wrapped);
   }
 }
 
 Result<int> HttpServer::Start() {
   Impl& impl = *impl_;
+  if (!impl.server->is_valid()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "TLS_CERT_FILE, TLS_KEY_FILE or TLS_CLIENT_CA_FILE cannot be used "
+                     "(unreadable, not PEM, or the key does not match the certificate)",
+                     "TLS_CERT_FILE");
+  }
   int port = impl.options.port;
   if (port == 0) {
-    port = impl.server.bind_to_any_port(impl.options.host);
+    port = impl.server->bind_to_any_port(impl.options.host);
     if (port <= 0) port = -1;
-  } else if (!impl.server.bind_to_port(impl.options.host, port)) {
+  } else if (!impl.server->bind_to_port(impl.options.host, port)) {
     port = -1;
   }
   if (port < 0) {
@@ -179,11 +193,11 @@ Result<int> HttpServer::Start() {
                                                   std::to_string(impl.options.port) +
                                                   " (HTTP_PORT): taken or not allowed");
   }
-  impl.thread = std::thread([&impl] { impl.server.listen_after_bind(); });
+  impl.thread = std::thread([&impl] { impl.server->listen_after_bind(); });
   // Return only once the accept loop runs: a stop() before that would be
   // lost and the loop would never end.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!impl.server.is_running()) {
+  while (!impl.server->is_running()) {
     if (std::chrono::steady_clock::now() > deadline) {
       return MakeError(ErrorCode::kInternal, "the HTTP server did not start");
     }
@@ -194,7 +208,7 @@ Result<int> HttpServer::Start() {
 
 void HttpServer::Stop() {
   if (!impl_) return;
-  impl_->server.stop();
+  impl_->server->stop();
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 

@@ -50,6 +50,9 @@ struct HttpServerOptions {
   std::size_t max_body_bytes = 1 << 20;
   int threads = 8;
   std::chrono::seconds read_timeout{10};
+  std::string tls_cert_file;  // HTTPS when set (with tls_key_file)
+  std::string tls_key_file;
+  std::string tls_client_ca_file;  // client certificates required when set
 };
 
 class HttpServer {
