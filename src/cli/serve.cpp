@@ -297,7 +297,17 @@ void RunServe(const ServeOptions& o, CommandEnv& env) {
   http_options.tls_key_file = cfg.tls_key_file;
   http_options.tls_client_ca_file = cfg.tls_client_ca_file;
   server::HttpServer http(http_options, registry, log);
-  server::AddHealthRoutes(http, registry, probes, draining);
+  server::AddHealthRoutes(http, registry, probes, draining, std::chrono::seconds(2),
+                          !cfg.metrics_port.has_value());
+  std::unique_ptr<server::HttpServer> metrics_http;
+  if (cfg.metrics_port) {
+    server::HttpServerOptions metrics_options;
+    metrics_options.host = cfg.http_host;
+    metrics_options.port = *cfg.metrics_port;
+    metrics_options.threads = 2;
+    metrics_http = std::make_unique<server::HttpServer>(metrics_options, registry, log);
+    server::AddMetricsRoute(*metrics_http, registry);
+  }
   server::AddAuthRoutes(http, service, **codec);
 
   std::unique_ptr<grpc::Service> auth_grpc = server::MakeAuthGrpcService(service, registry, log);
@@ -320,6 +330,10 @@ void RunServe(const ServeOptions& o, CommandEnv& env) {
   if (!grpc_port) return fail(grpc_port.error());
   auto http_port = http.Start();
   if (!http_port) return fail(http_port.error());
+  if (metrics_http) {
+    auto metrics_port = metrics_http->Start();
+    if (!metrics_port) return fail(metrics_port.error());
+  }
   grpc_server.SetServing("giia.auth.v1.AuthService", true);
   grpc_server.SetServing("", true);
   log.info("serving {}: grpc {}:{} http {}:{}", o.service, cfg.grpc_host, *grpc_port, cfg.http_host,
@@ -340,7 +354,10 @@ void RunServe(const ServeOptions& o, CommandEnv& env) {
                     std::chrono::duration_cast<std::chrono::milliseconds>(
                         deadline - std::chrono::steady_clock::now()));
   };
-  std::thread http_stop([&] { http.Stop(); });
+  std::thread http_stop([&] {
+    http.Stop();
+    if (metrics_http) metrics_http->Stop();
+  });
   grpc_server.Shutdown(left());
   http_stop.join();
   events_starter.Stop();

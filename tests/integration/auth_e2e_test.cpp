@@ -514,6 +514,17 @@ TEST_CASE("SIGTERM while 32 clients log in: every accepted call completes, the a
         std::to_string(ok.load() + 1));
 }
 
+TEST_CASE("METRICS_PORT moves /metrics to a port of its own", "[e2e][auth]") {
+  const int port = giia::testing::FreePort();
+  AuthServer server({.extra_env = {{"METRICS_PORT", std::to_string(port)}}});
+  CHECK(server.Get("/metrics").status == 404);
+  httplib::Client metrics("127.0.0.1", port);
+  auto r = metrics.Get("/metrics");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK_THAT(r->body, Catch::Contains("process_cpu_seconds_total"));
+}
+
 TEST_CASE("Reflection lists the services to a client we did not write (buf curl)", "[e2e][auth]") {
   const std::string buf = std::string(GIIA_SOURCE_DIR) + "/node_modules/.bin/buf";
   if (::access(buf.c_str(), X_OK) != 0) FAIL("buf is not installed: run scripts/test.sh");

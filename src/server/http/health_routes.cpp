@@ -6,7 +6,8 @@ namespace giia::server {
 
 void AddHealthRoutes(HttpServer& server, metrics::Registry& registry,
                      std::span<health::DependencyProbe* const> probes,
-                     const std::atomic<bool>& draining, std::chrono::milliseconds timeout) {
+                     const std::atomic<bool>& draining, std::chrono::milliseconds timeout,
+                     bool with_metrics) {
   server.Route("GET", "/health/live", [](const HttpRequest&) {
     return HttpResponse{200, R"({"status":"alive"})", "application/json"};
   });
@@ -29,6 +30,10 @@ void AddHealthRoutes(HttpServer& server, metrics::Registry& registry,
                         body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                         "application/json"};
   });
+  if (with_metrics) AddMetricsRoute(server, registry);
+}
+
+void AddMetricsRoute(HttpServer& server, metrics::Registry& registry) {
   server.Route("GET", "/metrics", [&registry](const HttpRequest&) {
     return HttpResponse{200, registry.Render(), "text/plain; version=0.0.4; charset=utf-8"};
   });

@@ -18,6 +18,10 @@ namespace giia::server {
 void AddHealthRoutes(HttpServer& server, metrics::Registry& registry,
                      std::span<health::DependencyProbe* const> probes,
                      const std::atomic<bool>& draining,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(2));
+                     std::chrono::milliseconds timeout = std::chrono::seconds(2),
+                     bool with_metrics = true);
+
+// /metrics alone (on METRICS_PORT, when set).
+void AddMetricsRoute(HttpServer& server, metrics::Registry& registry);
 
 }  // namespace giia::server
