@@ -1,14 +1,18 @@
 // `giia serve auth` as a process, driven over REST and gRPC like its users
 // do, against real PostgreSQL, Redis and NATS.
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sodium.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <thread>
 
+#include "core/auth/method_policy.hpp"
 #include "support/auth_server.hpp"
 
 namespace pb = giia::auth::v1;
@@ -582,4 +586,126 @@ TEST_CASE(
     Rpc rpc2;
     CHECK(authenticated->ValidateToken(rpc2.ctx.get(), req, &res).ok());
   }
+}
+
+TEST_CASE("Every RPC goes through the permission matrix: no token, a Viewer's token, an Admin's",
+          "[e2e][auth]") {
+  AuthServer server;
+  json admin = server.RegisterAdmin("mat@example.com", "Matrix Co");
+  json viewer = server.CreateAndLogin(admin["access_token"], "vin@example.com", "Viewer");
+  auto channel = grpc::CreateChannel(server.grpc_address(), server.Credentials());
+  grpc::GenericStub stub(channel);
+  auto call = [&](const std::string& method, const std::string& token) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    grpc::CompletionQueue cq;
+    grpc::Slice empty("", 0);  // a message with every field at its default
+    grpc::ByteBuffer request(&empty, 1);
+    grpc::ByteBuffer response;
+    grpc::Status status;
+    auto rpc = stub.PrepareUnaryCall(&ctx, method, request, &cq);
+    rpc->StartCall();
+    rpc->Finish(&response, &status, reinterpret_cast<void*>(1));
+    void* tag = nullptr;
+    bool ok = false;
+    REQUIRE(cq.Next(&tag, &ok));
+    return status.error_code();
+  };
+  const google::protobuf::ServiceDescriptor* service =
+      pb::LoginRequest::descriptor()->file()->FindServiceByName("AuthService");
+  REQUIRE(service != nullptr);
+  REQUIRE(service->method_count() >= 18);
+  for (int i = 0; i < service->method_count(); ++i) {
+    const std::string method = "/" + service->full_name() + "/" + service->method(i)->name();
+    INFO(method);
+    auto need = giia::auth::RequirementFor(method);
+    REQUIRE(need.has_value());  // listed, so not denied by omission
+    const auto anonymous = call(method, "");
+    if (need->kind == giia::auth::Requirement::Kind::kPublic) {
+      CHECK(anonymous != grpc::StatusCode::UNAUTHENTICATED);
+      CHECK(anonymous != grpc::StatusCode::PERMISSION_DENIED);
+    } else {
+      CHECK(anonymous == grpc::StatusCode::UNAUTHENTICATED);
+      // Logout (of every session) would revoke the tokens the loop goes on with.
+      if (service->method(i)->name() == "Logout") continue;
+      const auto as_viewer = call(method, viewer["access_token"]);
+      if (need->kind == giia::auth::Requirement::Kind::kPermission) {
+        CHECK(as_viewer == grpc::StatusCode::PERMISSION_DENIED);  // users:* is not a Viewer's
+      } else {
+        CHECK(as_viewer != grpc::StatusCode::PERMISSION_DENIED);
+      }
+      CHECK(call(method, admin["access_token"]) != grpc::StatusCode::PERMISSION_DENIED);
+    }
+    CHECK(anonymous != grpc::StatusCode::INTERNAL);
+    CHECK(anonymous != grpc::StatusCode::UNIMPLEMENTED);
+  }
+  // A method the server does not know.
+  CHECK(call("/giia.auth.v1.AuthService/DropAllTables", admin["access_token"]) ==
+        grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_CASE("Logins are rate-limited per client address when RATE_LIMIT_ENABLED", "[e2e][auth]") {
+  AuthServer server(
+      {.extra_env = {{"RATE_LIMIT_ENABLED", "true"}, {"RATE_LIMIT_REQUESTS_PER_MINUTE", "3"}}});
+  int limited = 0;
+  for (int i = 0; i < 5; ++i) {
+    HttpReply r = server.Post("/api/v1/auth/login",
+                              {{"email", "nobody@example.com"}, {"password", "whatever123"}});
+    if (r.status == 429) {
+      ++limited;
+      CHECK(r.body["error"]["code"] == "RESOURCE_EXHAUSTED");
+    } else {
+      CHECK(r.status == 401);
+    }
+  }
+  // The window is a minute: the 5 attempts may straddle two windows at most.
+  CHECK(limited >= 1);
+  CHECK(limited <= 2);
+}
+
+TEST_CASE("EdDSA: tokens signed with the key files, the public key at /.well-known/jwks.json",
+          "[e2e][auth]") {
+  const std::string dir =
+      std::filesystem::temp_directory_path() /
+      ("giia-ed-" + std::to_string(::getpid()) + "-" +
+       std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::filesystem::create_directories(dir);
+  ProcessResult key =
+      giia::testing::Process("/usr/bin/openssl",
+                             {"genpkey", "-algorithm", "ed25519", "-out", dir + "/private.pem"}, {},
+                             "")
+          .Wait();
+  REQUIRE(key.exit_code == 0);
+  ProcessResult pub =
+      giia::testing::Process(
+          "/usr/bin/openssl",
+          {"pkey", "-in", dir + "/private.pem", "-pubout", "-out", dir + "/public.pem"}, {}, "")
+          .Wait();
+  REQUIRE(pub.exit_code == 0);
+  {
+    AuthServer server({.extra_env = {{"JWT_SECRET", ""},
+                                     {"JWT_PRIVATE_KEY_FILE", dir + "/private.pem"},
+                                     {"JWT_PUBLIC_KEY_FILE", dir + "/public.pem"}}});
+    json admin = server.RegisterAdmin("ed@example.com", "Edwards Co");
+    const std::string token = admin["access_token"];
+    CHECK(server.Get("/api/v1/users/me", token).status == 200);
+    HttpReply jwks = server.Get("/.well-known/jwks.json");
+    REQUIRE(jwks.status == 200);
+    REQUIRE(jwks.body["keys"].size() == 1);
+    CHECK(jwks.body["keys"][0]["kty"] == "OKP");
+    CHECK(jwks.body["keys"][0]["crv"] == "Ed25519");
+    // The header names EdDSA and the kid of the published key.
+    const std::string header = token.substr(0, token.find('.'));
+    std::string bin(header.size(), '\0');
+    std::size_t len = 0;
+    sodium_base642bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), header.data(),
+                      header.size(), nullptr, &len, nullptr,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    bin.resize(len);
+    json h = json::parse(bin);
+    CHECK(h["alg"] == "EdDSA");
+    CHECK(h["kid"] == jwks.body["keys"][0]["kid"]);
+  }
+  std::filesystem::remove_all(dir);
 }

@@ -3,12 +3,16 @@
 // by the Redis adapters (permission cache, rate limiter).
 //
 // Failure model: a connection that saw an I/O, protocol or timeout error is
-// discarded, never reused. After a failed connect (or a connection error), the
-// client stops dialling for a backoff (initial_backoff, doubling up to
-// max_backoff): while Redis is down every call then fails in microseconds
-// with kUnavailable instead of costing a connect timeout each. The first call
-// after the backoff dials again, so the client recovers by itself. Error
-// messages name host:port, never the password.
+// discarded, never reused; an idle one is checked (a non-blocking peek, no
+// round trip) before it is handed out, so connections the server closed
+// (a restart) are dropped unused. After a failed connect or a connection
+// error (a command timeout included), the client stops dialling for a
+// backoff (initial_backoff, doubling up to max_backoff, reset by the next
+// successful connect): while Redis is down every call then fails in
+// microseconds with kUnavailable instead of costing a connect timeout each.
+// Idle connections that are still alive stay usable meanwhile. The first
+// call after the backoff dials again, so the client recovers by itself.
+// Error messages name host:port, never the password.
 //
 // Thread-safe: callers on many threads share one RedisClient.
 
@@ -30,10 +34,10 @@ namespace giia::redis {
 
 struct RedisOptions {
   RedisAddress address;                             // from ParseRedisUrl(REDIS_URL)
-  int pool_size = 8;                                // REDIS_POOL_SIZE: open connections, at most
+  int pool_size = 10;                               // REDIS_POOL_SIZE: open connections, at most
   std::chrono::milliseconds connect_timeout{250};   // per connect (and AUTH)
   std::chrono::milliseconds command_timeout{250};   // per round trip; also the pool wait
-  std::string key_prefix = "giia:";                 // before every key and channel
+  std::string key_prefix = "giia:";                 // REDIS_KEY_PREFIX: before keys and channels
   std::chrono::milliseconds initial_backoff{1000};  // no dialling this long after a failure
   std::chrono::milliseconds max_backoff{5000};      // the backoff doubles up to this
 };
