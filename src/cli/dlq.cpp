@@ -16,6 +16,7 @@
 #include "cli/command_env.hpp"
 #include "cli/commands.hpp"
 #include "core/common/duration.hpp"
+#include "core/common/time.hpp"
 
 namespace giia::cli {
 namespace {
@@ -43,11 +44,7 @@ struct DlqOptions {
 enum class Action { kList, kInspect, kReplay, kPurge };
 
 std::string Rfc3339(std::time_t t) {
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
+  return giia::Rfc3339(std::chrono::system_clock::from_time_t(t));
 }
 
 // --since: a duration back from now ("2h") or an RFC 3339 UTC time.

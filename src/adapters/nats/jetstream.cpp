@@ -10,6 +10,7 @@
 
 #include "adapters/codec/cloudevents.hpp"
 #include "core/common/redact.hpp"
+#include "core/common/time.hpp"
 
 namespace giia::nats {
 namespace {
@@ -246,15 +247,7 @@ Headers HeadersOf(natsMsg* msg) {
   return out;
 }
 
-std::string UtcNow() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
-}
+std::string UtcNow() { return Rfc3339(std::chrono::system_clock::now()); }
 
 }  // namespace
 

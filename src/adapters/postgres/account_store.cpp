@@ -404,16 +404,10 @@ VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING 
 }  // namespace
 
 Status PgAccountStore::Run(const std::function<Status(auth::AccountTx& tx)>& work) {
-  constexpr int kAttempts = 3;
-  Status last;
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    auto lease = pool_.Acquire();
-    if (!lease) return tl::unexpected(lease.error());
-    PgAccountTx tx(**lease);
-    last = InTransaction(**lease, [&] { return work(tx); });
-    if (last || last.error().code != ErrorCode::kAborted) return last;
-  }
-  return last;
+  return RunRetriedTransaction(pool_, [&](Connection& conn) {
+    PgAccountTx tx(conn);
+    return work(tx);
+  });
 }
 
 Status PgAuditStore::Append(const std::vector<auth::AuditEntry>& batch) {

@@ -146,16 +146,10 @@ class PgAuthTx final : public auth::AuthTx,
 }  // namespace
 
 Status PgAuthStore::Run(const std::function<Status(auth::AuthTx& tx)>& work) {
-  constexpr int kAttempts = 3;
-  Status last;
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    auto lease = pool_.Acquire();
-    if (!lease) return tl::unexpected(lease.error());
-    PgAuthTx tx(**lease);
-    last = InTransaction(**lease, [&] { return work(tx); });
-    if (last || last.error().code != ErrorCode::kAborted) return last;
-  }
-  return last;
+  return RunRetriedTransaction(pool_, [&](Connection& conn) {
+    PgAuthTx tx(conn);
+    return work(tx);
+  });
 }
 
 }  // namespace giia::pg

@@ -84,4 +84,17 @@ PoolStats Pool::Stats() const {
   return s;
 }
 
+Status RunRetriedTransaction(Pool& pool, const std::function<Status(Connection& conn)>& work) {
+  constexpr int kAttempts = 3;
+  Status last;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto lease = pool.Acquire();
+    if (!lease) return tl::unexpected(lease.error());
+    Connection& conn = **lease;
+    last = InTransaction(conn, [&] { return work(conn); });
+    if (last || last.error().code != ErrorCode::kAborted) return last;
+  }
+  return last;
+}
+
 }  // namespace giia::pg

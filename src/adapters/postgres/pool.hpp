@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -76,5 +77,10 @@ class Pool {
   int open_ = 0;                                   // guarded by mu_; idle + leased + opening
   PoolStats counters_;                             // guarded by mu_; the *_total fields
 };
+
+// Runs `work` on a pooled connection between BEGIN and COMMIT, again (up to
+// 3 times in all) after a serialization failure or deadlock (kAborted).
+[[nodiscard]] Status RunRetriedTransaction(Pool& pool,
+                                           const std::function<Status(Connection& conn)>& work);
 
 }  // namespace giia::pg

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/auth/credentials.hpp"
+#include "core/common/time.hpp"
 
 namespace giia::auth {
 namespace {
@@ -13,14 +14,7 @@ namespace {
 constexpr const char* kUsersRead = "users:read";
 constexpr std::size_t kMaxNameLength = 100;
 
-std::string Rfc3339(Timestamp t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+using giia::Rfc3339;
 
 std::int64_t UnixSeconds(Timestamp t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -891,74 +885,53 @@ Result<UserRecord> AuthService::CreateUser(const Caller& caller, const CreateUse
 
 Result<UserRecord> AuthService::AssignRole(const Caller& caller, const std::string& user_id,
                                            const std::string& role, const RequestInfo& req) {
-  if (auto ok = CheckUuid(user_id, "user_id"); !ok) return tl::unexpected(ok.error());
-  if (role.empty() || role.size() > 100) {
-    return InvalidArgument("role", "role must be 1 to 100 characters");
-  }
-  UserRecord out;
-  Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
-    auto user = tx.accounts().GetUser(caller.organization, UserId(user_id));
-    if (!user) return tl::unexpected(user.error());
-    if (!*user) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
-    auto added = tx.accounts().AssignRole(caller.organization, UserId(user_id), role, caller.user);
-    if (!added) return tl::unexpected(added.error());
-    if (*added) {
-      events::Event e = NewEvent("role.assigned", user_id, caller.organization.value());
-      e.data = {{"user_id", user_id},
-                {"role", role},
-                {"organization_id", caller.organization.value()},
-                {"assigned_by", caller.user.value()}};
-      if (auto ok = tx.outbox().Append(e); !ok) return ok;
-    }
-    auto after = tx.accounts().GetUser(caller.organization, UserId(user_id));
-    if (!after) return tl::unexpected(after.error());
-    out = std::move(**after);
-    return Ok();
-  });
-  if (!status) return tl::unexpected(status.error());
-  deps_.permissions.Invalidate(caller.organization, UserId(user_id));
-  Audit({.organization_id = caller.organization.value(),
-         .user_id = caller.user.value(),
-         .action = "role.assign",
-         .resource = "role",
-         .resource_id = user_id,
-         .result = "success",
-         .metadata = {{"role", role}}},
-        req);
-  return out;
+  return ChangeRole(caller, user_id, role, true, req);
 }
 
 Result<UserRecord> AuthService::RevokeRole(const Caller& caller, const std::string& user_id,
                                            const std::string& role, const RequestInfo& req) {
+  return ChangeRole(caller, user_id, role, false, req);
+}
+
+Result<UserRecord> AuthService::ChangeRole(const Caller& caller, const std::string& user_id,
+                                           const std::string& role, bool assign,
+                                           const RequestInfo& req) {
   if (auto ok = CheckUuid(user_id, "user_id"); !ok) return tl::unexpected(ok.error());
   if (role.empty() || role.size() > 100) {
     return InvalidArgument("role", "role must be 1 to 100 characters");
   }
+  const UserId subject(user_id);
   UserRecord out;
   Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
-    auto user = tx.accounts().GetUser(caller.organization, UserId(user_id));
+    auto user = tx.accounts().GetUser(caller.organization, subject);
     if (!user) return tl::unexpected(user.error());
     if (!*user) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
-    auto removed = tx.accounts().RevokeRole(caller.organization, UserId(user_id), role);
-    if (!removed) return tl::unexpected(removed.error());
-    if (!*removed)
+    auto changed = assign
+                       ? tx.accounts().AssignRole(caller.organization, subject, role, caller.user)
+                       : tx.accounts().RevokeRole(caller.organization, subject, role);
+    if (!changed) return tl::unexpected(changed.error());
+    if (!*changed && !assign) {
       return MakeError(ErrorCode::kNotFound, "the user does not have this role", "role");
-    events::Event e = NewEvent("role.revoked", user_id, caller.organization.value());
-    e.data = {{"user_id", user_id},
-              {"role", role},
-              {"organization_id", caller.organization.value()},
-              {"revoked_by", caller.user.value()}};
-    if (auto ok = tx.outbox().Append(e); !ok) return ok;
-    auto after = tx.accounts().GetUser(caller.organization, UserId(user_id));
+    }
+    if (*changed) {  // assigning a role the user has is a no-op, without an event
+      events::Event e =
+          NewEvent(assign ? "role.assigned" : "role.revoked", user_id, caller.organization.value());
+      e.data = {{"user_id", user_id},
+                {"role", role},
+                {"organization_id", caller.organization.value()},
+                {assign ? "assigned_by" : "revoked_by", caller.user.value()}};
+      if (auto ok = tx.outbox().Append(e); !ok) return ok;
+    }
+    auto after = tx.accounts().GetUser(caller.organization, subject);
     if (!after) return tl::unexpected(after.error());
     out = std::move(**after);
     return Ok();
   });
   if (!status) return tl::unexpected(status.error());
-  deps_.permissions.Invalidate(caller.organization, UserId(user_id));
+  deps_.permissions.Invalidate(caller.organization, subject);
   Audit({.organization_id = caller.organization.value(),
          .user_id = caller.user.value(),
-         .action = "role.revoke",
+         .action = assign ? "role.assign" : "role.revoke",
          .resource = "role",
          .resource_id = user_id,
          .result = "success",

@@ -184,6 +184,8 @@ class AuthService final : public RequestAuthorizer {
  private:
   Result<TokenPair> IssueTokens(AccountTx& tx, const UserRecord& user, std::int64_t token_version,
                                 const std::string& family, int generation, const RequestInfo& req);
+  Result<UserRecord> ChangeRole(const Caller& caller, const std::string& user_id,
+                                const std::string& role, bool assign, const RequestInfo& req);
   Result<UserRecord> LoadUser(const OrganizationId& org, const std::string& user_id,
                               const std::string& field);
   Decision Decide(const std::optional<ResolvedPermissions>& resolved,

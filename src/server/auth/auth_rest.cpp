@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/auth/method_policy.hpp"
+#include "core/common/time.hpp"
 
 namespace giia::server {
 namespace {
@@ -11,14 +12,7 @@ namespace {
 using nlohmann::json;
 constexpr const char* kSvc = "/giia.auth.v1.AuthService/";
 
-std::string Iso(auth::Timestamp t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string Iso(auth::Timestamp t) { return Rfc3339(t); }
 
 json UserJson(const auth::UserRecord& u) {
   json j = {{"id", u.id.value()},
