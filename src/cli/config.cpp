@@ -39,6 +39,11 @@ constexpr KeySpec kKeys[] = {
     {"RATE_LIMIT_ENABLED", "true", "true", false, "rate-limit logins per client address"},
     {"RATE_LIMIT_REQUESTS_PER_MINUTE", "60", "60", false, "the limit per client address"},
     {"EMAIL_PROVIDER", "console", "console", false, "console, file or smtp"},
+    {"SMTP_URL", "", "", false, "EMAIL_PROVIDER=smtp: smtp://host:587 or smtps://host:465"},
+    {"SMTP_FROM", "GIIA <no-reply@giia.local>", "GIIA <no-reply@giia.local>", false,
+     "EMAIL_PROVIDER=smtp: the sender"},
+    {"SMTP_USERNAME", "", "", false, "EMAIL_PROVIDER=smtp: login, when the server wants one"},
+    {"SMTP_PASSWORD", "", "", true, "EMAIL_PROVIDER=smtp: password"},
     {"EMAIL_FILE_DIR", "mail", "mail", false,
      "EMAIL_PROVIDER=file: one JSON file per message here"},
     {"PUBLIC_BASE_URL", "http://localhost:8083", "http://localhost:8084", false,
@@ -283,8 +288,12 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
   cfg.rate_limit_enabled = c.Bool("RATE_LIMIT_ENABLED");
   cfg.rate_limit_requests_per_minute = c.Int("RATE_LIMIT_REQUESTS_PER_MINUTE", 1, 1000000, 60);
   cfg.email_provider = c.OneOf("EMAIL_PROVIDER", {"console", "file", "smtp"});
-  if (cfg.email_provider == "smtp") {
-    c.Problem("EMAIL_PROVIDER", "smtp is not available in this version; use console or file");
+  cfg.smtp_url = c.Url("SMTP_URL", {"smtp", "smtps"});
+  cfg.smtp_from = c.Text("SMTP_FROM");
+  cfg.smtp_username = c.Text("SMTP_USERNAME");
+  cfg.smtp_password = c.Text("SMTP_PASSWORD");
+  if (cfg.email_provider == "smtp" && cfg.smtp_url.empty()) {
+    c.Problem("SMTP_URL", "is required with EMAIL_PROVIDER=smtp");
   }
   cfg.email_file_dir = c.Text("EMAIL_FILE_DIR");
   cfg.public_base_url = c.Url("PUBLIC_BASE_URL", {"https", "http"});

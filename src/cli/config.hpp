@@ -95,6 +95,10 @@ struct Config {
   int rate_limit_requests_per_minute = 60;
   std::string email_provider;
   std::string email_file_dir;
+  std::string smtp_url;
+  std::string smtp_from;
+  std::string smtp_username;
+  std::string smtp_password;
   std::string public_base_url;
   int password_hash_memory_kib = 65536;
   int password_hash_iterations = 2;

@@ -22,6 +22,7 @@
 #include "adapters/crypto/secrets.hpp"
 #include "adapters/http/webhook.hpp"
 #include "adapters/mail/mailer.hpp"
+#include "adapters/mail/smtp_mailer.hpp"
 #include "adapters/nats/jetstream.hpp"
 #include "adapters/postgres/account_store.hpp"
 #include "adapters/postgres/embedded_migrations.hpp"
@@ -165,6 +166,9 @@ void RunServe(const ServeOptions& o, CommandEnv& env) {
     auto file = mail::FileMailer::Create(cfg.email_file_dir);
     if (!file) return fail(file.error());
     mailer = std::move(*file);
+  } else if (cfg.email_provider == "smtp") {
+    mailer = std::make_unique<mail::SmtpMailer>(
+        mail::SmtpOptions{cfg.smtp_url, cfg.smtp_from, cfg.smtp_username, cfg.smtp_password});
   } else {
     mailer = std::make_unique<mail::ConsoleMailer>(std::cerr);
   }

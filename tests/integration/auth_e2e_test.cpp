@@ -709,3 +709,26 @@ TEST_CASE("EdDSA: tokens signed with the key files, the public key at /.well-kno
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("EMAIL_PROVIDER=smtp sends the verification e-mail to an SMTP server", "[e2e][auth]") {
+  const int port = giia::testing::FreePort();
+  // Python's DebuggingServer prints every message it receives.
+  giia::testing::Process smtp("/usr/bin/python3",
+                              {"-u", "-W", "ignore", "-m", "smtpd", "-n", "-c", "DebuggingServer",
+                               "127.0.0.1:" + std::to_string(port)},
+                              {}, "");
+  AuthServer server({.extra_env = {{"EMAIL_PROVIDER", "smtp"},
+                                   {"SMTP_URL", "smtp://127.0.0.1:" + std::to_string(port)},
+                                   {"SMTP_FROM", "GIIA <no-reply@giia.test>"}}});
+  HttpReply reg = server.Post(
+      "/api/v1/auth/register",
+      {{"email", "sam@example.com"}, {"password", kPassword}, {"organization_name", "Mail Co"}});
+  REQUIRE(reg.status == 201);
+  // The consumer records the event once the message was accepted.
+  CHECK(Eventually(
+      server, "SELECT count(*) FROM auth.processed_events WHERE consumer = 'auth-email'", "1"));
+  ProcessResult received = smtp.Stop();
+  CHECK_THAT(received.out, Catch::Contains("To: sam@example.com"));
+  CHECK_THAT(received.out, Catch::Contains("/api/v1/auth/verify-email?token="));
+  CHECK_THAT(received.out, Catch::Contains("Subject: Verify your e-mail address"));
+}
