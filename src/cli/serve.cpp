@@ -38,6 +38,7 @@
 #include "core/auth/email_verification.hpp"
 #include "core/auth/hashing_pool.hpp"
 #include "core/auth/service.hpp"
+#include "core/auth/token_cache.hpp"
 #include "server/auth/auth_grpc.hpp"
 #include "server/auth/auth_rest.hpp"
 #include "server/grpc/grpc_server.hpp"
@@ -160,6 +161,12 @@ void RunServe(const ServeOptions& o, CommandEnv& env) {
   }
   auto codec = crypto::MakeJwtCodec(jwt);
   if (!codec) return fail(codec.error());
+  // EdDSA verification is ~50 µs: remember tokens that verified. HS256 is
+  // faster than the cache lookup would be worth.
+  std::unique_ptr<auth::CachingTokenCodec> cached_codec;
+  if (jwt.algorithm == "EdDSA") cached_codec = std::make_unique<auth::CachingTokenCodec>(**codec);
+  const auth::AccessTokenCodec& tokens =
+      cached_codec ? static_cast<const auth::AccessTokenCodec&>(*cached_codec) : **codec;
 
   std::unique_ptr<auth::Mailer> mailer;
   if (cfg.email_provider == "file") {
@@ -312,7 +319,7 @@ void RunServe(const ServeOptions& o, CommandEnv& env) {
     metrics_http = std::make_unique<server::HttpServer>(metrics_options, registry, log);
     server::AddMetricsRoute(*metrics_http, registry);
   }
-  server::AddAuthRoutes(http, service, **codec);
+  server::AddAuthRoutes(http, service, tokens);
 
   std::unique_ptr<grpc::Service> auth_grpc = server::MakeAuthGrpcService(service, registry, log);
   server::GrpcServerOptions grpc_options;

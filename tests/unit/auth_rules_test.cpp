@@ -13,6 +13,7 @@
 #include "core/auth/hashing_pool.hpp"
 #include "core/auth/method_policy.hpp"
 #include "core/auth/service.hpp"
+#include "core/auth/token_cache.hpp"
 #include "server/workers/audit_writer.hpp"
 
 using namespace giia;
@@ -228,4 +229,39 @@ TEST_CASE("A full audit queue drops and counts new entries", "[unit][auth]") {
   CHECK(writer.dropped() == 5);
   CHECK(writer.Stop(5s) == 0);
   CHECK(store.stored.size() == 10);
+}
+
+namespace {
+class CountingCodec final : public AccessTokenCodec {
+ public:
+  mutable int verifies = 0;
+  Result<std::string> Sign(const AccessClaims&) const override { return std::string("t"); }
+  Result<AccessClaims> Verify(std::string_view token, std::int64_t) const override {
+    ++verifies;
+    if (token != "good") return MakeError(ErrorCode::kUnauthenticated, "bad signature");
+    AccessClaims c;
+    c.subject = "u";
+    c.not_before = 1000;
+    c.expires_at = 2000;
+    return c;
+  }
+  std::string Jwks() const override { return "{}"; }
+};
+}  // namespace
+
+TEST_CASE("The verified-token cache answers repeats without verifying, and still expires them",
+          "[unit][auth]") {
+  CountingCodec inner;
+  CachingTokenCodec cache(inner, 2, 0);
+  REQUIRE(cache.Verify("good", 1500));
+  REQUIRE(cache.Verify("good", 1600));
+  CHECK(inner.verifies == 1);
+  auto expired = cache.Verify("good", 2000);
+  REQUIRE_FALSE(expired);
+  CHECK(expired.error().code == ErrorCode::kUnauthenticated);
+  CHECK_FALSE(cache.Verify("good", 999));
+  // Refused tokens are not remembered.
+  CHECK_FALSE(cache.Verify("bad", 1500));
+  CHECK_FALSE(cache.Verify("bad", 1500));
+  CHECK(inner.verifies == 3);
 }

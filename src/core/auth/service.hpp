@@ -116,7 +116,7 @@ class RequestAuthorizer {
 struct AuthDeps {
   AccountStore& store;
   PasswordHasher& hasher;  // a BoundedHasher in services
-  AccessTokenCodec& tokens;
+  const AccessTokenCodec& tokens;
   Secrets& secrets;
   PermissionResolver& permissions;
   AuditLog& audit;
