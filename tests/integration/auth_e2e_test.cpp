@@ -349,7 +349,7 @@ TEST_CASE("Forged, expired and confused tokens are all refused", "[e2e][auth]") 
   CHECK(server.Get("/api/v1/users/me", good).status == 200);
 }
 
-TEST_CASE("50 parallel wrong passwords lock the account exactly once; an admin unlocks it",
+TEST_CASE("50 parallel wrong passwords lock the account exactly once and an admin unlocks it",
           "[e2e][auth]") {
   AuthServer server;
   json admin = server.RegisterAdmin("root@example.com", "Lock Co");
@@ -412,7 +412,7 @@ TEST_CASE("Redis stopped: permission checks still answer and readiness stays 200
   CHECK(server.WaitReady(std::chrono::seconds(10)));
 }
 
-TEST_CASE("PostgreSQL gone: readiness 503, calls UNAVAILABLE, liveness 200; back without a restart",
+TEST_CASE("PostgreSQL gone: readiness 503, calls UNAVAILABLE, liveness 200, back without a restart",
           "[e2e][auth]") {
   AuthServer server({.database_proxy = true});
   json admin = server.RegisterAdmin("pam@example.com", "Down Co");
@@ -546,7 +546,7 @@ TEST_CASE("Reflection lists the services to a client we did not write (buf curl)
 }
 
 TEST_CASE(
-    "TLS: HTTPS and gRPC over TLS; with a client CA, clients without a certificate are refused",
+    "TLS: HTTPS and gRPC over TLS, and with a client CA, clients without a certificate are refused",
     "[e2e][auth]") {
   SECTION("server TLS") {
     AuthServer server({.tls = true});

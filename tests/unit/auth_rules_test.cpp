@@ -103,7 +103,7 @@ class FakeAuthorizer final : public RequestAuthorizer {
 };
 }  // namespace
 
-TEST_CASE("The permission matrix decides every call; an unlisted method is denied",
+TEST_CASE("The permission matrix decides every call and denies an unlisted method is denied",
           "[unit][auth]") {
   FakeAuthorizer authz;
   const RequestInfo req;
