@@ -71,6 +71,10 @@ TEST_CASE("The auth journey: register, e-mail, verify, login, validate, check, r
   CHECK(reg.body["user"]["roles"] == json({"Admin"}));
   CHECK(reg.body["organization"]["slug"] == "acme-corp");
   CHECK_FALSE(reg.request_id.empty());
+  // The event carries the request that caused it, for tracing consumers' work.
+  CHECK(Scalar(server,
+               "SELECT payload->>'requestid' FROM auth.outbox"
+               " WHERE event_type = 'user.registered'") == reg.request_id);
 
   // Pending users cannot log in yet.
   HttpReply early =

@@ -108,12 +108,14 @@ TEST_CASE("The outbox writer refuses an invalid event before storing it", "[unit
 
 TEST_CASE("CloudEvents JSON round-trips an event", "[unit][events]") {
   Event e = Registered();
+  e.request_id = "req-42";
   e.data.push_back({"registered_at", std::string("2026-11-22T10:00:00Z")});
   const std::string json = giia::codec::EncodeCloudEvent(e);
   CHECK_THAT(json, Catch::Contains("\"specversion\":\"1.0\"") &&
                        Catch::Contains("\"source\":\"/giia/auth\"") &&
                        Catch::Contains("\"subject\":\"user/u-1\"") &&
                        Catch::Contains("\"organizationid\":\"org-1\"") &&
+                       Catch::Contains("\"requestid\":\"req-42\"") &&
                        Catch::Contains("\"datacontenttype\":\"application/json\""));
   auto back = giia::codec::DecodeCloudEvent(json);
   REQUIRE(back);
@@ -122,6 +124,7 @@ TEST_CASE("CloudEvents JSON round-trips an event", "[unit][events]") {
   CHECK(back->aggregate_type == "user");
   CHECK(back->aggregate_id == "u-1");
   CHECK(back->organization_id == "org-1");
+  CHECK(back->request_id == "req-42");
   CHECK(back->data.size() == e.data.size());
   CHECK(Validate(*back).has_value());
 }

@@ -34,6 +34,7 @@ std::string EncodeCloudEvent(const events::Event& event) {
              {"datacontenttype", "application/json"},
              {"data", std::move(data)}};
   if (!event.organization_id.empty()) ce["organizationid"] = event.organization_id;
+  if (!event.request_id.empty()) ce["requestid"] = event.request_id;
   return ce.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -75,6 +76,9 @@ Result<events::Event> DecodeCloudEvent(std::string_view text) {
   e.aggregate_id = subject->substr(slash + 1);
   if (auto org = ce.find("organizationid"); org != ce.end() && org->is_string()) {
     e.organization_id = org->get<std::string>();
+  }
+  if (auto rid = ce.find("requestid"); rid != ce.end() && rid->is_string()) {
+    e.request_id = rid->get<std::string>();
   }
   auto data = ce.find("data");
   if (data == ce.end() || !data->is_object()) {

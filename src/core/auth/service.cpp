@@ -126,7 +126,7 @@ AuthService::AuthService(AuthDeps deps, AuthSettings settings)
     : deps_(std::move(deps)), settings_(std::move(settings)) {}
 
 events::Event AuthService::NewEvent(const std::string& type, const std::string& user_id,
-                                    const std::string& organization_id) {
+                                    const std::string& organization_id, const RequestInfo& req) {
   events::Event e;
   e.id = deps_.secrets.NewUuid();
   e.service = "auth";
@@ -134,6 +134,7 @@ events::Event AuthService::NewEvent(const std::string& type, const std::string& 
   e.aggregate_type = type.substr(0, type.find('.'));
   e.aggregate_id = user_id;
   e.organization_id = organization_id;
+  e.request_id = req.request_id;
   e.time = Rfc3339(deps_.now());
   return e;
 }
@@ -232,7 +233,7 @@ Result<Registration> AuthService::Register(const RegisterInput& in, const Reques
     auto record = tx.accounts().GetUser(org->id, *id);
     if (!record) return tl::unexpected(record.error());
     if (!*record) return MakeError(ErrorCode::kInternal, "registered user vanished");
-    events::Event e = NewEvent("user.registered", id->value(), org->id.value());
+    events::Event e = NewEvent("user.registered", id->value(), org->id.value(), req);
     e.data = {{"user_id", id->value()},
               {"email", *email},
               {"organization_id", org->id.value()},
@@ -275,7 +276,7 @@ Result<UserRecord> AuthService::VerifyEmail(const std::string& token, const Requ
     if (user.status == UserStatus::kPending) user.status = UserStatus::kActive;
     user.email_verified = true;
     if (first) {
-      events::Event e = NewEvent("user.verified", user.id.value(), user.organization.value());
+      events::Event e = NewEvent("user.verified", user.id.value(), user.organization.value(), req);
       e.data = {{"user_id", user.id.value()},
                 {"email", user.email},
                 {"verified_at", Rfc3339(now)},
@@ -373,7 +374,7 @@ Result<LoginResult> AuthService::Login(const std::string& email_in, const std::s
       // This guess was the last one allowed: the lock it took in advance stays.
       Status locked = deps_.store.Run([&](AccountTx& tx) -> Status {
         events::Event e =
-            NewEvent("user.locked", creds->user.id.value(), creds->user.organization.value());
+            NewEvent("user.locked", creds->user.id.value(), creds->user.organization.value(), req);
         e.data = {{"user_id", creds->user.id.value()},
                   {"organization_id", creds->user.organization.value()},
                   {"locked_until", Rfc3339(*attempt.locked_until)},
@@ -722,7 +723,7 @@ Status AuthService::ChangePassword(const Caller& caller, const std::string& curr
     if (auto ok = tx.accounts().SetPassword(caller.user, *hash); !ok) return ok;
     if (auto ok = tx.accounts().RevokeAllRefresh(caller.user, "password changed"); !ok) return ok;
     events::Event e =
-        NewEvent("user.password_changed", caller.user.value(), caller.organization.value());
+        NewEvent("user.password_changed", caller.user.value(), caller.organization.value(), req);
     e.data = {{"user_id", caller.user.value()},
               {"changed_at", Rfc3339(now)},
               {"organization_id", caller.organization.value()}};
@@ -859,7 +860,7 @@ Result<UserRecord> AuthService::CreateUser(const Caller& caller, const CreateUse
         if (e.field == "role") e.field = "roles[" + std::to_string(i) + "]";
         return tl::unexpected(std::move(e));
       }
-      events::Event ev = NewEvent("role.assigned", id->value(), caller.organization.value());
+      events::Event ev = NewEvent("role.assigned", id->value(), caller.organization.value(), req);
       ev.data = {{"user_id", id->value()},
                  {"role", roles[i]},
                  {"organization_id", caller.organization.value()},
@@ -914,8 +915,8 @@ Result<UserRecord> AuthService::ChangeRole(const Caller& caller, const std::stri
       return MakeError(ErrorCode::kNotFound, "the user does not have this role", "role");
     }
     if (*changed) {  // assigning a role the user has is a no-op, without an event
-      events::Event e =
-          NewEvent(assign ? "role.assigned" : "role.revoked", user_id, caller.organization.value());
+      events::Event e = NewEvent(assign ? "role.assigned" : "role.revoked", user_id,
+                                 caller.organization.value(), req);
       e.data = {{"user_id", user_id},
                 {"role", role},
                 {"organization_id", caller.organization.value()},

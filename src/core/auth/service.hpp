@@ -194,7 +194,7 @@ class AuthService final : public RequestAuthorizer {
   void AuditCheck(const Caller& caller, const std::string& subject, const Decision& d,
                   const RequestInfo& req);
   events::Event NewEvent(const std::string& type, const std::string& user_id,
-                         const std::string& organization_id);
+                         const std::string& organization_id, const RequestInfo& req);
 
   AuthDeps deps_;
   AuthSettings settings_;

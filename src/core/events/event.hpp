@@ -28,7 +28,10 @@ struct Event {
   std::string aggregate_type;   // "user"
   std::string aggregate_id;     // the CloudEvents subject; events of one aggregate stay in order
   std::string organization_id;  // the tenant; empty for none
-  std::string time;             // RFC 3339, UTC
+  // The request that caused the event (CloudEvents extension "requestid"), so
+  // a consumer's work can be traced to it; empty when none did (a job, a CLI).
+  std::string request_id;
+  std::string time;  // RFC 3339, UTC
   std::vector<Field> data;
 
   // "auth.user.registered": where the event is published.
