@@ -3,6 +3,9 @@
 # Every server is started in a folder we name and stopped by the PID it wrote.
 
 GIIA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# ccache: paths relative to the checkout and no build-directory hashing, so
+# another clone (CI) or build directory reuses the same cache entries.
+export CCACHE_BASEDIR="$GIIA_ROOT" CCACHE_NOHASHDIR=1
 PG_BIN=/usr/lib/postgresql/15/bin
 
 # Debian packages giia builds and tests with (all from bookworm).
