@@ -167,7 +167,10 @@ ProcessResult AuthServer::Stop(int signal) {
 namespace {
 HttpReply Convert(const httplib::Result& res) {
   HttpReply r;
-  if (!res) return r;
+  if (!res) {
+    r.raw = "no response: " + httplib::to_string(res.error());
+    return r;
+  }
   r.status = res->status;
   r.raw = res->body;
   r.request_id = res->get_header_value("X-Request-Id");

@@ -184,6 +184,8 @@ class AuthService final : public RequestAuthorizer {
  private:
   Result<TokenPair> IssueTokens(AccountTx& tx, const UserRecord& user, std::int64_t token_version,
                                 const std::string& family, int generation, const RequestInfo& req);
+  // Authenticate, also handing out the user's roles when `roles` is set.
+  Result<Caller> Identify(std::string_view token, std::vector<std::string>* roles);
   Result<UserRecord> ChangeRole(const Caller& caller, const std::string& user_id,
                                 const std::string& role, bool assign, const RequestInfo& req);
   Result<UserRecord> LoadUser(const OrganizationId& org, const std::string& user_id,

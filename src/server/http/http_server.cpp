@@ -49,6 +49,7 @@ struct HttpServer::Impl {
   metrics::Registry& registry;
   spdlog::logger& log;
   std::unique_ptr<httplib::Server> server;  // an SSLServer when TLS is configured
+  int listen_fd = -1;                       // the listening socket, seen in the socket-options hook
   std::thread thread;
 
   Impl(HttpServerOptions o, metrics::Registry& r, spdlog::logger& l)
@@ -102,9 +103,10 @@ HttpServer::HttpServer(HttpServerOptions options, metrics::Registry& registry, s
   // still get the JSON error body and a request id.
   // httplib turns SO_REUSEPORT on, which lets a second server bind a taken
   // port and silently share it: a clash must fail loudly instead.
-  impl.server->set_socket_options([](socket_t sock) {
+  impl.server->set_socket_options([&impl](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    impl.listen_fd = sock;
   });
   const httplib::Server::HandlerWithResponse on_error =
       [&impl](const httplib::Request& req,
@@ -193,6 +195,10 @@ Result<int> HttpServer::Start() {
                                                   std::to_string(impl.options.port) +
                                                   " (HTTP_PORT): taken or not allowed");
   }
+  // httplib listens with a backlog of 5 (compiled into Debian's library): a
+  // burst of connections would overflow it and clients would see resets.
+  // Listening again on the bound socket raises the backlog.
+  if (impl.listen_fd >= 0) ::listen(impl.listen_fd, SOMAXCONN);
   impl.thread = std::thread([&impl] { impl.server->listen_after_bind(); });
   // Return only once the accept loop runs: a stop() before that would be
   // lost and the loop would never end.
