@@ -36,6 +36,11 @@ constexpr KeySpec kKeys[] = {
     {"ALERT_WEBHOOK_URL", "", "", true, "POSTed a JSON document for every dead letter"},
     {"AUTH_GRPC_ADDR", "127.0.0.1:9091", "127.0.0.1:9091", false,
      "host:port of the auth service, for the catalog"},
+    {"AUTH_GRPC_TIMEOUT", "2s", "2s", false, "deadline of the catalog's calls to auth"},
+    {"AUTH_GRPC_CA_FILE", "", "", false,
+     "CA (PEM) that verifies auth's certificate; the catalog calls auth over TLS when set"},
+    {"PERMISSION_CACHE_TTL", "30s", "30s", false,
+     "how long the catalog keeps a permission decision of auth's"},
     {"RATE_LIMIT_ENABLED", "true", "true", false, "rate-limit logins per client address"},
     {"RATE_LIMIT_REQUESTS_PER_MINUTE", "60", "60", false, "the limit per client address"},
     {"EMAIL_PROVIDER", "console", "console", false, "console, file or smtp"},
@@ -274,7 +279,9 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
   if (!cfg.jwt_secret.empty() && !cfg.jwt_private_key_file.empty()) {
     c.Problem("JWT_PRIVATE_KEY_FILE", "cannot be used together with JWT_SECRET; choose one");
   }
-  if (cfg.jwt_private_key_file.empty() != cfg.jwt_public_key_file.empty()) {
+  // The catalog only verifies tokens: a public key is enough there.
+  const bool verify_only = service == "catalog" && !cfg.jwt_public_key_file.empty();
+  if (cfg.jwt_private_key_file.empty() != cfg.jwt_public_key_file.empty() && !verify_only) {
     c.Problem(cfg.jwt_private_key_file.empty() ? "JWT_PRIVATE_KEY_FILE" : "JWT_PUBLIC_KEY_FILE",
               "JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE go together");
   }
@@ -285,6 +292,10 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
   if (cfg.auth_grpc_addr.find(':') == std::string::npos) {
     c.Problem("AUTH_GRPC_ADDR", "\"" + cfg.auth_grpc_addr + "\" is not host:port");
   }
+  cfg.auth_grpc_timeout = c.Duration("AUTH_GRPC_TIMEOUT");
+  if (cfg.auth_grpc_timeout.count() <= 0) c.Problem("AUTH_GRPC_TIMEOUT", "must be more than 0");
+  cfg.auth_grpc_ca_file = c.Text("AUTH_GRPC_CA_FILE");
+  cfg.permission_cache_ttl = c.Duration("PERMISSION_CACHE_TTL");
   cfg.rate_limit_enabled = c.Bool("RATE_LIMIT_ENABLED");
   cfg.rate_limit_requests_per_minute = c.Int("RATE_LIMIT_REQUESTS_PER_MINUTE", 1, 1000000, 60);
   cfg.email_provider = c.OneOf("EMAIL_PROVIDER", {"console", "file", "smtp"});

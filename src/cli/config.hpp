@@ -91,6 +91,9 @@ struct Config {
   std::chrono::milliseconds jwt_refresh_expiration{0};
   std::string alert_webhook_url;
   std::string auth_grpc_addr;
+  std::chrono::milliseconds auth_grpc_timeout{2000};
+  std::string auth_grpc_ca_file;
+  std::chrono::milliseconds permission_cache_ttl{30000};
   bool rate_limit_enabled = true;
   int rate_limit_requests_per_minute = 60;
   std::string email_provider;

@@ -1,7 +1,7 @@
-// `giia serve auth`: the composition root of the auth service. Start order:
-// configuration (every problem reported, exit 1, before any port opens),
-// adapters (pool, Redis, NATS in the background), workers (outbox relay,
-// e-mail consumer, audit writer), then gRPC and HTTP. Readiness turns ready
+// `giia serve auth|catalog|all`: the composition root of the services. Start
+// order: configuration (every problem reported, exit 1, before any port
+// opens), adapters (pool, Redis, NATS in the background), workers (outbox
+// relay, e-mail consumer, audit writer), then gRPC and HTTP. Readiness turns ready
 // only once PostgreSQL answers with the schema this binary ships.
 // SIGTERM/SIGINT: not ready first, stop accepting, let calls in flight finish
 // within SHUTDOWN_TIMEOUT, flush the audit queue, stop the workers, close the
@@ -25,6 +25,7 @@
 #include "adapters/mail/smtp_mailer.hpp"
 #include "adapters/nats/jetstream.hpp"
 #include "adapters/postgres/account_store.hpp"
+#include "adapters/postgres/catalog_store.hpp"
 #include "adapters/postgres/embedded_migrations.hpp"
 #include "adapters/postgres/migration_store.hpp"
 #include "adapters/postgres/outbox.hpp"
@@ -39,8 +40,13 @@
 #include "core/auth/hashing_pool.hpp"
 #include "core/auth/service.hpp"
 #include "core/auth/token_cache.hpp"
+#include "core/catalog/remote_authorizer.hpp"
+#include "core/catalog/service.hpp"
 #include "server/auth/auth_grpc.hpp"
 #include "server/auth/auth_rest.hpp"
+#include "server/catalog/auth_permissions.hpp"
+#include "server/catalog/catalog_grpc.hpp"
+#include "server/catalog/catalog_rest.hpp"
 #include "server/grpc/grpc_server.hpp"
 #include "server/http/health_routes.hpp"
 #include "server/http/http_server.hpp"
@@ -68,11 +74,17 @@ class LiveNatsProbe final : public health::DependencyProbe {
   nats::JetStream& js_;
 };
 
-// Streams, then the e-mail consumer, once NATS is there (it may come later).
+// Streams, then the service's event consumer (when it has one), once NATS
+// is there (it may come later).
 class EventsStarter {
  public:
-  EventsStarter(nats::JetStream& js, events::EventConsumer& consumer, spdlog::logger& log)
-      : js_(js), consumer_(consumer), log_(log) {
+  EventsStarter(nats::JetStream& js, events::EventConsumer* consumer, std::string stream,
+                std::string subject, spdlog::logger& log)
+      : js_(js),
+        consumer_(consumer),
+        stream_(std::move(stream)),
+        subject_(std::move(subject)),
+        log_(log) {
     thread_ = std::thread([this] { Run(); });
   }
   ~EventsStarter() { Stop(); }
@@ -83,37 +95,42 @@ class EventsStarter {
   }
 
  private:
+  Status SetUp() {
+    auto streams = nats::DefaultStreams();
+    if (auto ok = js_.EnsureStreams(streams); !ok) return ok;
+    if (consumer_ == nullptr) {
+      log_.info("events: streams ensured");
+      return Ok();
+    }
+    auto source = nats::PullConsumer::Create(js_, {stream_, consumer_->name(), subject_});
+    if (!source) return tl::unexpected(source.error());
+    source_ = std::move(*source);
+    worker_ = std::make_unique<server::EventConsumerWorker>(*source_, *consumer_,
+                                                            server::EventConsumerOptions{}, log_);
+    worker_->Start();
+    log_.info("events: streams ensured; consumer {} started", consumer_->name());
+    return Ok();
+  }
+
   void Run() {
     auto delay = std::chrono::milliseconds(200);
     while (!stop_.load()) {
-      if (js_.WaitUntilConnected(std::chrono::milliseconds(200))) {
-        auto streams = nats::DefaultStreams();
-        Status ok = js_.EnsureStreams(streams);
-        if (ok) {
-          auto source = nats::PullConsumer::Create(
-              js_, {"AUTH_EVENTS", consumer_.name(), "auth.user.registered"});
-          if (source) {
-            source_ = std::move(*source);
-            worker_ = std::make_unique<server::EventConsumerWorker>(
-                *source_, consumer_, server::EventConsumerOptions{}, log_);
-            worker_->Start();
-            log_.info("events: streams ensured; consumer {} started", consumer_.name());
-            return;
-          }
-          ok = tl::unexpected(source.error());
-        }
-        log_.warn("events: cannot set up streams and consumers yet: {}", ok.error().message);
-        for (auto waited = std::chrono::milliseconds(0); waited < delay && !stop_.load();
-             waited += std::chrono::milliseconds(50)) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        delay = std::min(delay * 2, std::chrono::milliseconds(5000));
+      if (!js_.WaitUntilConnected(std::chrono::milliseconds(200))) continue;
+      auto ok = SetUp();
+      if (ok) return;
+      log_.warn("events: cannot set up streams and consumers yet: {}", ok.error().message);
+      for (auto waited = std::chrono::milliseconds(0); waited < delay && !stop_.load();
+           waited += std::chrono::milliseconds(50)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
+      delay = std::min(delay * 2, std::chrono::milliseconds(5000));
     }
   }
 
   nats::JetStream& js_;
-  events::EventConsumer& consumer_;
+  events::EventConsumer* consumer_;
+  std::string stream_;
+  std::string subject_;
   spdlog::logger& log_;
   std::atomic<bool> stop_{false};
   std::unique_ptr<nats::PullConsumer> source_;
@@ -123,6 +140,424 @@ class EventsStarter {
 
 struct ServeOptions {
   std::string service;
+};
+
+Result<std::unique_ptr<crypto::JwtCodec>> MakeCodec(const Config& cfg) {
+  crypto::JwtOptions jwt;
+  if (!cfg.jwt_secret.empty()) {
+    jwt.algorithm = "HS256";
+    jwt.secret = cfg.jwt_secret;
+  } else if (!cfg.jwt_private_key_file.empty() || !cfg.jwt_public_key_file.empty()) {
+    jwt.algorithm = "EdDSA";
+    jwt.private_key_file = cfg.jwt_private_key_file;
+    jwt.public_key_file = cfg.jwt_public_key_file;
+  } else {
+    return InvalidArgument("JWT_SECRET", "serve " + cfg.service +
+                                             " needs JWT_SECRET (HS256) or the EdDSA key "
+                                             "files (JWT_PRIVATE_KEY_FILE, JWT_PUBLIC_KEY_FILE)");
+  }
+  return crypto::MakeJwtCodec(jwt);
+}
+
+// Readiness of the catalog's dependency on auth: one grpc.health Check.
+// Not critical: cached decisions keep serving while auth is away.
+class AuthProbe final : public health::DependencyProbe {
+ public:
+  explicit AuthProbe(std::string address) : address_(std::move(address)) {}
+  std::string name() const override { return "auth"; }
+  bool critical() const override { return false; }
+  Status Check(std::chrono::milliseconds timeout) override {
+    auto r = server::CheckGrpcHealth(address_, "giia.auth.v1.AuthService", timeout, timeout);
+    if (r.state == server::GrpcHealth::kServing) return Ok();
+    return MakeError(ErrorCode::kUnavailable, address_ + ": " + r.detail);
+  }
+
+ private:
+  std::string address_;
+};
+
+// What every service has: a PostgreSQL pool, NATS (connecting in the
+// background), the outbox relay, metrics, readiness, and the HTTP and gRPC
+// servers. A service adds its use cases, routes, gRPC service and workers.
+class Runtime {
+ public:
+  Runtime(const Config& cfg, spdlog::logger& log) : cfg_(cfg), log_(log) {}
+  virtual ~Runtime() = default;
+
+  Status Init() {
+    const std::string& service = cfg_.service;
+    pool_options_.connect.url = cfg_.database.url;
+    pool_options_.connect.connect_timeout = cfg_.database.connect_timeout;
+    pool_options_.connect.statement_timeout = cfg_.database.statement_timeout;
+    pool_options_.connect.application_name = "giia-" + service;
+    pool_options_.max_size = cfg_.database.max_open_conns;
+    pool_options_.acquire_timeout = cfg_.database.connect_timeout;
+    pool_options_.max_lifetime = cfg_.database.conn_max_lifetime.count() > 0
+                                     ? cfg_.database.conn_max_lifetime
+                                     : std::chrono::hours(24);
+    auto pool = pg::Pool::Create(pool_options_);
+    if (!pool) return tl::unexpected(pool.error());
+    pool_ = std::move(*pool);
+
+    nats::NatsOptions nats_options;
+    nats_options.url = cfg_.nats_url;
+    nats_options.name = "giia-" + service;
+    nats_options.connect_in_background = true;
+    auto js = nats::JetStream::Connect(nats_options);
+    if (!js) return tl::unexpected(js.error());
+    js_ = std::move(*js);
+
+    const auto schema = service == "auth" ? pg::OutboxSchema::kAuth : pg::OutboxSchema::kCatalog;
+    outbox_ = std::make_unique<pg::PgOutboxSource>(*pool_, schema);
+    signal_ = std::make_unique<pg::PgOutboxSignal>(pool_options_.connect, schema);
+    publisher_ = std::make_unique<nats::JetStreamPublisher>(*js_);
+    relay_ = std::make_unique<server::OutboxRelayWorker>(*outbox_, *publisher_, *signal_,
+                                                         server::OutboxRelayOptions{}, log_);
+    if (!cfg_.alert_webhook_url.empty()) {
+      webhook_ = std::make_unique<http::WebhookAlert>(cfg_.alert_webhook_url);
+    }
+    alert_ = std::make_unique<server::LogDeadLetterAlert>(log_, webhook_.get());
+    dlq_ = std::make_unique<nats::JetStreamDeadLetterQueue>(*js_);
+
+    server::metrics::RegisterProcessMetrics(registry_);
+    server::metrics::RegisterRelayMetrics(registry_, service, *relay_, *outbox_);
+    registry_.AddCallback("giia_db_pool_open_connections", "Open PostgreSQL connections.", "gauge",
+                          {{"service", service}},
+                          [this] { return static_cast<double>(pool_->Stats().open); });
+    registry_.AddCallback("giia_db_pool_in_use_connections", "PostgreSQL connections in use.",
+                          "gauge", {{"service", service}},
+                          [this] { return static_cast<double>(pool_->Stats().in_use); });
+
+    auto shipped = pg::EmbeddedMigrations();
+    if (!shipped) return tl::unexpected(shipped.error());
+    for (const auto& m : *shipped) {
+      if (m.service == service) migrations_.push_back(m);
+    }
+    pg_probe_ = std::make_unique<pg::PgProbe>(pool_options_.connect);
+    schema_probe_ = std::make_unique<pg::SchemaProbe>(pool_options_.connect, service, migrations_);
+    nats_probe_ = std::make_unique<LiveNatsProbe>(*js_);
+    probes_ = {pg_probe_.get(), schema_probe_.get(), nats_probe_.get()};
+
+    server::HttpServerOptions http_options;
+    http_options.host = cfg_.http_host;
+    http_options.port = cfg_.http_port;
+    http_options.tls_cert_file = cfg_.tls_cert_file;
+    http_options.tls_key_file = cfg_.tls_key_file;
+    http_options.tls_client_ca_file = cfg_.tls_client_ca_file;
+    http_ = std::make_unique<server::HttpServer>(http_options, registry_, log_);
+    if (cfg_.metrics_port) {
+      server::HttpServerOptions metrics_options;
+      metrics_options.host = cfg_.http_host;
+      metrics_options.port = *cfg_.metrics_port;
+      metrics_options.threads = 2;
+      metrics_http_ = std::make_unique<server::HttpServer>(metrics_options, registry_, log_);
+      server::AddMetricsRoute(*metrics_http_, registry_);
+    }
+
+    if (auto ok = Build(); !ok) return ok;
+
+    server::AddHealthRoutes(*http_, registry_, probes_, draining_, std::chrono::seconds(2),
+                            !cfg_.metrics_port.has_value());
+    server::GrpcServerOptions grpc_options;
+    grpc_options.host = cfg_.grpc_host;
+    grpc_options.port = cfg_.grpc_port;
+    grpc_options.reflection = cfg_.enable_grpc_reflection;
+    grpc_options.services = {grpc_service_.get()};
+    grpc_options.tls_cert_file = cfg_.tls_cert_file;
+    grpc_options.tls_key_file = cfg_.tls_key_file;
+    grpc_options.tls_client_ca_file = cfg_.tls_client_ca_file;
+    grpc_ = std::make_unique<server::GrpcServer>(grpc_options);
+    return Ok();
+  }
+
+  // Workers, then the network. Readiness turns ready once PostgreSQL answers
+  // with the schema this binary ships.
+  Status Start() {
+    relay_->Start();
+    StartWorkers();
+    events_ = std::make_unique<EventsStarter>(*js_, consumer_.get(), consumer_stream_,
+                                              consumer_subject_, log_);
+    auto grpc_port = grpc_->Start();
+    if (!grpc_port) return tl::unexpected(grpc_port.error());
+    auto http_port = http_->Start();
+    if (!http_port) return tl::unexpected(http_port.error());
+    if (metrics_http_) {
+      auto metrics_port = metrics_http_->Start();
+      if (!metrics_port) return tl::unexpected(metrics_port.error());
+    }
+    grpc_->SetServing(grpc_name_, true);
+    grpc_->SetServing("", true);
+    log_.info("serving {}: grpc {}:{} http {}:{}", cfg_.service, cfg_.grpc_host, *grpc_port,
+              cfg_.http_host, *http_port);
+    return Ok();
+  }
+
+  // Not ready and NOT_SERVING first, so that load balancers move away.
+  void BeginDrain() {
+    draining_.store(true);
+    grpc_->SetServing("", false);
+    grpc_->SetServing(grpc_name_, false);
+  }
+
+  // Stops accepting; calls in flight get until `deadline`.
+  void StopAccepting(std::chrono::steady_clock::time_point deadline) {
+    std::thread http_stop([&] {
+      http_->Stop();
+      if (metrics_http_) metrics_http_->Stop();
+    });
+    grpc_->Shutdown(Left(deadline));
+    http_stop.join();
+  }
+
+  void StopWorkers(std::chrono::steady_clock::time_point deadline) {
+    if (events_) events_->Stop();
+    relay_->Stop();
+    StopServiceWorkers(deadline);
+  }
+
+  const Config& config() const { return cfg_; }
+
+ protected:
+  static std::chrono::milliseconds Left(std::chrono::steady_clock::time_point deadline) {
+    return std::max(std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()));
+  }
+
+  // The service's own part: use cases, routes on http_, grpc_service_ and
+  // grpc_name_, extra probes and metrics, and optionally an event consumer.
+  virtual Status Build() = 0;
+  virtual void StartWorkers() {}
+  virtual void StopServiceWorkers(std::chrono::steady_clock::time_point) {}
+
+  const Config& cfg_;
+  spdlog::logger& log_;
+  pg::PoolOptions pool_options_;
+  std::unique_ptr<pg::Pool> pool_;
+  std::unique_ptr<nats::JetStream> js_;
+  std::unique_ptr<pg::PgOutboxSource> outbox_;
+  std::unique_ptr<pg::PgOutboxSignal> signal_;
+  std::unique_ptr<nats::JetStreamPublisher> publisher_;
+  std::unique_ptr<server::OutboxRelayWorker> relay_;
+  std::unique_ptr<http::WebhookAlert> webhook_;
+  std::unique_ptr<server::LogDeadLetterAlert> alert_;
+  std::unique_ptr<nats::JetStreamDeadLetterQueue> dlq_;
+  server::metrics::Registry registry_;
+  std::vector<migrate::Migration> migrations_;
+  std::unique_ptr<pg::PgProbe> pg_probe_;
+  std::unique_ptr<pg::SchemaProbe> schema_probe_;
+  std::unique_ptr<LiveNatsProbe> nats_probe_;
+  std::vector<health::DependencyProbe*> probes_;
+  std::atomic<bool> draining_{false};
+  std::unique_ptr<server::HttpServer> http_;
+  std::unique_ptr<server::HttpServer> metrics_http_;
+  std::unique_ptr<grpc::Service> grpc_service_;
+  std::string grpc_name_;
+  std::unique_ptr<server::GrpcServer> grpc_;
+  // Set by Build when the service consumes events.
+  std::unique_ptr<events::EventConsumer> consumer_;
+  std::string consumer_stream_;
+  std::string consumer_subject_;
+  std::unique_ptr<EventsStarter> events_;
+};
+
+class AuthRuntime final : public Runtime {
+ public:
+  using Runtime::Runtime;
+
+ private:
+  Status Build() override {
+    auto codec = MakeCodec(cfg_);
+    if (!codec) return tl::unexpected(codec.error());
+    codec_ = std::move(*codec);
+    // EdDSA verification is ~50 µs: remember tokens that verified. HS256 is
+    // faster than the cache lookup would be worth.
+    if (cfg_.jwt_secret.empty()) cached_codec_ = std::make_unique<auth::CachingTokenCodec>(*codec_);
+    const auth::AccessTokenCodec& tokens =
+        cached_codec_ ? static_cast<const auth::AccessTokenCodec&>(*cached_codec_) : *codec_;
+
+    if (cfg_.email_provider == "file") {
+      auto file = mail::FileMailer::Create(cfg_.email_file_dir);
+      if (!file) return tl::unexpected(file.error());
+      mailer_ = std::move(*file);
+    } else if (cfg_.email_provider == "smtp") {
+      mailer_ = std::make_unique<mail::SmtpMailer>(
+          mail::SmtpOptions{cfg_.smtp_url, cfg_.smtp_from, cfg_.smtp_username, cfg_.smtp_password});
+    } else {
+      mailer_ = std::make_unique<mail::ConsoleMailer>(std::cerr);
+    }
+    auto redis_address = redis::ParseRedisUrl(cfg_.redis_url);
+    if (!redis_address) return tl::unexpected(redis_address.error());
+    redis_options_.address = *redis_address;
+    redis_options_.pool_size = cfg_.redis_pool_size;
+    redis_options_.key_prefix = cfg_.redis_key_prefix;
+    auto redis_client = redis::RedisClient::Create(redis_options_);
+    if (!redis_client) return tl::unexpected(redis_client.error());
+    redis_ = std::move(*redis_client);
+    shared_cache_ = std::make_unique<redis::RedisPermissionCache>(*redis_);
+    limiter_ = std::make_unique<redis::RedisRateLimiter>(*redis_);
+    redis_probe_ = std::make_unique<redis::RedisProbe>(*redis_address);
+    probes_.push_back(redis_probe_.get());
+
+    accounts_ = std::make_unique<pg::PgAccountStore>(*pool_);
+    argon_ = std::make_unique<crypto::Argon2idHasher>(
+        crypto::Argon2idParams{static_cast<std::uint64_t>(cfg_.password_hash_iterations),
+                               static_cast<std::size_t>(cfg_.password_hash_memory_kib) * 1024});
+    const int hash_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
+    hasher_ = std::make_unique<auth::BoundedHasher>(*argon_, hash_threads, 512);
+    permissions_ = std::make_unique<auth::PermissionResolver>(*accounts_, shared_cache_.get(),
+                                                              std::chrono::minutes(5));
+    listener_ = std::make_unique<redis::InvalidationListener>(
+        redis_options_, [this](const redis::InvalidationListener::Invalidation& which) {
+          if (which) {
+            permissions_->Drop(which->first, which->second);
+          } else {
+            permissions_->DropAll();
+          }
+        });
+    audit_store_ = std::make_unique<pg::PgAuditStore>(*pool_);
+    audit_ =
+        std::make_unique<server::AuditWriter>(*audit_store_, server::AuditWriterOptions{}, log_);
+    auth::AuthSettings settings;
+    settings.access_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg_.jwt_expiration);
+    settings.refresh_ttl =
+        std::chrono::duration_cast<std::chrono::seconds>(cfg_.jwt_refresh_expiration);
+    settings.login_rate_per_minute =
+        cfg_.rate_limit_enabled ? cfg_.rate_limit_requests_per_minute : 0;
+    settings.audit_enabled = cfg_.enable_audit_logging;
+    settings.audit_allowed_sample = cfg_.audit_allowed_sample_rate;
+    service_ = std::make_unique<auth::AuthService>(
+        auth::AuthDeps{*accounts_, *hasher_, *codec_, secrets_, *permissions_, *audit_,
+                       cfg_.rate_limit_enabled ? limiter_.get() : nullptr},
+        settings);
+
+    verification_ = std::make_unique<auth::VerificationMailer>(
+        *accounts_, secrets_, *mailer_, cfg_.public_base_url + "/api/v1/auth/verify-email",
+        std::chrono::hours(24));
+    processed_ = std::make_unique<pg::PgProcessedEvents>(*pool_, pg::OutboxSchema::kAuth);
+    consumer_ = std::make_unique<events::EventConsumer>("auth-email", *verification_, *processed_,
+                                                        *dlq_, alert_.get(), events::RetryPolicy{});
+    consumer_stream_ = "AUTH_EVENTS";
+    consumer_subject_ = "auth.user.registered";
+    server::metrics::RegisterConsumerMetrics(registry_, *consumer_);
+
+    auth::PermissionResolver& p = *permissions_;
+    registry_.AddCallback("giia_permission_cache_hits_total",
+                          "Permission lookups answered from memory.", "counter", {},
+                          [&p] { return static_cast<double>(p.stats().local_hits); });
+    registry_.AddCallback("giia_permission_cache_shared_hits_total",
+                          "Permission lookups answered from Redis.", "counter", {},
+                          [&p] { return static_cast<double>(p.stats().shared_hits); });
+    registry_.AddCallback("giia_permission_cache_misses_total",
+                          "Permission lookups that went to PostgreSQL.", "counter", {},
+                          [&p] { return static_cast<double>(p.stats().misses); });
+    server::AuditWriter& a = *audit_;
+    registry_.AddCallback("giia_audit_entries_written_total", "Audit log entries written.",
+                          "counter", {}, [&a] { return static_cast<double>(a.written()); });
+    registry_.AddCallback("giia_audit_entries_dropped_total",
+                          "Audit log entries dropped because the queue was full.", "counter", {},
+                          [&a] { return static_cast<double>(a.dropped()); });
+    registry_.AddCallback("giia_audit_queue_depth", "Audit log entries waiting to be written.",
+                          "gauge", {}, [&a] { return static_cast<double>(a.queued()); });
+
+    server::AddAuthRoutes(*http_, *service_, tokens);
+    grpc_service_ = server::MakeAuthGrpcService(*service_, registry_, log_);
+    grpc_name_ = "giia.auth.v1.AuthService";
+    return Ok();
+  }
+
+  void StartWorkers() override {
+    audit_->Start();
+    if (auto ok = listener_->Start(); !ok) log_.warn("redis: {}", ok.error().message);
+  }
+
+  void StopServiceWorkers(std::chrono::steady_clock::time_point deadline) override {
+    listener_->Stop();
+    const std::size_t unwritten =
+        audit_->Stop(std::max(Left(deadline), std::chrono::milliseconds(1000)));
+    log_.info("stopped auth: {} audit entries written, {} unwritten", audit_->written(), unwritten);
+  }
+
+  std::unique_ptr<crypto::JwtCodec> codec_;
+  std::unique_ptr<auth::CachingTokenCodec> cached_codec_;
+  std::unique_ptr<auth::Mailer> mailer_;
+  redis::RedisOptions redis_options_;
+  std::unique_ptr<redis::RedisClient> redis_;
+  std::unique_ptr<redis::RedisPermissionCache> shared_cache_;
+  std::unique_ptr<redis::RedisRateLimiter> limiter_;
+  std::unique_ptr<redis::RedisProbe> redis_probe_;
+  std::unique_ptr<pg::PgAccountStore> accounts_;
+  crypto::SodiumSecrets secrets_;
+  std::unique_ptr<crypto::Argon2idHasher> argon_;
+  std::unique_ptr<auth::BoundedHasher> hasher_;
+  std::unique_ptr<auth::PermissionResolver> permissions_;
+  std::unique_ptr<redis::InvalidationListener> listener_;
+  std::unique_ptr<pg::PgAuditStore> audit_store_;
+  std::unique_ptr<server::AuditWriter> audit_;
+  std::unique_ptr<auth::AuthService> service_;
+  std::unique_ptr<auth::VerificationMailer> verification_;
+  std::unique_ptr<pg::PgProcessedEvents> processed_;
+};
+
+class CatalogRuntime final : public Runtime {
+ public:
+  using Runtime::Runtime;
+
+ private:
+  Status Build() override {
+    auto codec = MakeCodec(cfg_);
+    if (!codec) return tl::unexpected(codec.error());
+    codec_ = std::move(*codec);
+    if (cfg_.jwt_secret.empty()) cached_codec_ = std::make_unique<auth::CachingTokenCodec>(*codec_);
+    const auth::AccessTokenCodec& tokens =
+        cached_codec_ ? static_cast<const auth::AccessTokenCodec&>(*cached_codec_) : *codec_;
+
+    server::AuthClientOptions client;
+    client.address = cfg_.auth_grpc_addr;
+    client.timeout = cfg_.auth_grpc_timeout;
+    client.ca_file = cfg_.auth_grpc_ca_file;
+    client.cert_file = cfg_.tls_cert_file;
+    client.key_file = cfg_.tls_key_file;
+    auto oracle = server::GrpcPermissionOracle::Create(client);
+    if (!oracle) return tl::unexpected(oracle.error());
+    oracle_ = std::move(*oracle);
+    catalog::RemoteAuthorizerOptions authz;
+    authz.ttl = cfg_.permission_cache_ttl;
+    authorizer_ = std::make_unique<catalog::RemoteAuthorizer>(tokens, *oracle_, authz);
+    if (cfg_.auth_grpc_ca_file.empty()) {
+      auth_probe_ = std::make_unique<AuthProbe>(cfg_.auth_grpc_addr);
+      probes_.push_back(auth_probe_.get());
+    }
+
+    store_ = std::make_unique<pg::PgCatalogStore>(*pool_);
+    service_ = std::make_unique<catalog::CatalogService>(
+        catalog::CatalogDeps{*store_, [this] { return secrets_.NewUuid(); }});
+
+    catalog::RemoteAuthorizer& r = *authorizer_;
+    registry_.AddCallback("giia_permission_decisions_cached_total",
+                          "Requests whose permissions the local cache answered.", "counter", {},
+                          [&r] { return static_cast<double>(r.stats().hits); });
+    registry_.AddCallback("giia_permission_decisions_asked_total",
+                          "Requests whose permissions were asked of the auth service.", "counter",
+                          {}, [&r] { return static_cast<double>(r.stats().misses); });
+    registry_.AddCallback("giia_permission_decisions_unavailable_total",
+                          "Requests refused because auth could not be asked.", "counter", {},
+                          [&r] { return static_cast<double>(r.stats().unavailable); });
+
+    server::AddCatalogRoutes(*http_, *service_, *authorizer_);
+    grpc_service_ = server::MakeCatalogGrpcService(*service_, *authorizer_, registry_, log_);
+    grpc_name_ = "giia.catalog.v1.CatalogService";
+    return Ok();
+  }
+
+  std::unique_ptr<crypto::JwtCodec> codec_;
+  std::unique_ptr<auth::CachingTokenCodec> cached_codec_;
+  std::unique_ptr<server::GrpcPermissionOracle> oracle_;
+  std::unique_ptr<catalog::RemoteAuthorizer> authorizer_;
+  std::unique_ptr<AuthProbe> auth_probe_;
+  crypto::SodiumSecrets secrets_;
+  std::unique_ptr<pg::PgCatalogStore> store_;
+  std::unique_ptr<catalog::CatalogService> service_;
 };
 
 void RunServe(const ServeOptions& o, CommandEnv& env) {
@@ -137,246 +572,49 @@ void RunServe(const ServeOptions& o, CommandEnv& env) {
   // with MSG_NOSIGNAL) must cost an EPIPE on that connection, not the process.
   ::signal(SIGPIPE, SIG_IGN);
 
+  // `all`: both services in one process, each with its own configuration
+  // (AUTH_* and CATALOG_* keys win over the bare ones). Catalog first in the
+  // list, so that it drains before the auth service it calls.
+  const std::vector<std::string> names = o.service == "all"
+                                             ? std::vector<std::string>{"catalog", "auth"}
+                                             : std::vector<std::string>{o.service};
   const std::vector<std::string> required = {"DATABASE_URL"};
-  auto loaded = env.Load(o.service, {}, {}, required);
-  if (!loaded) return;
-  const Config& cfg = loaded->config;
-  spdlog::logger& log = *loaded->log;
+  std::vector<LoadedConfig> configs;
+  for (const std::string& name : names) {
+    auto loaded = env.Load(name, {}, {}, required);
+    if (!loaded) return;
+    configs.push_back(std::move(*loaded));
+  }
   auto fail = [&](const Error& e) { env.Fail(e, true); };
-
   if (auto ok = crypto::InitSodium(); !ok) return fail(ok.error());
-  crypto::JwtOptions jwt;
-  if (!cfg.jwt_secret.empty()) {
-    jwt.algorithm = "HS256";
-    jwt.secret = cfg.jwt_secret;
-  } else if (!cfg.jwt_private_key_file.empty()) {
-    jwt.algorithm = "EdDSA";
-    jwt.private_key_file = cfg.jwt_private_key_file;
-    jwt.public_key_file = cfg.jwt_public_key_file;
-  } else {
-    return fail(InvalidArgument("JWT_SECRET",
-                                "serve auth needs JWT_SECRET (HS256) or JWT_PRIVATE_KEY_FILE and "
-                                "JWT_PUBLIC_KEY_FILE (EdDSA)")
-                    .value());
+
+  std::vector<std::unique_ptr<Runtime>> runtimes;
+  for (const LoadedConfig& loaded : configs) {
+    if (loaded.config.service == "auth") {
+      runtimes.push_back(std::make_unique<AuthRuntime>(loaded.config, *loaded.log));
+    } else {
+      runtimes.push_back(std::make_unique<CatalogRuntime>(loaded.config, *loaded.log));
+    }
+    if (auto ok = runtimes.back()->Init(); !ok) return fail(ok.error());
   }
-  auto codec = crypto::MakeJwtCodec(jwt);
-  if (!codec) return fail(codec.error());
-  // EdDSA verification is ~50 µs: remember tokens that verified. HS256 is
-  // faster than the cache lookup would be worth.
-  std::unique_ptr<auth::CachingTokenCodec> cached_codec;
-  if (jwt.algorithm == "EdDSA") cached_codec = std::make_unique<auth::CachingTokenCodec>(**codec);
-  const auth::AccessTokenCodec& tokens =
-      cached_codec ? static_cast<const auth::AccessTokenCodec&>(*cached_codec) : **codec;
-
-  std::unique_ptr<auth::Mailer> mailer;
-  if (cfg.email_provider == "file") {
-    auto file = mail::FileMailer::Create(cfg.email_file_dir);
-    if (!file) return fail(file.error());
-    mailer = std::move(*file);
-  } else if (cfg.email_provider == "smtp") {
-    mailer = std::make_unique<mail::SmtpMailer>(
-        mail::SmtpOptions{cfg.smtp_url, cfg.smtp_from, cfg.smtp_username, cfg.smtp_password});
-  } else {
-    mailer = std::make_unique<mail::ConsoleMailer>(std::cerr);
+  // Auth starts first, so that the catalog's first calls find it.
+  for (auto it = runtimes.rbegin(); it != runtimes.rend(); ++it) {
+    if (auto ok = (*it)->Start(); !ok) return fail(ok.error());
   }
-  auto redis_address = redis::ParseRedisUrl(cfg.redis_url);
-  if (!redis_address) return fail(redis_address.error());
-
-  // --- adapters
-  pg::PoolOptions pool_options;
-  pool_options.connect.url = cfg.database.url;
-  pool_options.connect.connect_timeout = cfg.database.connect_timeout;
-  pool_options.connect.statement_timeout = cfg.database.statement_timeout;
-  pool_options.connect.application_name = "giia-" + o.service;
-  pool_options.max_size = cfg.database.max_open_conns;
-  pool_options.acquire_timeout = cfg.database.connect_timeout;
-  pool_options.max_lifetime = cfg.database.conn_max_lifetime.count() > 0
-                                  ? cfg.database.conn_max_lifetime
-                                  : std::chrono::hours(24);
-  auto pool = pg::Pool::Create(pool_options);
-  if (!pool) return fail(pool.error());
-
-  redis::RedisOptions redis_options;
-  redis_options.address = *redis_address;
-  redis_options.pool_size = cfg.redis_pool_size;
-  redis_options.key_prefix = cfg.redis_key_prefix;
-  auto redis_client = redis::RedisClient::Create(redis_options);
-  if (!redis_client) return fail(redis_client.error());
-  redis::RedisPermissionCache shared_cache(**redis_client);
-  redis::RedisRateLimiter limiter(**redis_client);
-
-  nats::NatsOptions nats_options;
-  nats_options.url = cfg.nats_url;
-  nats_options.name = "giia-" + o.service;
-  nats_options.connect_in_background = true;
-  auto js = nats::JetStream::Connect(nats_options);
-  if (!js) return fail(js.error());
-
-  // --- the use cases
-  pg::PgAccountStore accounts(**pool);
-  crypto::SodiumSecrets secrets;
-  crypto::Argon2idHasher argon({static_cast<std::uint64_t>(cfg.password_hash_iterations),
-                                static_cast<std::size_t>(cfg.password_hash_memory_kib) * 1024});
-  const int hash_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
-  auth::BoundedHasher hasher(argon, hash_threads, 512);
-  auth::PermissionResolver permissions(accounts, &shared_cache, std::chrono::minutes(5));
-  redis::InvalidationListener listener(
-      redis_options, [&permissions](const redis::InvalidationListener::Invalidation& which) {
-        if (which) {
-          permissions.Drop(which->first, which->second);
-        } else {
-          permissions.DropAll();
-        }
-      });
-  pg::PgAuditStore audit_store(**pool);
-  server::AuditWriter audit(audit_store, {}, log);
-  auth::AuthSettings settings;
-  settings.access_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.jwt_expiration);
-  settings.refresh_ttl =
-      std::chrono::duration_cast<std::chrono::seconds>(cfg.jwt_refresh_expiration);
-  settings.login_rate_per_minute = cfg.rate_limit_enabled ? cfg.rate_limit_requests_per_minute : 0;
-  settings.audit_enabled = cfg.enable_audit_logging;
-  settings.audit_allowed_sample = cfg.audit_allowed_sample_rate;
-  auth::AuthService service(auth::AuthDeps{accounts, hasher, **codec, secrets, permissions, audit,
-                                           cfg.rate_limit_enabled ? &limiter : nullptr},
-                            settings);
-
-  // --- workers
-  pg::PgOutboxSource outbox(**pool, pg::OutboxSchema::kAuth);
-  pg::PgOutboxSignal signal(pool_options.connect, pg::OutboxSchema::kAuth);
-  nats::JetStreamPublisher publisher(**js);
-  server::OutboxRelayWorker relay(outbox, publisher, signal, {}, log);
-  auth::VerificationMailer verification(accounts, secrets, *mailer,
-                                        cfg.public_base_url + "/api/v1/auth/verify-email",
-                                        std::chrono::hours(24));
-  pg::PgProcessedEvents processed(**pool, pg::OutboxSchema::kAuth);
-  nats::JetStreamDeadLetterQueue dlq(**js);
-  std::unique_ptr<http::WebhookAlert> webhook;
-  if (!cfg.alert_webhook_url.empty()) {
-    webhook = std::make_unique<http::WebhookAlert>(cfg.alert_webhook_url);
-  }
-  server::LogDeadLetterAlert alert(log, webhook.get());
-  events::EventConsumer email_consumer("auth-email", verification, processed, dlq, &alert,
-                                       events::RetryPolicy{});
-
-  server::metrics::Registry registry;
-  server::metrics::RegisterProcessMetrics(registry);
-  server::metrics::RegisterRelayMetrics(registry, o.service, relay, outbox);
-  server::metrics::RegisterConsumerMetrics(registry, email_consumer);
-  registry.AddCallback("giia_db_pool_open_connections", "Open PostgreSQL connections.", "gauge",
-                       {{"service", o.service}},
-                       [&pool] { return static_cast<double>((*pool)->Stats().open); });
-  registry.AddCallback("giia_db_pool_in_use_connections", "PostgreSQL connections in use.", "gauge",
-                       {{"service", o.service}},
-                       [&pool] { return static_cast<double>((*pool)->Stats().in_use); });
-  registry.AddCallback(
-      "giia_permission_cache_hits_total", "Permission lookups answered from memory.", "counter", {},
-      [&permissions] { return static_cast<double>(permissions.stats().local_hits); });
-  registry.AddCallback("giia_permission_cache_shared_hits_total",
-                       "Permission lookups answered from Redis.", "counter", {}, [&permissions] {
-                         return static_cast<double>(permissions.stats().shared_hits);
-                       });
-  registry.AddCallback("giia_permission_cache_misses_total",
-                       "Permission lookups that went to PostgreSQL.", "counter", {},
-                       [&permissions] { return static_cast<double>(permissions.stats().misses); });
-  registry.AddCallback("giia_audit_entries_written_total", "Audit log entries written.", "counter",
-                       {}, [&audit] { return static_cast<double>(audit.written()); });
-  registry.AddCallback("giia_audit_entries_dropped_total",
-                       "Audit log entries dropped because the queue was full.", "counter", {},
-                       [&audit] { return static_cast<double>(audit.dropped()); });
-  registry.AddCallback("giia_audit_queue_depth", "Audit log entries waiting to be written.",
-                       "gauge", {}, [&audit] { return static_cast<double>(audit.queued()); });
-
-  // --- network
-  auto shipped = pg::EmbeddedMigrations();
-  if (!shipped) return fail(shipped.error());
-  std::vector<migrate::Migration> mine;
-  for (const auto& m : *shipped) {
-    if (m.service == o.service) mine.push_back(m);
-  }
-  pg::PgProbe pg_probe(pool_options.connect);
-  pg::SchemaProbe schema_probe(pool_options.connect, o.service, mine);
-  redis::RedisProbe redis_probe(*redis_address);
-  LiveNatsProbe nats_probe(**js);
-  health::DependencyProbe* probes[] = {&pg_probe, &schema_probe, &redis_probe, &nats_probe};
-  std::atomic<bool> draining{false};
-
-  server::HttpServerOptions http_options;
-  http_options.host = cfg.http_host;
-  http_options.port = cfg.http_port;
-  http_options.tls_cert_file = cfg.tls_cert_file;
-  http_options.tls_key_file = cfg.tls_key_file;
-  http_options.tls_client_ca_file = cfg.tls_client_ca_file;
-  server::HttpServer http(http_options, registry, log);
-  server::AddHealthRoutes(http, registry, probes, draining, std::chrono::seconds(2),
-                          !cfg.metrics_port.has_value());
-  std::unique_ptr<server::HttpServer> metrics_http;
-  if (cfg.metrics_port) {
-    server::HttpServerOptions metrics_options;
-    metrics_options.host = cfg.http_host;
-    metrics_options.port = *cfg.metrics_port;
-    metrics_options.threads = 2;
-    metrics_http = std::make_unique<server::HttpServer>(metrics_options, registry, log);
-    server::AddMetricsRoute(*metrics_http, registry);
-  }
-  server::AddAuthRoutes(http, service, tokens);
-
-  std::unique_ptr<grpc::Service> auth_grpc = server::MakeAuthGrpcService(service, registry, log);
-  server::GrpcServerOptions grpc_options;
-  grpc_options.host = cfg.grpc_host;
-  grpc_options.port = cfg.grpc_port;
-  grpc_options.reflection = cfg.enable_grpc_reflection;
-  grpc_options.services = {auth_grpc.get()};
-  grpc_options.tls_cert_file = cfg.tls_cert_file;
-  grpc_options.tls_key_file = cfg.tls_key_file;
-  grpc_options.tls_client_ca_file = cfg.tls_client_ca_file;
-  server::GrpcServer grpc_server(grpc_options);
-
-  // --- start
-  audit.Start();
-  relay.Start();
-  if (auto ok = listener.Start(); !ok) log.warn("redis: {}", ok.error().message);
-  EventsStarter events_starter(**js, email_consumer, log);
-  auto grpc_port = grpc_server.Start();
-  if (!grpc_port) return fail(grpc_port.error());
-  auto http_port = http.Start();
-  if (!http_port) return fail(http_port.error());
-  if (metrics_http) {
-    auto metrics_port = metrics_http->Start();
-    if (!metrics_port) return fail(metrics_port.error());
-  }
-  grpc_server.SetServing("giia.auth.v1.AuthService", true);
-  grpc_server.SetServing("", true);
-  log.info("serving {}: grpc {}:{} http {}:{}", o.service, cfg.grpc_host, *grpc_port, cfg.http_host,
-           *http_port);
 
   int received = 0;
   sigwait(&signals, &received);
+  spdlog::logger& log = *configs.front().log;
+  const auto timeout = configs.front().config.shutdown_timeout;
   log.info("{} received: draining (up to {} ms)", received == SIGTERM ? "SIGTERM" : "SIGINT",
-           cfg.shutdown_timeout.count());
+           timeout.count());
 
   // --- stop, in reverse
-  draining.store(true);
-  grpc_server.SetServing("", false);
-  grpc_server.SetServing("giia.auth.v1.AuthService", false);
-  const auto deadline = std::chrono::steady_clock::now() + cfg.shutdown_timeout;
-  auto left = [&] {
-    return std::max(std::chrono::milliseconds(0),
-                    std::chrono::duration_cast<std::chrono::milliseconds>(
-                        deadline - std::chrono::steady_clock::now()));
-  };
-  std::thread http_stop([&] {
-    http.Stop();
-    if (metrics_http) metrics_http->Stop();
-  });
-  grpc_server.Shutdown(left());
-  http_stop.join();
-  events_starter.Stop();
-  relay.Stop();
-  listener.Stop();
-  const std::size_t unwritten = audit.Stop(std::max(left(), std::chrono::milliseconds(1000)));
-  log.info("stopped {}: {} audit entries written, {} unwritten", o.service, audit.written(),
-           unwritten);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (auto& r : runtimes) r->BeginDrain();
+  for (auto& r : runtimes) r->StopAccepting(deadline);
+  for (auto& r : runtimes) r->StopWorkers(deadline);
+  log.info("stopped");
 }
 
 }  // namespace
@@ -387,8 +625,8 @@ void RegisterServe(CLI::App& app, CommandEnv& env) {
       "serve", "Run a service in the foreground (gRPC + REST + health + metrics) until SIGTERM");
   cmd->add_option("service", o->service, "The service to run")
       ->required()
-      ->check(CLI::IsMember({"auth"}));
-  cmd->footer(HelpFooter("giia --env-file .devenv/env serve auth"));
+      ->check(CLI::IsMember({"auth", "catalog", "all"}));
+  cmd->footer(HelpFooter("giia --env-file .devenv/env serve all"));
   cmd->callback([o, &env] { RunServe(*o, env); });
 }
 

@@ -46,6 +46,7 @@ class AuthServer {
   ~AuthServer();
 
   TestDatabase& db() { return db_; }
+  NatsServer& nats() { return nats_; }
   RedisServer* redis() { return redis_.get(); }
   TcpProxy* database_proxy() { return proxy_.get(); }
   const std::string& grpc_address() const { return grpc_address_; }

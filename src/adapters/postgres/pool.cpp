@@ -91,8 +91,15 @@ Status RunRetriedTransaction(Pool& pool, const std::function<Status(Connection& 
     auto lease = pool.Acquire();
     if (!lease) return tl::unexpected(lease.error());
     Connection& conn = **lease;
-    last = InTransaction(conn, [&] { return work(conn); });
-    if (last || last.error().code != ErrorCode::kAborted) return last;
+    // A refusal of the work itself (a stale version is kAborted too) leaves
+    // the transaction healthy: only the database's conflicts are retried.
+    bool refused = false;
+    last = InTransaction(conn, [&] {
+      Status done = work(conn);
+      refused = !done && !conn.InFailedTransaction();
+      return done;
+    });
+    if (last || refused || last.error().code != ErrorCode::kAborted) return last;
   }
   return last;
 }

@@ -79,7 +79,9 @@ class Pool {
 };
 
 // Runs `work` on a pooled connection between BEGIN and COMMIT, again (up to
-// 3 times in all) after a serialization failure or deadlock (kAborted).
+// 3 times in all) after a serialization failure or deadlock (kAborted from
+// the database; a kAborted that `work` returns with its transaction healthy,
+// such as a stale version, is not retried).
 [[nodiscard]] Status RunRetriedTransaction(Pool& pool,
                                            const std::function<Status(Connection& conn)>& work);
 

@@ -13,6 +13,7 @@ struct Row {
   std::string_view method;
   Kind kind;
   std::string_view permission;
+  std::string_view also = {};  // a second permission the method needs
 };
 
 constexpr std::array kMatrix{
@@ -37,13 +38,41 @@ constexpr std::array kMatrix{
     Row{"/giia.auth.v1.AuthService/AssignRole", Kind::kPermission, "users:write"},
     Row{"/giia.auth.v1.AuthService/RevokeRole", Kind::kPermission, "users:write"},
     Row{"/giia.auth.v1.AuthService/UnlockUser", Kind::kPermission, "users:write"},
+#define GIIA_CATALOG(method) "/giia.catalog.v1.CatalogService/" method
+    Row{GIIA_CATALOG("GetProduct"), Kind::kPermission, "catalog:read"},
+    Row{GIIA_CATALOG("ListProducts"), Kind::kPermission, "catalog:read"},
+    Row{GIIA_CATALOG("SearchProducts"), Kind::kPermission, "catalog:read"},
+    Row{GIIA_CATALOG("CreateProduct"), Kind::kPermission, "catalog:write"},
+    Row{GIIA_CATALOG("UpdateProduct"), Kind::kPermission, "catalog:write"},
+    Row{GIIA_CATALOG("DeleteProduct"), Kind::kPermission, "catalog:delete"},
+    Row{GIIA_CATALOG("AssignBufferProfile"), Kind::kPermission, "catalog:write", "buffers:read"},
+    Row{GIIA_CATALOG("CalculateBufferZones"), Kind::kPermission, "catalog:read", "buffers:read"},
+    Row{GIIA_CATALOG("AddProductSupplier"), Kind::kPermission, "catalog:write"},
+    Row{GIIA_CATALOG("ListProductSuppliers"), Kind::kPermission, "catalog:read"},
+    Row{GIIA_CATALOG("RemoveProductSupplier"), Kind::kPermission, "catalog:write"},
+    Row{GIIA_CATALOG("GetSupplier"), Kind::kPermission, "catalog:read"},
+    Row{GIIA_CATALOG("ListSuppliers"), Kind::kPermission, "catalog:read"},
+    Row{GIIA_CATALOG("CreateSupplier"), Kind::kPermission, "catalog:write"},
+    Row{GIIA_CATALOG("UpdateSupplier"), Kind::kPermission, "catalog:write"},
+    Row{GIIA_CATALOG("DeleteSupplier"), Kind::kPermission, "catalog:delete"},
+    Row{GIIA_CATALOG("GetBufferProfile"), Kind::kPermission, "buffers:read"},
+    Row{GIIA_CATALOG("ListBufferProfiles"), Kind::kPermission, "buffers:read"},
+    Row{GIIA_CATALOG("CreateBufferProfile"), Kind::kPermission, "buffers:write"},
+    Row{GIIA_CATALOG("UpdateBufferProfile"), Kind::kPermission, "buffers:write"},
+    Row{GIIA_CATALOG("DeleteBufferProfile"), Kind::kPermission, "buffers:delete"},
+#undef GIIA_CATALOG
 };
 
 }  // namespace
 
 std::optional<Requirement> RequirementFor(std::string_view method) {
   for (const Row& row : kMatrix) {
-    if (row.method == method) return Requirement{row.kind, std::string(row.permission)};
+    if (row.method != method) continue;
+    Requirement need{row.kind, {}};
+    for (std::string_view p : {row.permission, row.also}) {
+      if (!p.empty()) need.permissions.emplace_back(p);
+    }
+    return need;
   }
   return std::nullopt;
 }
@@ -73,11 +102,12 @@ Result<std::optional<Caller>> Guard(RequestAuthorizer& authorizer, std::string_v
   auto caller = authorizer.Authenticate(bearer_token);
   if (!caller) return tl::unexpected(caller.error());
   if (need->kind == Kind::kPermission) {
-    auto decision = authorizer.Authorize(*caller, need->permission, req);
+    auto decision = authorizer.AuthorizeAll(*caller, need->permissions, req);
     if (!decision) return tl::unexpected(decision.error());
     if (!decision->allowed) {
-      return MakeError(ErrorCode::kPermissionDenied,
-                       "this needs the permission " + need->permission + ": " + decision->reason);
+      return MakeError(
+          ErrorCode::kPermissionDenied,
+          "this needs the permission " + decision->permission + ": " + decision->reason);
     }
   }
   return std::optional<Caller>(std::move(*caller));

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/auth/service.hpp"
 
@@ -13,10 +14,11 @@ namespace giia::auth {
 struct Requirement {
   enum class Kind { kPublic, kAuthenticated, kPermission };
   Kind kind = Kind::kPermission;
-  std::string permission;  // for kPermission
+  std::vector<std::string> permissions;  // for kPermission: every one is needed
 };
 
 // `method` is the full gRPC name: "/giia.auth.v1.AuthService/ListUsers".
+// Both services' methods are in the one matrix.
 std::optional<Requirement> RequirementFor(std::string_view method);
 
 // Runs the matrix for one call: nullopt for a public method, the caller

@@ -44,6 +44,9 @@ struct Caller {
   std::string email;
   std::string token_id;
   Timestamp expires_at;
+  // The access token itself, set by authorizers that call other services on
+  // the caller's behalf (catalog -> auth). Never logged.
+  std::string access_token;
 };
 
 // Where a request came from, for the audit log and rate limits.
@@ -111,6 +114,20 @@ class RequestAuthorizer {
   [[nodiscard]] virtual Result<Decision> Authorize(const Caller& caller,
                                                    const std::string& permission,
                                                    const RequestInfo& req) = 0;
+  // Whether the caller holds every one of `permissions`: the first denial,
+  // or an allowed decision. Authorizers that ask a remote service override it
+  // to ask once.
+  [[nodiscard]] virtual Result<Decision> AuthorizeAll(const Caller& caller,
+                                                      const std::vector<std::string>& permissions,
+                                                      const RequestInfo& req) {
+    Decision last;
+    for (const std::string& p : permissions) {
+      auto d = Authorize(caller, p, req);
+      if (!d || !d->allowed) return d;
+      last = std::move(*d);
+    }
+    return last;
+  }
 };
 
 struct AuthDeps {

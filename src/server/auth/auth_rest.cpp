@@ -1,15 +1,18 @@
 #include "server/auth/auth_rest.hpp"
 
 #include <ctime>
-#include <nlohmann/json.hpp>
 
-#include "core/auth/method_policy.hpp"
 #include "core/common/time.hpp"
+#include "server/http/rest.hpp"
 
 namespace giia::server {
 namespace {
 
-using nlohmann::json;
+using rest::Ctx;
+using rest::IntParam;
+using rest::Json;
+using rest::json;
+using rest::Route;
 constexpr const char* kSvc = "/giia.auth.v1.AuthService/";
 
 std::string Iso(auth::Timestamp t) { return Rfc3339(t); }
@@ -36,96 +39,27 @@ json TokensJson(const auth::TokenPair& t) {
           {"refresh_token_expires_at", Iso(t.refresh_expires_at)}};
 }
 
-HttpResponse Json(int status, const json& body) {
-  return {status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json"};
-}
-
-// What every route does first: request info, the permission matrix, the body.
-struct Ctx {
-  auth::RequestInfo info;
-  std::optional<auth::Caller> caller;
-  json body = json::object();
-};
-
-Result<Ctx> Begin(auth::AuthService& svc, const HttpRequest& req, const std::string& method,
-                  bool has_body) {
-  Ctx c;
-  c.info.request_id = req.request_id;
-  c.info.ip_address = req.remote_addr;
-  c.info.user_agent = req.Header("User-Agent").substr(0, 500);
-  auto caller =
-      auth::Guard(svc, kSvc + method, auth::BearerToken(req.Header("Authorization")), c.info);
-  if (!caller) return tl::unexpected(caller.error());
-  c.caller = std::move(*caller);
-  if (has_body) {
-    if (req.body.empty()) return c;
-    c.body = json::parse(req.body, nullptr, false);
-    if (c.body.is_discarded() || !c.body.is_object()) {
-      return InvalidArgument("body", "the body must be a JSON object");
-    }
-  }
-  return c;
-}
-
-// A string member of the body; "" when absent. Errors name the field.
-Result<std::string> Str(const json& body, const char* field) {
-  auto it = body.find(field);
-  if (it == body.end() || it->is_null()) return std::string();
-  if (!it->is_string()) return InvalidArgument(field, std::string(field) + " must be a string");
-  return it->get<std::string>();
-}
-
-int IntParam(const HttpRequest& req, const std::string& name, Error* error) {
-  auto it = req.query.find(name);
-  if (it == req.query.end() || it->second.empty()) return 0;
-  try {
-    std::size_t used = 0;
-    const int v = std::stoi(it->second, &used);
-    if (used == it->second.size()) return v;
-  } catch (const std::exception&) {
-  }
-  *error = Error{ErrorCode::kInvalidArgument, name + " must be a whole number", name};
-  return -1;
-}
-
-// Runs one route body, turning any Error into the JSON error response.
-template <typename Fn>
-HttpHandler Route(auth::AuthService& svc, std::string method, bool has_body, Fn fn) {
-  return [&svc, method = std::move(method), has_body, fn](const HttpRequest& req) {
-    auto ctx = Begin(svc, req, method, has_body);
-    if (!ctx) return ErrorResponse(ctx.error(), req.request_id);
-    Result<HttpResponse> out = fn(req, *ctx);
-    if (!out) return ErrorResponse(out.error(), req.request_id);
-    return *out;
-  };
-}
-
-#define GIIA_TRY_STR(var, body, field)                  \
-  auto var##_r = Str(body, field);                      \
-  if (!var##_r) return tl::unexpected(var##_r.error()); \
-  const std::string& var = *var##_r
-
 }  // namespace
 
 void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
                    const auth::AccessTokenCodec& tokens) {
-  server.Route(
-      "POST", "/api/v1/auth/register",
-      Route(svc, "Register", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
-        GIIA_TRY_STR(email, c.body, "email");
-        GIIA_TRY_STR(password, c.body, "password");
-        GIIA_TRY_STR(first, c.body, "first_name");
-        GIIA_TRY_STR(last, c.body, "last_name");
-        GIIA_TRY_STR(org, c.body, "organization_name");
-        GIIA_TRY_STR(slug, c.body, "organization_slug");
-        auto r = svc.Register({email, password, first, last, org, slug}, c.info);
-        if (!r) return tl::unexpected(r.error());
-        return Json(201, {{"user", UserJson(r->user)},
-                          {"organization",
-                           {{"id", r->organization.id.value()},
-                            {"name", r->organization.name},
-                            {"slug", r->organization.slug}}}});
-      }));
+  server.Route("POST", "/api/v1/auth/register",
+               Route(svc, kSvc, "Register", true,
+                     [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
+                       GIIA_TRY_STR(email, c.body, "email");
+                       GIIA_TRY_STR(password, c.body, "password");
+                       GIIA_TRY_STR(first, c.body, "first_name");
+                       GIIA_TRY_STR(last, c.body, "last_name");
+                       GIIA_TRY_STR(org, c.body, "organization_name");
+                       GIIA_TRY_STR(slug, c.body, "organization_slug");
+                       auto r = svc.Register({email, password, first, last, org, slug}, c.info);
+                       if (!r) return tl::unexpected(r.error());
+                       return Json(201, {{"user", UserJson(r->user)},
+                                         {"organization",
+                                          {{"id", r->organization.id.value()},
+                                           {"name", r->organization.name},
+                                           {"slug", r->organization.slug}}}});
+                     }));
 
   auto verify = [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
     std::string token;
@@ -138,13 +72,13 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
     if (!r) return tl::unexpected(r.error());
     return Json(200, {{"user", UserJson(*r)}});
   };
-  server.Route("POST", "/api/v1/auth/verify-email", Route(svc, "VerifyEmail", true, verify));
+  server.Route("POST", "/api/v1/auth/verify-email", Route(svc, kSvc, "VerifyEmail", true, verify));
   // The link in the e-mail is opened in a browser.
-  server.Route("GET", "/api/v1/auth/verify-email", Route(svc, "VerifyEmail", false, verify));
+  server.Route("GET", "/api/v1/auth/verify-email", Route(svc, kSvc, "VerifyEmail", false, verify));
 
   server.Route(
       "POST", "/api/v1/auth/login",
-      Route(svc, "Login", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
+      Route(svc, kSvc, "Login", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
         GIIA_TRY_STR(email, c.body, "email");
         GIIA_TRY_STR(password, c.body, "password");
         auto r = svc.Login(email, password, c.info);
@@ -154,36 +88,36 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
         return Json(200, body);
       }));
 
-  server.Route(
-      "POST", "/api/v1/auth/refresh",
-      Route(svc, "RefreshToken", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
-        GIIA_TRY_STR(token, c.body, "refresh_token");
-        auto r = svc.Refresh(token, c.info);
-        if (!r) return tl::unexpected(r.error());
-        return Json(200, TokensJson(*r));
-      }));
+  server.Route("POST", "/api/v1/auth/refresh",
+               Route(svc, kSvc, "RefreshToken", true,
+                     [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
+                       GIIA_TRY_STR(token, c.body, "refresh_token");
+                       auto r = svc.Refresh(token, c.info);
+                       if (!r) return tl::unexpected(r.error());
+                       return Json(200, TokensJson(*r));
+                     }));
 
   server.Route(
       "POST", "/api/v1/auth/logout",
-      Route(svc, "Logout", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
+      Route(svc, kSvc, "Logout", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
         GIIA_TRY_STR(token, c.body, "refresh_token");
         auto r = svc.Logout(*c.caller, token, c.info);
         if (!r) return tl::unexpected(r.error());
-        return HttpResponse{204, "", "application/json"};
+        return rest::NoContent();
       }));
 
   server.Route("POST", "/api/v1/auth/change-password",
-               Route(svc, "ChangePassword", true,
+               Route(svc, kSvc, "ChangePassword", true,
                      [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_STR(current, c.body, "current_password");
                        GIIA_TRY_STR(next, c.body, "new_password");
                        auto r = svc.ChangePassword(*c.caller, current, next, c.info);
                        if (!r) return tl::unexpected(r.error());
-                       return HttpResponse{204, "", "application/json"};
+                       return rest::NoContent();
                      }));
 
   server.Route("GET", "/api/v1/users/me",
-               Route(svc, "GetCurrentUser", false,
+               Route(svc, kSvc, "GetCurrentUser", false,
                      [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
                        auto r = svc.GetUser(*c.caller, "");
                        if (!r) return tl::unexpected(r.error());
@@ -191,7 +125,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
                      }));
 
   server.Route("GET", "/api/v1/users",
-               Route(svc, "ListUsers", false,
+               Route(svc, kSvc, "ListUsers", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        Error bad;
                        const int page = IntParam(req, "page", &bad);
@@ -225,36 +159,38 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
 
   server.Route(
       "POST", "/api/v1/users",
-      Route(svc, "CreateUser", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
-        GIIA_TRY_STR(email, c.body, "email");
-        GIIA_TRY_STR(password, c.body, "password");
-        GIIA_TRY_STR(first, c.body, "first_name");
-        GIIA_TRY_STR(last, c.body, "last_name");
-        std::vector<std::string> roles;
-        if (auto it = c.body.find("roles"); it != c.body.end() && !it->is_null()) {
-          if (!it->is_array()) return InvalidArgument("roles", "roles must be a list");
-          for (std::size_t i = 0; i < it->size(); ++i) {
-            if (!(*it)[i].is_string()) {
-              return InvalidArgument("roles[" + std::to_string(i) + "]", "a role is a string");
-            }
-            roles.push_back((*it)[i].get<std::string>());
-          }
-        }
-        auto r = svc.CreateUser(*c.caller, {email, password, first, last, roles}, c.info);
-        if (!r) return tl::unexpected(r.error());
-        return Json(201, {{"user", UserJson(*r)}});
-      }));
+      Route(svc, kSvc, "CreateUser", true,
+            [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
+              GIIA_TRY_STR(email, c.body, "email");
+              GIIA_TRY_STR(password, c.body, "password");
+              GIIA_TRY_STR(first, c.body, "first_name");
+              GIIA_TRY_STR(last, c.body, "last_name");
+              std::vector<std::string> roles;
+              if (auto it = c.body.find("roles"); it != c.body.end() && !it->is_null()) {
+                if (!it->is_array()) return InvalidArgument("roles", "roles must be a list");
+                for (std::size_t i = 0; i < it->size(); ++i) {
+                  if (!(*it)[i].is_string()) {
+                    return InvalidArgument("roles[" + std::to_string(i) + "]",
+                                           "a role is a string");
+                  }
+                  roles.push_back((*it)[i].get<std::string>());
+                }
+              }
+              auto r = svc.CreateUser(*c.caller, {email, password, first, last, roles}, c.info);
+              if (!r) return tl::unexpected(r.error());
+              return Json(201, {{"user", UserJson(*r)}});
+            }));
 
-  server.Route(
-      "GET", "/api/v1/users/([^/]+)",
-      Route(svc, "GetUser", false, [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
-        auto r = svc.GetUser(*c.caller, req.matches.at(0));
-        if (!r) return tl::unexpected(r.error());
-        return Json(200, {{"user", UserJson(*r)}});
-      }));
+  server.Route("GET", "/api/v1/users/([^/]+)",
+               Route(svc, kSvc, "GetUser", false,
+                     [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
+                       auto r = svc.GetUser(*c.caller, req.matches.at(0));
+                       if (!r) return tl::unexpected(r.error());
+                       return Json(200, {{"user", UserJson(*r)}});
+                     }));
 
   server.Route("POST", "/api/v1/users/([^/]+)/roles",
-               Route(svc, "AssignRole", true,
+               Route(svc, kSvc, "AssignRole", true,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_STR(role, c.body, "role");
                        auto r = svc.AssignRole(*c.caller, req.matches.at(0), role, c.info);
@@ -263,7 +199,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
                      }));
 
   server.Route("DELETE", "/api/v1/users/([^/]+)/roles/([^/]+)",
-               Route(svc, "RevokeRole", false,
+               Route(svc, kSvc, "RevokeRole", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        auto r =
                            svc.RevokeRole(*c.caller, req.matches.at(0), req.matches.at(1), c.info);
@@ -272,11 +208,11 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
                      }));
 
   server.Route("POST", "/api/v1/users/([^/]+)/unlock",
-               Route(svc, "UnlockUser", false,
+               Route(svc, kSvc, "UnlockUser", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        auto r = svc.UnlockUser(*c.caller, req.matches.at(0), c.info);
                        if (!r) return tl::unexpected(r.error());
-                       return HttpResponse{204, "", "application/json"};
+                       return rest::NoContent();
                      }));
 
   server.Route("GET", "/\\.well-known/jwks\\.json", [&tokens](const HttpRequest&) {

@@ -47,9 +47,12 @@ bool Sane(std::string_view id) {
 
 grpc::Status ToGrpcStatus(const Error& error) {
   const auto code = static_cast<grpc::StatusCode>(GrpcCodeFor(error.code));
-  if (error.field.empty()) return grpc::Status(code, error.message);
-  // The field travels in the details string as well, for clients that want it.
-  return grpc::Status(code, error.message, "field=" + error.field);
+  // The field is named in the message. (The details slot is reserved for an
+  // encoded google.rpc.Status: clients such as buf curl refuse anything else.)
+  if (error.field.empty() || error.message.starts_with(error.field)) {
+    return grpc::Status(code, error.message);
+  }
+  return grpc::Status(code, error.field + ": " + error.message);
 }
 
 auth::RequestInfo RequestInfoOf(grpc::ServerContext& ctx) {

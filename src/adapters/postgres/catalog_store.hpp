@@ -1,0 +1,41 @@
+#pragma once
+// The catalog (schema catalog) behind core/catalog/catalog.hpp. Write() runs
+// one transaction on a pooled connection (retried after a serialization
+// failure or deadlock); Read() borrows one pooled connection and runs each
+// statement on its own, without BEGIN/COMMIT. Every statement is scoped to
+// the organization it is given and, for live rows, to deleted_at IS NULL.
+
+#include <string>
+#include <vector>
+
+#include "adapters/postgres/pool.hpp"
+#include "core/catalog/catalog.hpp"
+
+namespace giia::pg {
+
+class PgCatalogStore final : public catalog::CatalogStore {
+ public:
+  explicit PgCatalogStore(Pool& pool) : pool_(pool) {}
+  // The transaction's outbox() writes catalog.outbox. Runs `work` again (3
+  // times in all) on kAborted: a serialization failure or deadlock, but also
+  // a kAborted that `work` returns itself (RunRetriedTransaction cannot tell).
+  Status Write(const std::function<Status(catalog::CatalogTx& tx)>& work) override;
+  // The repository refuses writes here (kInternal): they belong in Write().
+  Status Read(const std::function<Status(catalog::CatalogRepository& repo)>& work) override;
+
+ private:
+  Pool& pool_;  // not owned; must outlive this object
+};
+
+// A statement and its parameters, as the store would run it.
+struct CatalogStatement {
+  std::string sql;
+  std::vector<Param> params;
+};
+
+// The one statement ListProducts runs for `q` (page and total together), so
+// tests can EXPLAIN exactly what the store executes.
+CatalogStatement ListProductsStatementForTests(const OrganizationId& org,
+                                               const catalog::ListQuery& q);
+
+}  // namespace giia::pg

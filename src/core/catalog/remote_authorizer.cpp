@@ -1,0 +1,101 @@
+#include "core/catalog/remote_authorizer.hpp"
+
+#include <mutex>
+
+namespace giia::catalog {
+
+RemoteAuthorizer::RemoteAuthorizer(const auth::AccessTokenCodec& tokens, PermissionOracle& oracle,
+                                   RemoteAuthorizerOptions options, Clock now)
+    : tokens_(tokens), oracle_(oracle), options_(std::move(options)), now_(std::move(now)) {}
+
+Result<auth::Caller> RemoteAuthorizer::Authenticate(std::string_view token) {
+  if (token.empty()) return MakeError(ErrorCode::kUnauthenticated, "missing bearer token");
+  const auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  auto claims = tokens_.Verify(token, unix_now);
+  if (!claims) return tl::unexpected(claims.error());
+  auth::Caller caller;
+  caller.user = UserId(claims->subject);
+  caller.organization = OrganizationId(claims->organization);
+  caller.email = claims->email;
+  caller.token_id = claims->token_id;
+  caller.expires_at = auth::Timestamp(std::chrono::seconds(claims->expires_at));
+  caller.access_token = std::string(token);
+  return caller;
+}
+
+std::string RemoteAuthorizer::Key(const auth::Caller& caller, const std::string& permission) {
+  std::string key;
+  key.reserve(caller.organization.value().size() + caller.user.value().size() + permission.size() +
+              2);
+  key += caller.organization.value();
+  key += '\x1f';
+  key += caller.user.value();
+  key += '\x1f';
+  key += permission;
+  return key;
+}
+
+Result<auth::Decision> RemoteAuthorizer::Authorize(const auth::Caller& caller,
+                                                   const std::string& permission,
+                                                   const auth::RequestInfo& req) {
+  return AuthorizeAll(caller, {permission}, req);
+}
+
+Result<auth::Decision> RemoteAuthorizer::AuthorizeAll(const auth::Caller& caller,
+                                                      const std::vector<std::string>& permissions,
+                                                      const auth::RequestInfo& req) {
+  const auto now = now_();
+  std::vector<auth::Decision> known(permissions.size());
+  std::vector<std::string> missing;
+  {
+    std::shared_lock lock(mu_);
+    for (std::size_t i = 0; i < permissions.size(); ++i) {
+      auto it = cache_.find(Key(caller, permissions[i]));
+      if (it != cache_.end() && it->second.expires > now) {
+        known[i] = {permissions[i], it->second.allowed, it->second.reason};
+      } else {
+        missing.push_back(permissions[i]);
+      }
+    }
+  }
+  if (missing.empty()) {
+    hits_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    auto asked = oracle_.Check(caller, missing, req);
+    if (!asked) {
+      if (asked.error().code == ErrorCode::kUnavailable ||
+          asked.error().code == ErrorCode::kDeadlineExceeded) {
+        unavailable_.fetch_add(1, std::memory_order_relaxed);
+        return MakeError(
+            ErrorCode::kUnavailable,
+            "the auth service cannot be asked for permissions: " + asked.error().message);
+      }
+      return tl::unexpected(asked.error());
+    }
+    if (asked->size() != missing.size()) {
+      return MakeError(ErrorCode::kInternal, "the auth service answered another number of checks");
+    }
+    std::unique_lock lock(mu_);
+    if (cache_.size() + missing.size() > options_.max_entries) cache_.clear();
+    const auto expires = now + options_.ttl;
+    for (const auth::Decision& d : *asked) {
+      cache_[Key(caller, d.permission)] = Entry{d.allowed, d.reason, expires};
+      for (std::size_t i = 0; i < permissions.size(); ++i) {
+        if (permissions[i] == d.permission) known[i] = d;
+      }
+    }
+  }
+  for (const auth::Decision& d : known) {
+    if (!d.allowed) return d;
+  }
+  return known.empty() ? auth::Decision{} : known.back();
+}
+
+RemoteAuthorizer::Stats RemoteAuthorizer::stats() const {
+  return {hits_.load(), misses_.load(), unavailable_.load()};
+}
+
+}  // namespace giia::catalog

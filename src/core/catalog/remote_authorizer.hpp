@@ -1,0 +1,79 @@
+#pragma once
+// How the catalog authorizes a request: the access token is verified locally
+// (the same pinned codec auth signs with), and permission decisions come from
+// the auth service, asked on the caller's behalf and kept for a short TTL.
+// Auth unreachable: decisions still in the cache keep serving until they
+// expire; then the request fails UNAVAILABLE. Never open.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/auth/service.hpp"
+#include "core/auth/tokens.hpp"
+
+namespace giia::catalog {
+
+// The auth service's answer for the caller's own permissions.
+class PermissionOracle {
+ public:
+  virtual ~PermissionOracle() = default;
+  // One decision per permission, in order. `caller.access_token` is presented.
+  // Errors: kUnauthenticated when auth refuses the token (revoked, user
+  // inactive); kUnavailable when auth cannot be asked.
+  [[nodiscard]] virtual Result<std::vector<auth::Decision>> Check(
+      const auth::Caller& caller, const std::vector<std::string>& permissions,
+      const auth::RequestInfo& req) = 0;
+};
+
+struct RemoteAuthorizerOptions {
+  std::chrono::milliseconds ttl{30'000};
+  std::size_t max_entries = 100'000;  // the cache is emptied when it grows past this
+};
+
+class RemoteAuthorizer final : public auth::RequestAuthorizer {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  RemoteAuthorizer(
+      const auth::AccessTokenCodec& tokens, PermissionOracle& oracle,
+      RemoteAuthorizerOptions options, Clock now = [] { return std::chrono::steady_clock::now(); });
+
+  // Signature and claims, locally; no I/O.
+  [[nodiscard]] Result<auth::Caller> Authenticate(std::string_view token) override;
+  [[nodiscard]] Result<auth::Decision> Authorize(const auth::Caller& caller,
+                                                 const std::string& permission,
+                                                 const auth::RequestInfo& req) override;
+  // Fresh cached decisions answer; the others are asked in one call.
+  [[nodiscard]] Result<auth::Decision> AuthorizeAll(const auth::Caller& caller,
+                                                    const std::vector<std::string>& permissions,
+                                                    const auth::RequestInfo& req) override;
+
+  struct Stats {
+    std::uint64_t hits = 0;
+    std::uint64_t misses = 0;
+    std::uint64_t unavailable = 0;  // refused because auth could not be asked
+  };
+  Stats stats() const;
+
+ private:
+  struct Entry {
+    bool allowed = false;
+    std::string reason;
+    std::chrono::steady_clock::time_point expires;
+  };
+  static std::string Key(const auth::Caller& caller, const std::string& permission);
+
+  const auth::AccessTokenCodec& tokens_;
+  PermissionOracle& oracle_;
+  RemoteAuthorizerOptions options_;
+  Clock now_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, Entry> cache_;  // guarded by mu_
+  std::atomic<std::uint64_t> hits_{0}, misses_{0}, unavailable_{0};
+};
+
+}  // namespace giia::catalog

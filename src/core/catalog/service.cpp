@@ -1,0 +1,732 @@
+#include "core/catalog/service.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+
+#include "core/common/time.hpp"
+
+namespace giia::catalog {
+namespace {
+
+using Names = std::initializer_list<std::string_view>;
+const Names kProductStatuses = {"active", "inactive", "discontinued"};
+const Names kStatuses = {"active", "inactive"};
+const Names kAduMethods = {"average", "exponential", "weighted"};
+constexpr int kMaxLeadTimeDays = 3650;
+constexpr double kMaxCost = 1e14;  // numeric(18, 4)
+
+bool OneOf(const std::string& v, Names allowed) {
+  return std::find(allowed.begin(), allowed.end(), v) != allowed.end();
+}
+
+std::string Joined(Names allowed) {
+  std::string out;
+  for (std::string_view a : allowed) {
+    if (!out.empty()) out += ", ";
+    out += a;
+  }
+  return out;
+}
+
+Status CheckEnum(const std::string& v, const char* field, Names allowed) {
+  if (OneOf(v, allowed)) return Ok();
+  return InvalidArgument(field, std::string(field) + " must be one of " + Joined(allowed));
+}
+
+// sku and supplier code: a letter or digit, then letters, digits, '.', '_',
+// '-' or '/', 64 characters at most.
+Status CheckCode(const std::string& v, const char* field) {
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  const bool ok =
+      !v.empty() && v.size() <= 64 && alnum(v[0]) && std::all_of(v.begin(), v.end(), [&](char c) {
+        return alnum(c) || c == '.' || c == '_' || c == '-' || c == '/';
+      });
+  if (ok) return Ok();
+  return InvalidArgument(field, std::string(field) +
+                                    " must be 1 to 64 letters, digits, '.', '_', '-' or '/', "
+                                    "starting with a letter or digit");
+}
+
+Status CheckText(const std::string& v, const char* field, std::size_t max, bool required) {
+  const bool blank = std::all_of(v.begin(), v.end(), [](char c) { return c == ' '; });
+  if (required && blank) return InvalidArgument(field, std::string(field) + " is required");
+  if (v.size() > max) {
+    return InvalidArgument(
+        field, std::string(field) + " must be at most " + std::to_string(max) + " bytes");
+  }
+  return Ok();
+}
+
+Status CheckLeadTime(int days, const char* field) {
+  if (days < 0 || days > kMaxLeadTimeDays) {
+    return InvalidArgument(field, std::string(field) + " must be between 0 and " +
+                                      std::to_string(kMaxLeadTimeDays) + " days");
+  }
+  return Ok();
+}
+
+// The first failure of `checks`, in order.
+Status First(std::initializer_list<Status> checks) {
+  for (const Status& s : checks) {
+    if (!s) return s;
+  }
+  return Ok();
+}
+
+Status CheckOrganization(const Caller& c, const std::string& requested) {
+  if (requested.empty() || requested == c.organization.value()) return Ok();
+  return MakeError(ErrorCode::kPermissionDenied,
+                   "organization_id names another organization than the caller's",
+                   "organization_id");
+}
+
+Status CheckId(const std::string& id, const char* field) {
+  if (id.empty()) return InvalidArgument(field, std::string(field) + " is required");
+  if (!IsUuid(id)) return InvalidArgument(field, std::string(field) + " must be a uuid");
+  return Ok();
+}
+
+Status CheckTarget(const Caller& c, const Target& t, bool needs_version) {
+  if (auto ok = CheckOrganization(c, t.organization_id); !ok) return ok;
+  if (auto ok = CheckId(t.id, "id"); !ok) return ok;
+  if (needs_version && t.version <= 0) {
+    return InvalidArgument("version",
+                           "version is required: the version of the row you read (If-Match)");
+  }
+  return Ok();
+}
+
+tl::unexpected<Error> NotFound(const char* what, const std::string& id) {
+  return MakeError(ErrorCode::kNotFound, std::string(what) + " " + id + " not found");
+}
+
+Status CheckVersion(const char* what, std::int64_t current, std::int64_t read) {
+  if (current == read) return Ok();
+  return MakeError(ErrorCode::kAborted,
+                   std::string(what) + " is at version " + std::to_string(current) + ", not " +
+                       std::to_string(read) + ": read it again and reapply your change",
+                   "version");
+}
+
+template <typename T>
+void Set(T& into, const std::optional<T>& from) {
+  if (from) into = *from;
+}
+
+void Apply(Product& p, const ProductFields& f) {
+  Set(p.sku, f.sku);
+  Set(p.name, f.name);
+  Set(p.description, f.description);
+  Set(p.category, f.category);
+  Set(p.unit_of_measure, f.unit_of_measure);
+  Set(p.standard_cost, f.standard_cost);
+  Set(p.status, f.status);
+}
+
+void Apply(Supplier& s, const SupplierFields& f) {
+  Set(s.code, f.code);
+  Set(s.name, f.name);
+  Set(s.contact_name, f.contact_name);
+  Set(s.contact_email, f.contact_email);
+  Set(s.contact_phone, f.contact_phone);
+  Set(s.default_lead_time_days, f.default_lead_time_days);
+  Set(s.status, f.status);
+}
+
+void Apply(BufferProfile& b, const BufferProfileFields& f) {
+  Set(b.name, f.name);
+  Set(b.description, f.description);
+  Set(b.adu_method, f.adu_method);
+  Set(b.lead_time_factor, f.lead_time_factor);
+  Set(b.variability_factor, f.variability_factor);
+  Set(b.status, f.status);
+}
+
+void Describe(events::Event& e, const Product& p) {
+  e.data = {{"product_id", p.id},     {"organization_id", p.organization.value()},
+            {"sku", p.sku},           {"name", p.name},
+            {"category", p.category}, {"status", p.status},
+            {"version", p.version}};
+}
+
+void Describe(events::Event& e, const Supplier& s) {
+  e.data = {{"supplier_id", s.id}, {"organization_id", s.organization.value()},
+            {"code", s.code},      {"name", s.name},
+            {"status", s.status},  {"version", s.version}};
+}
+
+void Describe(events::Event& e, const BufferProfile& b) {
+  e.data = {{"buffer_profile_id", b.id},
+            {"organization_id", b.organization.value()},
+            {"name", b.name},
+            {"adu_method", b.adu_method},
+            {"lead_time_factor", b.lead_time_factor},
+            {"variability_factor", b.variability_factor},
+            {"version", b.version}};
+}
+
+// Keeps the fields a deleted event's schema has (id, organization, key, version).
+void KeepOnly(events::Event& e, std::initializer_list<std::string_view> names) {
+  std::erase_if(e.data, [&](const events::Field& f) {
+    return std::find(names.begin(), names.end(), f.name) == names.end();
+  });
+}
+
+}  // namespace
+
+bool IsUuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status ValidateProduct(const Product& p) {
+  if (!std::isfinite(p.standard_cost) || p.standard_cost < 0 || p.standard_cost >= kMaxCost) {
+    return InvalidArgument("standard_cost", "standard_cost must be a number >= 0 and < 1e14");
+  }
+  return First({CheckCode(p.sku, "sku"), CheckText(p.name, "name", 200, true),
+                CheckText(p.description, "description", 2000, false),
+                CheckText(p.category, "category", 100, false),
+                CheckText(p.unit_of_measure, "unit_of_measure", 20, true),
+                CheckEnum(p.status, "status", kProductStatuses)});
+}
+
+Status ValidateSupplier(const Supplier& s) {
+  if (!s.contact_email.empty() && s.contact_email.find('@') == std::string::npos) {
+    return InvalidArgument("contact_email", "contact_email must be an e-mail address");
+  }
+  return First({CheckCode(s.code, "code"), CheckText(s.name, "name", 200, true),
+                CheckText(s.contact_name, "contact_name", 200, false),
+                CheckText(s.contact_email, "contact_email", 254, false),
+                CheckText(s.contact_phone, "contact_phone", 50, false),
+                CheckLeadTime(s.default_lead_time_days, "default_lead_time_days"),
+                CheckEnum(s.status, "status", kStatuses)});
+}
+
+Status ValidateBufferProfile(const BufferProfile& b) {
+  // DDMRP: the lead time factor is a share of the lead time (short lead
+  // times 0.61-1, long ones 0.2-0.4); the variability factor a share of the
+  // red base (low 0-0.4, high 0.61-1).
+  const double ltf = b.lead_time_factor;
+  const double vf = b.variability_factor;
+  if (!std::isfinite(ltf) || ltf <= 0 || ltf > 1) {
+    return InvalidArgument("lead_time_factor", "lead_time_factor must be in (0, 1]");
+  }
+  if (!std::isfinite(vf) || vf < 0 || vf > 1) {
+    return InvalidArgument("variability_factor", "variability_factor must be in [0, 1]");
+  }
+  return First({CheckText(b.name, "name", 200, true),
+                CheckText(b.description, "description", 2000, false),
+                CheckEnum(b.adu_method, "adu_method", kAduMethods),
+                CheckEnum(b.status, "status", kStatuses)});
+}
+
+Result<ListQuery> NormalizeQuery(ListQuery q) {
+  if (q.page == 0) q.page = 1;
+  if (q.page_size == 0) q.page_size = 20;
+  if (q.page < 1 || q.page > 10'000'000) {
+    return InvalidArgument("page", "page must be between 1 and 10000000");
+  }
+  if (q.page_size < 1 || q.page_size > 100) {
+    return InvalidArgument("page_size", "page_size must be between 1 and 100");
+  }
+  if (q.query.size() > 200) return InvalidArgument("query", "query must be at most 200 bytes");
+  if (q.category.size() > 100) {
+    return InvalidArgument("category", "category must be at most 100 bytes");
+  }
+  return q;
+}
+
+CatalogService::CatalogService(CatalogDeps deps) : deps_(std::move(deps)) {}
+
+events::Event CatalogService::NewEvent(const std::string& type, const std::string& aggregate_id,
+                                       const Caller& c, const RequestInfo& req) {
+  events::Event e;
+  e.id = deps_.new_uuid();
+  e.service = "catalog";
+  e.type = type;
+  e.aggregate_type = type.substr(0, type.find('.'));
+  e.aggregate_id = aggregate_id;
+  e.organization_id = c.organization.value();
+  e.request_id = req.request_id;
+  e.time = Rfc3339(deps_.now());
+  return e;
+}
+
+// --- products
+
+Result<Product> CatalogService::GetProduct(const Caller& c, const Target& t) {
+  if (auto ok = CheckTarget(c, t, false); !ok) return tl::unexpected(ok.error());
+  std::optional<Product> found;
+  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
+    auto p = repo.GetProduct(c.organization, t.id);
+    if (!p) return tl::unexpected(p.error());
+    found = std::move(*p);
+    return Ok();
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  if (!found) return NotFound("product", t.id);
+  return std::move(*found);
+}
+
+Result<Page<Product>> CatalogService::ListProducts(const Caller& c, const std::string& org,
+                                                   const ListQuery& query) {
+  if (auto ok = CheckOrganization(c, org); !ok) return tl::unexpected(ok.error());
+  auto q = NormalizeQuery(query);
+  if (!q) return tl::unexpected(q.error());
+  if (!q->status.empty()) {
+    if (auto ok = CheckEnum(q->status, "status", kProductStatuses); !ok) {
+      return tl::unexpected(ok.error());
+    }
+  }
+  Page<Product> page;
+  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
+    auto r = repo.ListProducts(c.organization, *q);
+    if (!r) return tl::unexpected(r.error());
+    page = std::move(*r);
+    page.page = q->page;
+    page.page_size = q->page_size;
+    return Ok();
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return page;
+}
+
+Result<Page<Product>> CatalogService::SearchProducts(const Caller& c, const std::string& org,
+                                                     const ListQuery& q) {
+  const bool blank = std::all_of(q.query.begin(), q.query.end(), [](char ch) { return ch == ' '; });
+  if (blank) return InvalidArgument("query", "query is required: part of a sku or name");
+  return ListProducts(c, org, q);
+}
+
+Result<Product> CatalogService::CreateProduct(const Caller& c, const std::string& org,
+                                              const ProductFields& f, const RequestInfo& req) {
+  if (auto ok = CheckOrganization(c, org); !ok) return tl::unexpected(ok.error());
+  if (!f.sku) return InvalidArgument("sku", "sku is required");
+  if (!f.name) return InvalidArgument("name", "name is required");
+  Product p;
+  p.organization = c.organization;
+  Apply(p, f);
+  if (auto ok = ValidateProduct(p); !ok) return tl::unexpected(ok.error());
+  Product out;
+  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
+    auto stored = tx.catalog().InsertProduct(p);
+    if (!stored) return tl::unexpected(stored.error());
+    events::Event e = NewEvent("product.created", stored->id, c, req);
+    Describe(e, *stored);
+    out = std::move(*stored);
+    return tx.outbox().Append(e);
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return out;
+}
+
+Result<Product> CatalogService::UpdateProduct(const Caller& c, const Target& t,
+                                              const ProductFields& f, const RequestInfo& req) {
+  if (auto ok = CheckTarget(c, t, true); !ok) return tl::unexpected(ok.error());
+  Product out;
+  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
+    auto current = tx.catalog().LockProduct(c.organization, t.id);
+    if (!current) return tl::unexpected(current.error());
+    if (!*current) return NotFound("product", t.id);
+    if (auto v = CheckVersion("product", (*current)->version, t.version); !v) return v;
+    Product p = std::move(**current);
+    Apply(p, f);
+    if (auto valid = ValidateProduct(p); !valid) return valid;
+    auto stored = tx.catalog().UpdateProduct(p);
+    if (!stored) return tl::unexpected(stored.error());
+    events::Event e = NewEvent("product.updated", stored->id, c, req);
+    Describe(e, *stored);
+    out = std::move(*stored);
+    return tx.outbox().Append(e);
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return out;
+}
+
+Status CatalogService::DeleteProduct(const Caller& c, const Target& t, const RequestInfo& req) {
+  if (auto ok = CheckTarget(c, t, true); !ok) return ok;
+  return deps_.store.Write([&](CatalogTx& tx) -> Status {
+    auto current = tx.catalog().LockProduct(c.organization, t.id);
+    if (!current) return tl::unexpected(current.error());
+    if (!*current) return NotFound("product", t.id);
+    if (auto v = CheckVersion("product", (*current)->version, t.version); !v) return v;
+    if (auto gone = tx.catalog().SoftDeleteProduct(c.organization, t.id); !gone) return gone;
+    events::Event e = NewEvent("product.deleted", t.id, c, req);
+    Describe(e, **current);
+    KeepOnly(e, {"product_id", "organization_id", "sku", "version"});
+    return tx.outbox().Append(e);
+  });
+}
+
+Result<Product> CatalogService::AssignBufferProfile(const Caller& c, const Target& t,
+                                                    const std::string& profile_id,
+                                                    const RequestInfo& req) {
+  if (auto ok = CheckTarget(c, t, true); !ok) return tl::unexpected(ok.error());
+  if (!profile_id.empty() && !IsUuid(profile_id)) {
+    return InvalidArgument("buffer_profile_id", "buffer_profile_id must be a uuid");
+  }
+  Product out;
+  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
+    auto current = tx.catalog().LockProduct(c.organization, t.id);
+    if (!current) return tl::unexpected(current.error());
+    if (!*current) return NotFound("product", t.id);
+    if (auto v = CheckVersion("product", (*current)->version, t.version); !v) return v;
+    if (!profile_id.empty()) {
+      // Locked, so that a concurrent delete of the profile waits for us.
+      auto profile = tx.catalog().LockBufferProfile(c.organization, profile_id);
+      if (!profile) return tl::unexpected(profile.error());
+      if (!*profile) return NotFound("buffer profile", profile_id);
+      if ((*profile)->status != "active") {
+        return MakeError(ErrorCode::kFailedPrecondition,
+                         "buffer profile " + profile_id + " is inactive", "buffer_profile_id");
+      }
+    }
+    Product p = std::move(**current);
+    p.buffer_profile_id =
+        profile_id.empty() ? std::nullopt : std::optional<std::string>(profile_id);
+    auto stored = tx.catalog().UpdateProduct(p);
+    if (!stored) return tl::unexpected(stored.error());
+    out = std::move(*stored);
+    events::Event e;
+    if (profile_id.empty()) {  // cleared: an update of the product
+      e = NewEvent("product.updated", out.id, c, req);
+      Describe(e, out);
+    } else {
+      e = NewEvent("product.buffer_profile_assigned", out.id, c, req);
+      e.data = {{"product_id", out.id},
+                {"buffer_profile_id", profile_id},
+                {"organization_id", out.organization.value()},
+                {"version", out.version}};
+    }
+    return tx.outbox().Append(e);
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return out;
+}
+
+Result<ZonesResult> CatalogService::CalculateBufferZones(const Caller& c, const Target& t,
+                                                         const ZoneInputs& in) {
+  if (auto ok = CheckTarget(c, t, false); !ok) return tl::unexpected(ok.error());
+  // Inputs first (with factors that are always in range), so that bad input
+  // is refused before any read.
+  if (auto ok = CalculateZones(in, 1, 0); !ok) return tl::unexpected(ok.error());
+  ZonesResult out;
+  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
+    auto product = repo.GetProduct(c.organization, t.id);
+    if (!product) return tl::unexpected(product.error());
+    if (!*product) return NotFound("product", t.id);
+    out.product = std::move(**product);
+    if (!out.product.buffer_profile_id) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "product " + t.id + " has no buffer profile: assign one first");
+    }
+    auto profile = repo.GetBufferProfile(c.organization, *out.product.buffer_profile_id);
+    if (!profile) return tl::unexpected(profile.error());
+    if (!*profile) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "the buffer profile of product " + t.id + " no longer exists");
+    }
+    out.profile = std::move(**profile);
+    return Ok();
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  auto zones = CalculateZones(in, out.profile.lead_time_factor, out.profile.variability_factor);
+  if (!zones) return tl::unexpected(zones.error());
+  out.inputs = in;
+  out.zones = *zones;
+  return out;
+}
+
+// --- product <-> supplier
+
+Result<ProductSupplier> CatalogService::AddProductSupplier(const Caller& c, const std::string& org,
+                                                           const ProductSupplier& link) {
+  if (auto ok = First({CheckOrganization(c, org), CheckId(link.product_id, "product_id"),
+                       CheckId(link.supplier_id, "supplier_id"),
+                       CheckLeadTime(link.lead_time_days, "lead_time_days")});
+      !ok) {
+    return tl::unexpected(ok.error());
+  }
+  ProductSupplier out;
+  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
+    auto product = tx.catalog().LockProduct(c.organization, link.product_id);
+    if (!product) return tl::unexpected(product.error());
+    if (!*product) return NotFound("product", link.product_id);
+    auto supplier = tx.catalog().GetSupplier(c.organization, link.supplier_id);
+    if (!supplier) return tl::unexpected(supplier.error());
+    if (!*supplier) return NotFound("supplier", link.supplier_id);
+    auto stored = tx.catalog().UpsertProductSupplier(c.organization, link);
+    if (!stored) return tl::unexpected(stored.error());
+    out = std::move(*stored);
+    return Ok();
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return out;
+}
+
+Result<std::vector<ProductSupplier>> CatalogService::ListProductSuppliers(
+    const Caller& c, const std::string& org, const std::string& product_id) {
+  if (auto ok = First({CheckOrganization(c, org), CheckId(product_id, "product_id")}); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  std::vector<ProductSupplier> out;
+  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
+    auto product = repo.GetProduct(c.organization, product_id);
+    if (!product) return tl::unexpected(product.error());
+    if (!*product) return NotFound("product", product_id);
+    auto links = repo.ListProductSuppliers(c.organization, product_id);
+    if (!links) return tl::unexpected(links.error());
+    out = std::move(*links);
+    return Ok();
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return out;
+}
+
+Status CatalogService::RemoveProductSupplier(const Caller& c, const std::string& org,
+                                             const std::string& product_id,
+                                             const std::string& supplier_id) {
+  if (auto ok = First({CheckOrganization(c, org), CheckId(product_id, "product_id"),
+                       CheckId(supplier_id, "supplier_id")});
+      !ok) {
+    return ok;
+  }
+  return deps_.store.Write([&](CatalogTx& tx) -> Status {
+    auto removed = tx.catalog().RemoveProductSupplier(c.organization, product_id, supplier_id);
+    if (!removed) return tl::unexpected(removed.error());
+    if (!*removed) {
+      return MakeError(ErrorCode::kNotFound,
+                       "supplier " + supplier_id + " does not supply product " + product_id);
+    }
+    return Ok();
+  });
+}
+
+// --- suppliers
+
+Result<Supplier> CatalogService::GetSupplier(const Caller& c, const Target& t) {
+  if (auto ok = CheckTarget(c, t, false); !ok) return tl::unexpected(ok.error());
+  std::optional<Supplier> found;
+  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
+    auto s = repo.GetSupplier(c.organization, t.id);
+    if (!s) return tl::unexpected(s.error());
+    found = std::move(*s);
+    return Ok();
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  if (!found) return NotFound("supplier", t.id);
+  return std::move(*found);
+}
+
+Result<Page<Supplier>> CatalogService::ListSuppliers(const Caller& c, const std::string& org,
+                                                     const ListQuery& query) {
+  if (auto ok = CheckOrganization(c, org); !ok) return tl::unexpected(ok.error());
+  auto q = NormalizeQuery(query);
+  if (!q) return tl::unexpected(q.error());
+  if (!q->status.empty()) {
+    if (auto ok = CheckEnum(q->status, "status", kStatuses); !ok) {
+      return tl::unexpected(ok.error());
+    }
+  }
+  Page<Supplier> page;
+  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
+    auto r = repo.ListSuppliers(c.organization, *q);
+    if (!r) return tl::unexpected(r.error());
+    page = std::move(*r);
+    page.page = q->page;
+    page.page_size = q->page_size;
+    return Ok();
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return page;
+}
+
+Result<Supplier> CatalogService::CreateSupplier(const Caller& c, const std::string& org,
+                                                const SupplierFields& f, const RequestInfo& req) {
+  if (auto ok = CheckOrganization(c, org); !ok) return tl::unexpected(ok.error());
+  if (!f.code) return InvalidArgument("code", "code is required");
+  if (!f.name) return InvalidArgument("name", "name is required");
+  Supplier s;
+  s.organization = c.organization;
+  Apply(s, f);
+  if (auto ok = ValidateSupplier(s); !ok) return tl::unexpected(ok.error());
+  Supplier out;
+  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
+    auto stored = tx.catalog().InsertSupplier(s);
+    if (!stored) return tl::unexpected(stored.error());
+    events::Event e = NewEvent("supplier.created", stored->id, c, req);
+    Describe(e, *stored);
+    out = std::move(*stored);
+    return tx.outbox().Append(e);
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return out;
+}
+
+Result<Supplier> CatalogService::UpdateSupplier(const Caller& c, const Target& t,
+                                                const SupplierFields& f, const RequestInfo& req) {
+  if (auto ok = CheckTarget(c, t, true); !ok) return tl::unexpected(ok.error());
+  Supplier out;
+  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
+    auto current = tx.catalog().LockSupplier(c.organization, t.id);
+    if (!current) return tl::unexpected(current.error());
+    if (!*current) return NotFound("supplier", t.id);
+    if (auto v = CheckVersion("supplier", (*current)->version, t.version); !v) return v;
+    Supplier s = std::move(**current);
+    Apply(s, f);
+    if (auto valid = ValidateSupplier(s); !valid) return valid;
+    auto stored = tx.catalog().UpdateSupplier(s);
+    if (!stored) return tl::unexpected(stored.error());
+    events::Event e = NewEvent("supplier.updated", stored->id, c, req);
+    Describe(e, *stored);
+    out = std::move(*stored);
+    return tx.outbox().Append(e);
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return out;
+}
+
+Status CatalogService::DeleteSupplier(const Caller& c, const Target& t, const RequestInfo& req) {
+  if (auto ok = CheckTarget(c, t, true); !ok) return ok;
+  return deps_.store.Write([&](CatalogTx& tx) -> Status {
+    auto current = tx.catalog().LockSupplier(c.organization, t.id);
+    if (!current) return tl::unexpected(current.error());
+    if (!*current) return NotFound("supplier", t.id);
+    if (auto v = CheckVersion("supplier", (*current)->version, t.version); !v) return v;
+    if (auto gone = tx.catalog().SoftDeleteSupplier(c.organization, t.id); !gone) return gone;
+    events::Event e = NewEvent("supplier.deleted", t.id, c, req);
+    Describe(e, **current);
+    KeepOnly(e, {"supplier_id", "organization_id", "code", "version"});
+    return tx.outbox().Append(e);
+  });
+}
+
+// --- buffer profiles
+
+Result<BufferProfile> CatalogService::GetBufferProfile(const Caller& c, const Target& t) {
+  if (auto ok = CheckTarget(c, t, false); !ok) return tl::unexpected(ok.error());
+  std::optional<BufferProfile> found;
+  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
+    auto b = repo.GetBufferProfile(c.organization, t.id);
+    if (!b) return tl::unexpected(b.error());
+    found = std::move(*b);
+    return Ok();
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  if (!found) return NotFound("buffer profile", t.id);
+  return std::move(*found);
+}
+
+Result<Page<BufferProfile>> CatalogService::ListBufferProfiles(const Caller& c,
+                                                               const std::string& org,
+                                                               const ListQuery& query) {
+  if (auto ok = CheckOrganization(c, org); !ok) return tl::unexpected(ok.error());
+  auto q = NormalizeQuery(query);
+  if (!q) return tl::unexpected(q.error());
+  if (!q->status.empty()) {
+    if (auto ok = CheckEnum(q->status, "status", kStatuses); !ok) {
+      return tl::unexpected(ok.error());
+    }
+  }
+  Page<BufferProfile> page;
+  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
+    auto r = repo.ListBufferProfiles(c.organization, *q);
+    if (!r) return tl::unexpected(r.error());
+    page = std::move(*r);
+    page.page = q->page;
+    page.page_size = q->page_size;
+    return Ok();
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return page;
+}
+
+Result<BufferProfile> CatalogService::CreateBufferProfile(const Caller& c, const std::string& org,
+                                                          const BufferProfileFields& f,
+                                                          const RequestInfo& req) {
+  if (auto ok = CheckOrganization(c, org); !ok) return tl::unexpected(ok.error());
+  if (!f.name) return InvalidArgument("name", "name is required");
+  if (!f.lead_time_factor) {
+    return InvalidArgument("lead_time_factor", "lead_time_factor is required");
+  }
+  if (!f.variability_factor) {
+    return InvalidArgument("variability_factor", "variability_factor is required");
+  }
+  BufferProfile b;
+  b.organization = c.organization;
+  Apply(b, f);
+  if (auto ok = ValidateBufferProfile(b); !ok) return tl::unexpected(ok.error());
+  BufferProfile out;
+  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
+    auto stored = tx.catalog().InsertBufferProfile(b);
+    if (!stored) return tl::unexpected(stored.error());
+    events::Event e = NewEvent("buffer_profile.created", stored->id, c, req);
+    Describe(e, *stored);
+    out = std::move(*stored);
+    return tx.outbox().Append(e);
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return out;
+}
+
+Result<BufferProfile> CatalogService::UpdateBufferProfile(const Caller& c, const Target& t,
+                                                          const BufferProfileFields& f,
+                                                          const RequestInfo& req) {
+  if (auto ok = CheckTarget(c, t, true); !ok) return tl::unexpected(ok.error());
+  BufferProfile out;
+  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
+    auto current = tx.catalog().LockBufferProfile(c.organization, t.id);
+    if (!current) return tl::unexpected(current.error());
+    if (!*current) return NotFound("buffer profile", t.id);
+    if (auto v = CheckVersion("buffer profile", (*current)->version, t.version); !v) return v;
+    BufferProfile b = std::move(**current);
+    Apply(b, f);
+    if (auto valid = ValidateBufferProfile(b); !valid) return valid;
+    auto stored = tx.catalog().UpdateBufferProfile(b);
+    if (!stored) return tl::unexpected(stored.error());
+    events::Event e = NewEvent("buffer_profile.updated", stored->id, c, req);
+    Describe(e, *stored);
+    out = std::move(*stored);
+    return tx.outbox().Append(e);
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return out;
+}
+
+Status CatalogService::DeleteBufferProfile(const Caller& c, const Target& t,
+                                           const RequestInfo& req) {
+  if (auto ok = CheckTarget(c, t, true); !ok) return ok;
+  return deps_.store.Write([&](CatalogTx& tx) -> Status {
+    auto current = tx.catalog().LockBufferProfile(c.organization, t.id);
+    if (!current) return tl::unexpected(current.error());
+    if (!*current) return NotFound("buffer profile", t.id);
+    if (auto v = CheckVersion("buffer profile", (*current)->version, t.version); !v) return v;
+    auto users = tx.catalog().CountProductsWithProfile(c.organization, t.id);
+    if (!users) return tl::unexpected(users.error());
+    if (*users > 0) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "buffer profile " + t.id + " is assigned to " + std::to_string(*users) +
+                           " product(s): assign them another profile first");
+    }
+    if (auto gone = tx.catalog().SoftDeleteBufferProfile(c.organization, t.id); !gone) {
+      return gone;
+    }
+    events::Event e = NewEvent("buffer_profile.deleted", t.id, c, req);
+    Describe(e, **current);
+    KeepOnly(e, {"buffer_profile_id", "organization_id", "name", "version"});
+    return tx.outbox().Append(e);
+  });
+}
+
+}  // namespace giia::catalog

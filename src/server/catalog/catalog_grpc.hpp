@@ -1,0 +1,27 @@
+#pragma once
+// giia.catalog.v1.CatalogService over gRPC: each RPC converts its message,
+// runs the one chain (server/grpc/call.hpp) and the use case, and converts
+// back.
+
+#include <memory>
+
+#include "core/catalog/service.hpp"
+#include "server/metrics/registry.hpp"
+
+namespace grpc {
+class Service;
+}
+namespace spdlog {
+class logger;
+}
+
+namespace giia::server {
+
+// `authorizer` authenticates callers and answers the permission matrix.
+// References must outlive the service.
+std::unique_ptr<grpc::Service> MakeCatalogGrpcService(catalog::CatalogService& service,
+                                                      auth::RequestAuthorizer& authorizer,
+                                                      metrics::Registry& registry,
+                                                      spdlog::logger& log);
+
+}  // namespace giia::server

@@ -1,0 +1,149 @@
+#include "server/http/rest.hpp"
+
+#include <limits>
+
+namespace giia::server::rest {
+namespace {
+
+tl::unexpected<Error> WrongType(const char* field, const char* what) {
+  return InvalidArgument(field, std::string(field) + " must be " + what);
+}
+
+// The member, or nullptr when absent or null.
+const json* Member(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+}  // namespace
+
+HttpResponse Json(int status, const json& body) {
+  return {status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json"};
+}
+
+HttpResponse NoContent() { return HttpResponse{204, "", "application/json"}; }
+
+Result<Ctx> Begin(auth::RequestAuthorizer& authorizer, std::string_view service,
+                  const HttpRequest& req, const std::string& method, bool has_body) {
+  Ctx c;
+  c.info.request_id = req.request_id;
+  c.info.ip_address = req.remote_addr;
+  c.info.user_agent = req.Header("User-Agent").substr(0, 500);
+  auto caller = auth::Guard(authorizer, std::string(service) + method,
+                            auth::BearerToken(req.Header("Authorization")), c.info);
+  if (!caller) return tl::unexpected(caller.error());
+  c.caller = std::move(*caller);
+  if (has_body) {
+    if (req.body.empty()) return c;
+    c.body = json::parse(req.body, nullptr, false);
+    if (c.body.is_discarded() || !c.body.is_object()) {
+      return InvalidArgument("body", "the body must be a JSON object");
+    }
+  }
+  return c;
+}
+
+Result<std::string> Str(const json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return InvalidArgument(field, std::string(field) + " must be a string");
+  return it->get<std::string>();
+}
+
+Result<std::optional<std::string>> OptStr(const json& body, const char* field) {
+  const json* v = Member(body, field);
+  if (v == nullptr) return std::optional<std::string>();
+  if (!v->is_string()) return WrongType(field, "a string");
+  return std::optional<std::string>(v->get<std::string>());
+}
+
+Result<std::optional<double>> OptNumber(const json& body, const char* field) {
+  const json* v = Member(body, field);
+  if (v == nullptr) return std::optional<double>();
+  if (!v->is_number()) return WrongType(field, "a number");
+  return std::optional<double>(v->get<double>());
+}
+
+Result<std::optional<std::int64_t>> OptInt64(const json& body, const char* field) {
+  const json* v = Member(body, field);
+  if (v == nullptr) return std::optional<std::int64_t>();
+  if (v->is_number_unsigned()) {
+    const auto u = v->get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return WrongType(field, "a whole number in range");
+    }
+    return std::optional<std::int64_t>(static_cast<std::int64_t>(u));
+  }
+  if (!v->is_number_integer()) return WrongType(field, "a whole number");
+  return std::optional<std::int64_t>(v->get<std::int64_t>());
+}
+
+Result<std::optional<int>> OptInt(const json& body, const char* field) {
+  auto v = OptInt64(body, field);
+  if (!v) return tl::unexpected(v.error());
+  if (!*v) return std::optional<int>();
+  if (**v < std::numeric_limits<int>::min() || **v > std::numeric_limits<int>::max()) {
+    return WrongType(field, "a whole number in range");
+  }
+  return std::optional<int>(static_cast<int>(**v));
+}
+
+Result<std::optional<bool>> OptBool(const json& body, const char* field) {
+  const json* v = Member(body, field);
+  if (v == nullptr) return std::optional<bool>();
+  if (!v->is_boolean()) return WrongType(field, "true or false");
+  return std::optional<bool>(v->get<bool>());
+}
+
+template <typename T>
+BodyReader& BodyReader::Take(Result<std::optional<T>> r, std::optional<T>& out) {
+  if (error_) return *this;
+  if (!r) {
+    error_ = r.error();
+  } else if (*r) {
+    out = std::move(*r);
+  }
+  return *this;
+}
+
+BodyReader& BodyReader::Read(const char* field, std::optional<std::string>& out) {
+  return Take(OptStr(body_, field), out);
+}
+BodyReader& BodyReader::Read(const char* field, std::optional<double>& out) {
+  return Take(OptNumber(body_, field), out);
+}
+BodyReader& BodyReader::Read(const char* field, std::optional<int>& out) {
+  return Take(OptInt(body_, field), out);
+}
+BodyReader& BodyReader::Read(const char* field, std::optional<std::int64_t>& out) {
+  return Take(OptInt64(body_, field), out);
+}
+BodyReader& BodyReader::Read(const char* field, std::optional<bool>& out) {
+  return Take(OptBool(body_, field), out);
+}
+
+Status BodyReader::status() const {
+  if (error_) return tl::unexpected(*error_);
+  return Ok();
+}
+
+int IntParam(const HttpRequest& req, const std::string& name, Error* error) {
+  auto it = req.query.find(name);
+  if (it == req.query.end() || it->second.empty()) return 0;
+  try {
+    std::size_t used = 0;
+    const int v = std::stoi(it->second, &used);
+    if (used == it->second.size()) return v;
+  } catch (const std::exception&) {
+  }
+  *error = Error{ErrorCode::kInvalidArgument, name + " must be a whole number", name};
+  return -1;
+}
+
+std::string Param(const HttpRequest& req, const std::string& name) {
+  auto it = req.query.find(name);
+  return it == req.query.end() ? std::string() : it->second;
+}
+
+}  // namespace giia::server::rest

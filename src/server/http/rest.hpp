@@ -1,0 +1,103 @@
+#pragma once
+// What every REST route of a service shares: the request info, the
+// permission matrix run under the gRPC name of the same use case, the JSON
+// body and readers of its fields that name the offending field, and the
+// turning of an Error into the JSON error response. Include only from .cpp
+// files that add routes.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/auth/method_policy.hpp"
+#include "server/http/http_server.hpp"
+
+namespace giia::server::rest {
+
+using nlohmann::json;
+
+HttpResponse Json(int status, const json& body);
+// 204, no body.
+HttpResponse NoContent();
+
+// What every route does first: request info, the permission matrix, the body.
+struct Ctx {
+  auth::RequestInfo info;
+  std::optional<auth::Caller> caller;  // set unless the method is public
+  json body = json::object();          // {} when the route takes none or none was sent
+  const auth::Caller& who() const { return *caller; }
+};
+
+// `service` is the gRPC service prefix ("/giia.auth.v1.AuthService/") and
+// `method` the use case's RPC name ("Login"): together, the matrix row.
+// Errors: those of auth::Guard; kInvalidArgument ("body") when the body is
+// not a JSON object.
+Result<Ctx> Begin(auth::RequestAuthorizer& authorizer, std::string_view service,
+                  const HttpRequest& req, const std::string& method, bool has_body);
+
+// A string member of the body; "" when absent or null. Errors name the field.
+Result<std::string> Str(const json& body, const char* field);
+
+// Members of the body that may be absent (or null: the same). Errors:
+// kInvalidArgument naming the field when it has another JSON type (or, for
+// integers, a fraction or a value out of range).
+Result<std::optional<std::string>> OptStr(const json& body, const char* field);
+Result<std::optional<double>> OptNumber(const json& body, const char* field);
+Result<std::optional<int>> OptInt(const json& body, const char* field);
+Result<std::optional<std::int64_t>> OptInt64(const json& body, const char* field);
+Result<std::optional<bool>> OptBool(const json& body, const char* field);
+
+// Reads optional members of a body into std::optional fields (absent or
+// null leaves the field as it is), keeping the first error: read every field,
+// then check status().
+class BodyReader {
+ public:
+  explicit BodyReader(const json& body) : body_(body) {}
+  BodyReader& Read(const char* field, std::optional<std::string>& out);
+  BodyReader& Read(const char* field, std::optional<double>& out);
+  BodyReader& Read(const char* field, std::optional<int>& out);
+  BodyReader& Read(const char* field, std::optional<std::int64_t>& out);
+  BodyReader& Read(const char* field, std::optional<bool>& out);
+  // Errors: the first field of the wrong type.
+  [[nodiscard]] Status status() const;
+
+ private:
+  template <typename T>
+  BodyReader& Take(Result<std::optional<T>> r, std::optional<T>& out);
+  const json& body_;
+  std::optional<Error> error_;
+};
+
+// A whole-number query parameter; 0 when absent or empty. On a bad value
+// sets *error (naming the parameter) and returns -1.
+int IntParam(const HttpRequest& req, const std::string& name, Error* error);
+// A query parameter; "" when absent.
+std::string Param(const HttpRequest& req, const std::string& name);
+
+// Runs one route body, turning any Error into the JSON error response.
+// `fn` is Result<HttpResponse>(const HttpRequest&, Ctx&).
+template <typename Fn>
+HttpHandler Route(auth::RequestAuthorizer& authorizer, std::string service, std::string method,
+                  bool has_body, Fn fn) {
+  return [&authorizer, service = std::move(service), method = std::move(method), has_body,
+          fn](const HttpRequest& req) {
+    auto ctx = Begin(authorizer, service, req, method, has_body);
+    if (!ctx) return ErrorResponse(ctx.error(), req.request_id);
+    Result<HttpResponse> out = fn(req, *ctx);
+    if (!out) return ErrorResponse(out.error(), req.request_id);
+    return *out;
+  };
+}
+
+}  // namespace giia::server::rest
+
+// Declares `const T& var` from a Result-returning reader, or returns its
+// error from the enclosing Result-returning function.
+#define GIIA_TRY_READ(var, expr)                        \
+  auto var##_r = (expr);                                \
+  if (!var##_r) return tl::unexpected(var##_r.error()); \
+  const auto& var = *var##_r
+
+#define GIIA_TRY_STR(var, body, field) GIIA_TRY_READ(var, ::giia::server::rest::Str(body, field))

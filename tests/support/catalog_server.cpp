@@ -1,0 +1,112 @@
+#include "support/catalog_server.hpp"
+
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+namespace giia::testing {
+namespace {
+
+HttpReply Convert(const httplib::Result& res) {
+  HttpReply r;
+  if (!res) {
+    r.raw = "no response: " + httplib::to_string(res.error());
+    return r;
+  }
+  r.status = res->status;
+  r.raw = res->body;
+  r.request_id = res->get_header_value("X-Request-Id");
+  r.body = nlohmann::json::parse(res->body, nullptr, false);
+  return r;
+}
+
+httplib::Headers Headers(const std::string& token, const std::string& if_match) {
+  httplib::Headers h;
+  if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+  if (!if_match.empty()) h.emplace("If-Match", if_match);
+  return h;
+}
+
+}  // namespace
+
+CatalogServer::CatalogServer(AuthServer& auth, CatalogServerOptions options) {
+  const std::string& auth_address = auth.grpc_address();
+  const auto colon = auth_address.rfind(':');
+  auth_proxy_ = std::make_unique<TcpProxy>(auth_address.substr(0, colon),
+                                           std::stoi(auth_address.substr(colon + 1)));
+  http_port_ = FreePort();
+  const int grpc_port = FreePort();
+  grpc_address_ = "127.0.0.1:" + std::to_string(grpc_port);
+  env_ = auth.env();
+  env_.erase("TLS_CERT_FILE");
+  env_.erase("TLS_KEY_FILE");
+  env_.erase("TLS_CLIENT_CA_FILE");
+  env_["HTTP_PORT"] = std::to_string(http_port_);
+  env_["GRPC_PORT"] = std::to_string(grpc_port);
+  env_["AUTH_GRPC_ADDR"] = "127.0.0.1:" + std::to_string(auth_proxy_->port());
+  env_["AUTH_GRPC_TIMEOUT"] = "1s";
+  env_["PERMISSION_CACHE_TTL"] = options.permission_cache_ttl;
+  for (const auto& [k, v] : options.extra_env) env_[k] = v;
+  ProcessResult migrated = RunGiia({"migrate", "up", "--service", "catalog"}, env_);
+  INFO(migrated.err);
+  REQUIRE(migrated.exit_code == 0);
+  process_ = std::make_unique<Process>(std::vector<std::string>{"serve", "catalog"}, env_);
+  if (!WaitReady(std::chrono::seconds(60))) {
+    ProcessResult r = Stop();
+    FAIL("giia serve catalog did not become ready: " << r.err);
+  }
+}
+
+CatalogServer::~CatalogServer() {
+  if (process_ && !stopped_) process_->Stop(9);
+}
+
+bool CatalogServer::WaitReady(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  httplib::Client client("127.0.0.1", http_port_);
+  client.set_connection_timeout(std::chrono::milliseconds(200));
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto res = client.Get("/health/ready");
+    if (res && res->status == 200) return true;
+    // Polling a server that is starting: nothing to wait on but the port.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+ProcessResult CatalogServer::Stop(int signal) {
+  if (!stopped_) stopped_ = process_->Stop(signal);
+  return *stopped_;
+}
+
+HttpReply CatalogServer::Get(const std::string& path, const std::string& token) {
+  httplib::Client client("127.0.0.1", http_port_);
+  return Convert(client.Get(path, Headers(token, "")));
+}
+
+HttpReply CatalogServer::Post(const std::string& path, const nlohmann::json& body,
+                              const std::string& token) {
+  httplib::Client client("127.0.0.1", http_port_);
+  return Convert(client.Post(path, Headers(token, ""), body.dump(), "application/json"));
+}
+
+HttpReply CatalogServer::Put(const std::string& path, const nlohmann::json& body,
+                             const std::string& token, const std::string& if_match) {
+  httplib::Client client("127.0.0.1", http_port_);
+  return Convert(client.Put(path, Headers(token, if_match), body.dump(), "application/json"));
+}
+
+HttpReply CatalogServer::Delete(const std::string& path, const std::string& token,
+                                const std::string& if_match) {
+  httplib::Client client("127.0.0.1", http_port_);
+  return Convert(client.Delete(path, Headers(token, if_match)));
+}
+
+std::unique_ptr<giia::catalog::v1::CatalogService::Stub> CatalogServer::Stub() {
+  return giia::catalog::v1::CatalogService::NewStub(
+      grpc::CreateChannel(grpc_address_, grpc::InsecureChannelCredentials()));
+}
+
+}  // namespace giia::testing
