@@ -3,7 +3,8 @@
 #
 #   scripts/dev.sh [up]    install what is missing, build giia, start PostgreSQL 15,
 #                          Redis 7 and NATS (JetStream) on loopback, migrate, seed,
-#                          then serve auth in the foreground (Ctrl-C stops it)
+#                          then serve auth and catalog in the foreground, in one
+#                          process (`giia serve all`; Ctrl-C stops it)
 #   scripts/dev.sh setup   all of `up` except serving
 #   scripts/dev.sh down    stop every server it started
 #   scripts/dev.sh status  what runs, where, and the migration status
@@ -88,19 +89,21 @@ giia's local environment is up (servers in .devenv/, stop them with scripts/dev.
   NATS_URL=nats://127.0.0.1:$nats_port
   admin: admin@giia.local, password in .devenv/admin-password
 
-  auth: REST http://127.0.0.1:8083, gRPC 127.0.0.1:9091 (reflection on)
+  auth:    REST http://127.0.0.1:8083, gRPC 127.0.0.1:9091 (reflection on)
+  catalog: REST http://127.0.0.1:8084, gRPC 127.0.0.1:9092 (reflection on)
   e-mails (verification links): one JSON file each in .devenv/mail/
 
 Other terminal:
   build/dev/src/giia --env-file .devenv/env migrate status
   build/dev/src/giia health --http http://127.0.0.1:8083/health/ready
+  build/dev/src/giia health --grpc 127.0.0.1:9092 --service giia.catalog.v1.CatalogService
   scripts/dev.sh status | scripts/dev.sh down | scripts/test.sh
 DONE
 }
 
 serve() {
-  log "serving auth (Ctrl-C stops serving; the servers keep running)"
-  exec "$GIIA" --env-file "$DEV/env" serve auth
+  log "serving auth and catalog (Ctrl-C stops serving; the servers keep running)"
+  exec "$GIIA" --env-file "$DEV/env" serve all
 }
 
 down() {

@@ -6,7 +6,9 @@
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 #include <nats/nats.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <map>
@@ -562,4 +564,68 @@ TEST_CASE("NATS away: catalog writes succeed and every event arrives once NATS i
         "0");
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);
+}
+
+TEST_CASE("serve all runs both services in one process; buf curl drives the catalog",
+          "[e2e][catalog]") {
+  const std::string buf = std::string(GIIA_SOURCE_DIR) + "/node_modules/.bin/buf";
+  if (::access(buf.c_str(), X_OK) != 0) FAIL("buf is not installed: run scripts/test.sh");
+  // The database, NATS and mail folder of an AuthServer, and one more
+  // process that serves both services on ports of its own.
+  AuthServer base;
+  giia::testing::ProcessEnv env = base.env();
+  const int auth_http = giia::testing::FreePort(), auth_grpc = giia::testing::FreePort();
+  const int catalog_http = giia::testing::FreePort(), catalog_grpc = giia::testing::FreePort();
+  env.erase("HTTP_PORT");
+  env.erase("GRPC_PORT");
+  env["AUTH_HTTP_PORT"] = std::to_string(auth_http);
+  env["AUTH_GRPC_PORT"] = std::to_string(auth_grpc);
+  env["CATALOG_HTTP_PORT"] = std::to_string(catalog_http);
+  env["CATALOG_GRPC_PORT"] = std::to_string(catalog_grpc);
+  env["AUTH_GRPC_ADDR"] = "127.0.0.1:" + std::to_string(auth_grpc);
+  REQUIRE(giia::testing::RunGiia({"migrate", "up", "--service", "catalog"}, env).exit_code == 0);
+  giia::testing::Process all({"serve", "all"}, env);
+  httplib::Client auth_http_client("127.0.0.1", auth_http);
+  httplib::Client catalog_http_client("127.0.0.1", catalog_http);
+  REQUIRE(Eventually(
+      [&] {
+        auto a = auth_http_client.Get("/health/ready");
+        auto c = catalog_http_client.Get("/health/ready");
+        return a && a->status == 200 && c && c->status == 200;
+      },
+      60s));
+
+  // Log in through the process's own auth side (the user is verified
+  // through the base server, which shares the database).
+  json admin = base.RegisterAdmin("all@one.example", "One Process");
+  auto login = auth_http_client.Post(
+      "/api/v1/auth/login",
+      json({{"email", "all@one.example"}, {"password", giia::testing::kPassword}}).dump(),
+      "application/json");
+  REQUIRE(login);
+  REQUIRE(login->status == 200);
+  const std::string token = json::parse(login->body)["access_token"];
+
+  auto curl = [&](const std::string& method, const json& body) {
+    return giia::testing::Process(buf,
+                                  {"curl", "--protocol", "grpc", "--http2-prior-knowledge", "-H",
+                                   "authorization: Bearer " + token, "-d", body.dump(),
+                                   "http://127.0.0.1:" + std::to_string(catalog_grpc) +
+                                       "/giia.catalog.v1.CatalogService/" + method},
+                                  {{"HOME", "/tmp"}}, "")
+        .Wait(std::chrono::seconds(60));
+  };
+  giia::testing::ProcessResult created =
+      curl("CreateProduct", {{"sku", "ONE-1"}, {"name", "One"}, {"standardCost", 3}});
+  INFO(created.err);
+  REQUIRE(created.exit_code == 0);
+  CHECK(json::parse(created.out)["product"]["sku"] == "ONE-1");
+  giia::testing::ProcessResult bad = curl("CreateProduct", {{"sku", "bad sku"}, {"name", "x"}});
+  CHECK(bad.exit_code != 0);
+  CHECK(bad.err.find("invalid_argument") != std::string::npos);
+  CHECK(bad.err.find("sku") != std::string::npos);
+
+  giia::testing::ProcessResult stopped = all.Stop(15);
+  INFO(stopped.err);
+  CHECK(stopped.exit_code == 0);
 }
