@@ -566,7 +566,7 @@ TEST_CASE("NATS away: catalog writes succeed and every event arrives once NATS i
   natsConnection_Destroy(nc);
 }
 
-TEST_CASE("serve all runs both services in one process; buf curl drives the catalog",
+TEST_CASE("serve all runs both services in one process and buf curl drives the catalog",
           "[e2e][catalog]") {
   const std::string buf = std::string(GIIA_SOURCE_DIR) + "/node_modules/.bin/buf";
   if (::access(buf.c_str(), X_OK) != 0) FAIL("buf is not installed: run scripts/test.sh");

@@ -62,15 +62,15 @@ Status Reply(const Result<T>& r, Fill&& fill) {
 }
 Status Reply(const giia::Status& r) { return r ? Status::OK : ToGrpcStatus(r.error()); }
 
-class AuthGrpc final : public pb::AuthService::Service {
+class AuthGrpc final : public pb::AuthService::CallbackService {
  public:
   AuthGrpc(auth::AuthService& service, metrics::Registry& registry, spdlog::logger& log)
-      : svc_(service), env_{service, registry, log} {}
+      : svc_(service), env_{service, registry, log, pool_} {}
 
-#define GIIA_RPC(Name)                                          \
-  Status Name(ServerContext* ctx, const pb::Name##Request* req, \
-              [[maybe_unused]] pb::Name##Response* res) override
-#define GIIA_SERVE(Name) Serve(env_, ctx, "/giia.auth.v1.AuthService/" #Name, [&]([[maybe_unused]] const Call& call)
+#define GIIA_RPC(Name)                                                                           \
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, const pb::Name##Request* req, \
+                                 [[maybe_unused]] pb::Name##Response* res) override
+#define GIIA_SERVE(Name) ServeAsync(env_, ctx, "/giia.auth.v1.AuthService/" #Name, [=, this]([[maybe_unused]] const Call& call) -> Status
 
   GIIA_RPC(Register) {
     return GIIA_SERVE(Register) {
@@ -268,6 +268,8 @@ class AuthGrpc final : public pb::AuthService::Service {
  private:
   auth::AuthService& svc_;
   CallEnv env_;
+  // Last: destroyed first, running what is queued while env_ is still there.
+  HandlerPool pool_{DefaultHandlerThreads()};
 };
 
 }  // namespace

@@ -105,18 +105,18 @@ Status Reply(const Result<T>& r, Fill&& fill) {
 }
 Status Reply(const giia::Status& r) { return r ? Status::OK : ToGrpcStatus(r.error()); }
 
-class CatalogGrpc final : public pb::CatalogService::Service {
+class CatalogGrpc final : public pb::CatalogService::CallbackService {
  public:
   CatalogGrpc(catalog::CatalogService& service, auth::RequestAuthorizer& authorizer,
               metrics::Registry& registry, spdlog::logger& log)
-      : svc_(service), env_{authorizer, registry, log} {}
+      : svc_(service), env_{authorizer, registry, log, pool_} {}
 
-#define GIIA_RPC(Name)                                          \
-  Status Name(ServerContext* ctx, const pb::Name##Request* req, \
-              [[maybe_unused]] pb::Name##Response* res) override
-#define GIIA_SERVE(Name)                                     \
-  Serve(env_, ctx, "/giia.catalog.v1.CatalogService/" #Name, \
-        [&]([[maybe_unused]] const Call& call)
+#define GIIA_RPC(Name)                                                                           \
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, const pb::Name##Request* req, \
+                                 [[maybe_unused]] pb::Name##Response* res) override
+#define GIIA_SERVE(Name)                                          \
+  ServeAsync(env_, ctx, "/giia.catalog.v1.CatalogService/" #Name, \
+        [=, this]([[maybe_unused]] const Call& call) -> Status
 
   // --- products
 
@@ -355,6 +355,8 @@ class CatalogGrpc final : public pb::CatalogService::Service {
  private:
   catalog::CatalogService& svc_;
   CallEnv env_;
+  // Last: destroyed first, running what is queued while env_ is still there.
+  HandlerPool pool_{DefaultHandlerThreads()};
 };
 
 }  // namespace

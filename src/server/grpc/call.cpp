@@ -45,6 +45,45 @@ bool Sane(std::string_view id) {
 
 }  // namespace
 
+HandlerPool::HandlerPool(int threads) {
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      for (;;) {
+        std::function<void()> task;
+        {
+          std::unique_lock lock(mu_);
+          wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+          if (tasks_.empty()) return;  // stopping, and nothing left to run
+          task = std::move(tasks_.front());
+          tasks_.pop_front();
+        }
+        task();
+      }
+    });
+  }
+}
+
+HandlerPool::~HandlerPool() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void HandlerPool::Post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mu_);
+    tasks_.push_back(std::move(task));
+  }
+  wake_.notify_one();
+}
+
+int DefaultHandlerThreads() {
+  return std::max(16, 8 * static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 grpc::Status ToGrpcStatus(const Error& error) {
   const auto code = static_cast<grpc::StatusCode>(GrpcCodeFor(error.code));
   // The field is named in the message. (The details slot is reserved for an
@@ -55,7 +94,7 @@ grpc::Status ToGrpcStatus(const Error& error) {
   return grpc::Status(code, error.field + ": " + error.message);
 }
 
-auth::RequestInfo RequestInfoOf(grpc::ServerContext& ctx) {
+auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx) {
   auth::RequestInfo info;
   const auto& md = ctx.client_metadata();
   if (auto it = md.find("x-request-id"); it != md.end()) {

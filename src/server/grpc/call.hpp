@@ -1,17 +1,28 @@
 #pragma once
-// The one chain every giia RPC runs through (the sync API's interceptor):
-// request id (x-request-id in and out), deadline, the permission matrix
-// (authentication + permission), the exception barrier, metrics
-// (grpc_server_started_total, grpc_server_handled_total,
-// grpc_server_handling_seconds) and one access log line. Include only from
-// .cpp files that implement gRPC services.
+// The one chain every giia RPC runs through: request id (x-request-id in and
+// out), deadline, the permission matrix (authentication + permission), the
+// exception barrier, metrics (grpc_server_started_total,
+// grpc_server_handled_total, grpc_server_handling_seconds) and one access log
+// line. Include only from .cpp files that implement gRPC services.
+//
+// Services use gRPC's callback API: a call is taken (matched) the moment it
+// arrives, so a graceful Shutdown lets every call that reached the server
+// finish, instead of cancelling calls that waited for a free sync thread.
+// The handlers block (PostgreSQL, Redis, auth), so they run on a HandlerPool
+// of ours rather than on gRPC's callback threads.
 
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/auth/method_policy.hpp"
 #include "server/metrics/registry.hpp"
@@ -19,10 +30,33 @@
 
 namespace giia::server {
 
+// Threads that run RPC handlers, in arrival order. The destructor runs what
+// is queued, then joins: destroy it after the server has shut down.
+class HandlerPool {
+ public:
+  explicit HandlerPool(int threads);
+  ~HandlerPool();
+  HandlerPool(const HandlerPool&) = delete;
+  HandlerPool& operator=(const HandlerPool&) = delete;
+  void Post(std::function<void()> task);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> tasks_;  // guarded by mu_
+  bool stopping_ = false;                    // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+// Handler threads for one service: enough to keep its database pool busy
+// while some handlers wait on argon2id or on auth.
+int DefaultHandlerThreads();
+
 struct CallEnv {
   auth::RequestAuthorizer& authorizer;
   metrics::Registry& registry;
   spdlog::logger& log;
+  HandlerPool& pool;
 };
 
 struct Call {
@@ -33,7 +67,7 @@ struct Call {
 
 grpc::Status ToGrpcStatus(const Error& error);
 // Request id, peer address and user agent of `ctx`.
-auth::RequestInfo RequestInfoOf(grpc::ServerContext& ctx);
+auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx);
 // "/giia.auth.v1.AuthService/Login" -> ("giia.auth.v1.AuthService", "Login")
 void RecordCall(metrics::Registry& registry, spdlog::logger& log, const std::string& method,
                 const grpc::Status& status, std::chrono::steady_clock::time_point start,
@@ -41,7 +75,7 @@ void RecordCall(metrics::Registry& registry, spdlog::logger& log, const std::str
 void RecordStart(metrics::Registry& registry, const std::string& method);
 
 template <typename Fn>
-grpc::Status Serve(CallEnv& env, grpc::ServerContext* ctx, const char* method, Fn&& fn) {
+grpc::Status Serve(CallEnv& env, grpc::ServerContextBase* ctx, const char* method, Fn&& fn) {
   const auto start = std::chrono::steady_clock::now();
   RecordStart(env.registry, method);
   Call call;
@@ -72,6 +106,18 @@ grpc::Status Serve(CallEnv& env, grpc::ServerContext* ctx, const char* method, F
   }
   RecordCall(env.registry, env.log, method, status, start, call.request.request_id);
   return status;
+}
+
+// A callback-API unary method: the chain and `fn` run on env.pool; `ctx`,
+// the request and the response stay valid until the reactor finishes.
+template <typename Fn>
+grpc::ServerUnaryReactor* ServeAsync(CallEnv& env, grpc::CallbackServerContext* ctx,
+                                     const char* method, Fn fn) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  env.pool.Post([&env, ctx, method, reactor, fn = std::move(fn)]() mutable {
+    reactor->Finish(Serve(env, ctx, method, fn));
+  });
+  return reactor;
 }
 
 }  // namespace giia::server
