@@ -456,6 +456,31 @@ TEST_CASE("Versions, duplicate sku, soft delete and reuse, paging bounds and sea
                                 "SELECT count(*) FROM catalog.products WHERE sku = 'BOLT-M8'") ==
           "2");
   }
+  SECTION("buffer zones need a profile, and a profile in use cannot be deleted") {
+    HttpReply none =
+        catalog.Post(path + "/buffer-zones", {{"adu", 5}, {"dlt_days", 10}, {"moq", 1}}, t);
+    CHECK(none.status == 400);
+    CHECK(none.body["error"]["code"] == "FAILED_PRECONDITION");
+    HttpReply negative = catalog.Post(path + "/buffer-zones", {{"adu", -5}, {"dlt_days", 10}}, t);
+    CHECK(negative.body["error"]["code"] == "INVALID_ARGUMENT");
+    CHECK(negative.body["error"]["field"] == "adu");
+    json profile =
+        MustCreate(catalog, "/api/v1/buffer-profiles",
+                   {{"name", "In use"}, {"lead_time_factor", 0.4}, {"variability_factor", 0.6}}, t,
+                   "buffer_profile");
+    const std::string profile_path = "/api/v1/buffer-profiles/" + profile["id"].get<std::string>();
+    REQUIRE(catalog.Put(path + "/buffer-profile", {{"buffer_profile_id", profile["id"]}}, t, "1")
+                .status == 200);
+    HttpReply in_use = catalog.Delete(profile_path, t, "1");
+    CHECK(in_use.status == 400);
+    CHECK(in_use.body["error"]["code"] == "FAILED_PRECONDITION");
+    CHECK(catalog.Get(profile_path, t).status == 200);
+    // Cleared from the product, the profile can go.
+    REQUIRE(
+        catalog.Put(path + "/buffer-profile", {{"buffer_profile_id", nullptr}}, t, "2").status ==
+        200);
+    CHECK(catalog.Delete(profile_path, t, "1").status == 204);
+  }
   SECTION("pages: 0 is the default, 101 is refused, past the end is empty with the total") {
     for (int i = 0; i < 24; ++i) {
       MustCreate(catalog, "/api/v1/products",
