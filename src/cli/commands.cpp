@@ -17,6 +17,7 @@ void RegisterCommands(CLI::App& app, CommandEnv& env) {
   RegisterSeedRoles(app, env);
   RegisterDlq(app, env);
   RegisterHealth(app, env);
+  RegisterBench(app, env);
   RegisterConfig(app, env);
   RegisterVersion(app, env);
 }

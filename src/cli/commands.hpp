@@ -17,6 +17,7 @@ void RegisterCommands(CLI::App& app, CommandEnv& env);
 std::string HelpFooter(const std::string& example);
 
 // One per file, in the same folder.
+void RegisterBench(CLI::App& app, CommandEnv& env);
 void RegisterConfig(CLI::App& app, CommandEnv& env);
 void RegisterDlq(CLI::App& app, CommandEnv& env);
 void RegisterHealth(CLI::App& app, CommandEnv& env);

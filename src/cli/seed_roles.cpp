@@ -4,11 +4,8 @@
 #include "core/auth/seed_roles.hpp"
 
 #include <spdlog/spdlog.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "adapters/crypto/argon2id_hasher.hpp"
@@ -16,6 +13,7 @@
 #include "cli/command_env.hpp"
 #include "cli/commands.hpp"
 #include "cli/database.hpp"
+#include "cli/secret_input.hpp"
 
 namespace giia::cli {
 namespace {
@@ -28,30 +26,6 @@ struct SeedRolesOptions {
   bool dry_run = false;
   std::string output = "text";
 };
-
-// The admin password: GIIA_ADMIN_PASSWORD, else one line of standard input
-// (without echo on a terminal).
-std::optional<std::string> ReadAdminPassword(CommandEnv& env) {
-  if (auto it = env.env.find("GIIA_ADMIN_PASSWORD"); it != env.env.end()) return it->second;
-  termios saved{};
-  const bool tty = env.stdin_is_tty && tcgetattr(STDIN_FILENO, &saved) == 0;
-  if (tty) {
-    env.output.err << "Admin password: " << std::flush;
-    termios quiet = saved;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string line;
-  const bool got = static_cast<bool>(std::getline(env.in, line));
-  if (tty) {
-    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-    env.output.err << "\n";
-  }
-  if (!got) return std::nullopt;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  env.redactor.Add(line);
-  return line;
-}
 
 void RunSeedRoles(const SeedRolesOptions& o, CommandEnv& env) {
   Env flags;
@@ -67,7 +41,7 @@ void RunSeedRoles(const SeedRolesOptions& o, CommandEnv& env) {
 
   std::string password;
   if (!o.admin_email.empty() && !o.dry_run) {
-    auto read = ReadAdminPassword(env);
+    auto read = ReadSecret(env, "GIIA_ADMIN_PASSWORD", "Admin password");
     if (!read || read->empty()) {
       env.Fail(InvalidArgument("GIIA_ADMIN_PASSWORD",
                                "--admin-email needs a password: set GIIA_ADMIN_PASSWORD or "

@@ -89,7 +89,7 @@ struct Heard {
 
 const OrganizationId kOrg("9a3c1c9e-2f6b-4c1e-8d59-0d6b7c1f2a10");
 const UserId kUser("5d0e8c1a-7b2f-4f3e-9a61-3c2d1e0f4b5a");
-const ResolvedPermissions kPerms{{"admin", "viewer"}, {"catalog:read", "catalog:write"}};
+const ResolvedPermissions kPerms{{"admin", "viewer"}, {"catalog:read", "catalog:write"}, 3, true};
 
 }  // namespace
 
@@ -108,6 +108,9 @@ TEST_CASE("Redis permission cache: miss, put, get, TTL set, malformed value is a
   REQUIRE(hit->has_value());
   CHECK((*hit)->roles == kPerms.roles);
   CHECK((*hit)->permissions == kPerms.permissions);
+  // The token version and status come back too: a hit answers like the database.
+  CHECK((*hit)->token_version == 3);
+  CHECK((*hit)->active);
 
   const std::string key = cache.KeyFor(kOrg, kUser);
   CHECK(key == options.key_prefix + "auth:perm:v1:" + kOrg.value() + ":" + kUser.value());
@@ -137,7 +140,9 @@ TEST_CASE("Redis permission cache: miss, put, get, TTL set, malformed value is a
   REQUIRE_FALSE(bad_ttl);
   CHECK(bad_ttl.error().code == ErrorCode::kInvalidArgument);
 
-  for (const std::string garbage : {"not json", "{\"r\":[1],\"p\":[]}", "[]", "{\"r\":[]}"}) {
+  // The last: an entry of the old format, without token version and status.
+  for (const std::string garbage :
+       {"not json", "{\"r\":[1],\"p\":[]}", "[]", "{\"r\":[]}", "{\"r\":[],\"p\":[]}"}) {
     INFO(garbage);
     REQUIRE(client->Command({"SET", key, garbage}));
     auto malformed = cache.Get(kOrg, kUser);

@@ -12,8 +12,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+// Every field: a hit must answer token-version and status checks as the
+// database would.
 std::string Encode(const auth::ResolvedPermissions& value) {
-  return nlohmann::json{{"r", value.roles}, {"p", value.permissions}}.dump();
+  return nlohmann::json{
+      {"r", value.roles}, {"p", value.permissions}, {"v", value.token_version}, {"a", value.active}}
+      .dump();
 }
 
 bool DecodeStrings(const nlohmann::json& j, std::vector<std::string>& out) {
@@ -30,10 +34,17 @@ bool DecodeStrings(const nlohmann::json& j, std::vector<std::string>& out) {
 std::optional<auth::ResolvedPermissions> Decode(const std::string& text) {
   const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("r") || !j.contains("p")) return std::nullopt;
+  // An entry without the token version or status (written before they were
+  // stored) is a miss, never an inactive user with version 0.
+  if (!j.contains("v") || !j["v"].is_number_integer() || !j.contains("a") || !j["a"].is_boolean()) {
+    return std::nullopt;
+  }
   auth::ResolvedPermissions value;
   if (!DecodeStrings(j["r"], value.roles) || !DecodeStrings(j["p"], value.permissions)) {
     return std::nullopt;
   }
+  value.token_version = j["v"].get<std::int64_t>();
+  value.active = j["a"].get<bool>();
   return value;
 }
 
