@@ -51,6 +51,9 @@ log "building (ASan + UBSan, -Werror) in build/test"
 build "$BUILD" Debug -DGIIA_WARNINGS_AS_ERRORS=ON -DGIIA_SANITIZE=address,undefined \
   -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g"
 
+log "checking the documentation against the code (scripts/check_docs.sh)"
+GIIA_BINARY="$BUILD/src/giia" "$GIIA_ROOT/scripts/check_docs.sh"
+
 log "starting PostgreSQL, Redis and NATS on free ports"
 mkdir -p "$GIIA_ROOT/build"
 SERVERS=$(mktemp -d "$GIIA_ROOT/build/servers.XXXXXX")

@@ -51,6 +51,7 @@ struct HttpServer::Impl {
   std::unique_ptr<httplib::Server> server;  // an SSLServer when TLS is configured
   int listen_fd = -1;                       // the listening socket, seen in the socket-options hook
   std::thread thread;
+  std::vector<std::pair<std::string, std::string>> routes;  // (method, pattern), as registered
 
   Impl(HttpServerOptions o, metrics::Registry& r, spdlog::logger& l)
       : options(std::move(o)), registry(r), log(l) {}
@@ -172,7 +173,14 @@ void HttpServer::Route(const std::string& method, const std::string& pattern, Ht
     impl.server->Delete(pattern, wrapped);
   } else if (method == "PATCH") {
     impl.server->Patch(pattern, wrapped);
+  } else {
+    return;  // not a method this server routes: not recorded either
   }
+  impl.routes.emplace_back(method, pattern);
+}
+
+std::vector<std::pair<std::string, std::string>> HttpServer::routes() const {
+  return impl_->routes;
 }
 
 Result<int> HttpServer::Start() {

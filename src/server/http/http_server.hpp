@@ -11,6 +11,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/common/result.hpp"
 #include "server/metrics/registry.hpp"
@@ -63,6 +65,11 @@ class HttpServer {
   // `pattern` is a regex over the path ("/api/v1/users/([0-9a-f-]+)"); it
   // also labels the metrics. Register before Start().
   void Route(const std::string& method, const std::string& pattern, HttpHandler handler);
+
+  // Every (method, pattern) registered so far, in the order of Route() calls,
+  // as given (the pattern is the regex). For the check that the OpenAPI
+  // documents name exactly the routes the servers serve.
+  std::vector<std::pair<std::string, std::string>> routes() const;
 
   // Binds and serves on a thread of its own. Returns the bound port.
   // Errors: kUnavailable naming host:port when the port cannot be bound
