@@ -30,10 +30,15 @@ struct HealthOptions {
   std::string timeout = "2s";
   std::string service;
   std::string output = "text";
+  bool tls = false;
+  std::string tls_ca_cert;
+  std::string tls_client_cert;
+  std::string tls_client_key;
+  std::string tls_server_name;
 };
 
 void RunHttp(const HealthOptions& o, std::chrono::milliseconds timeout, CommandEnv& env) {
-  auto response = http::Get(o.http, timeout);
+  auto response = http::Get(o.http, timeout, {o.tls_ca_cert, o.tls_client_cert, o.tls_client_key});
   if (!response)
     return env.Fail(response.error(), response.error().code == ErrorCode::kInvalidArgument);
   const long status = response->status;
@@ -68,7 +73,16 @@ void RunGrpc(const HealthOptions& o, std::chrono::milliseconds timeout, CommandE
     return env.Fail(InvalidArgument("--grpc", "--grpc \"" + o.grpc + "\" is not HOST:PORT").value(),
                     true);
   }
-  const server::GrpcHealthResult r = server::CheckGrpcHealth(o.grpc, o.service, *connect, *rpc);
+  if (o.tls_client_cert.empty() != o.tls_client_key.empty()) {
+    return env.Fail(
+        InvalidArgument("--tls-client-cert", "--tls-client-cert and --tls-client-key go together")
+            .value(),
+        true);
+  }
+  const bool tls = o.tls || !o.tls_ca_cert.empty() || !o.tls_client_cert.empty();
+  const server::GrpcHealthResult r = server::CheckGrpcHealth(
+      o.grpc, o.service, *connect, *rpc,
+      {tls, o.tls_ca_cert, o.tls_client_cert, o.tls_client_key, o.tls_server_name});
   const char* state = r.state == server::GrpcHealth::kServing       ? "SERVING"
                       : r.state == server::GrpcHealth::kNotServing  ? "NOT_SERVING"
                       : r.state == server::GrpcHealth::kUnreachable ? "UNREACHABLE"
@@ -187,6 +201,19 @@ void RegisterHealth(CLI::App& app, CommandEnv& env) {
                   "With --grpc: the gRPC service to ask about (default: the whole server); "
                   "with --deps: auth or catalog, whose configuration to read (default auth)");
   cmd->add_option("--output", o->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_flag("--tls", o->tls, "With --grpc: connect with TLS");
+  cmd->add_option("--tls-ca-cert", o->tls_ca_cert,
+                  "CA certificate (PEM) that verifies the server (default: the system's; "
+                  "implies --tls)")
+      ->type_name("FILE");
+  cmd->add_option("--tls-client-cert", o->tls_client_cert,
+                  "Client certificate (PEM) for mutual TLS, with --tls-client-key")
+      ->type_name("FILE");
+  cmd->add_option("--tls-client-key", o->tls_client_key, "Client private key (PEM)")
+      ->type_name("FILE");
+  cmd->add_option("--tls-server-name", o->tls_server_name,
+                  "With --grpc: the name the server certificate must carry (default: the host)")
+      ->type_name("NAME");
   cmd->footer(HelpFooter("giia health --http http://127.0.0.1:8083/health/ready --timeout 1s"));
   cmd->callback([o, &env] { RunHealth(*o, env); });
 }

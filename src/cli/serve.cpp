@@ -605,7 +605,8 @@ void RunServe(const ServeOptions& o, CommandEnv& env) {
   int received = 0;
   sigwait(&signals, &received);
   spdlog::logger& log = *configs.front().log;
-  const auto timeout = configs.front().config.shutdown_timeout;
+  auto timeout = configs.front().config.shutdown_timeout;
+  for (const LoadedConfig& c : configs) timeout = std::max(timeout, c.config.shutdown_timeout);
   log.info("{} received: draining (up to {} ms)", received == SIGTERM ? "SIGTERM" : "SIGINT",
            timeout.count());
 

@@ -580,6 +580,17 @@ TEST_CASE("Reflection lists the services to a client we did not write (buf curl)
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("giia.auth.v1.AuthService") != std::string::npos);
   CHECK(r.out.find("grpc.health.v1.Health") != std::string::npos);
+
+  // ENABLE_GRPC_REFLECTION=false takes it away (prod).
+  AuthServer hidden({.extra_env = {{"ENABLE_GRPC_REFLECTION", "false"}}});
+  giia::testing::ProcessResult off =
+      giia::testing::Process(buf,
+                             {"curl", "--protocol", "grpc", "--http2-prior-knowledge",
+                              "--list-services", "http://" + hidden.grpc_address()},
+                             {{"HOME", "/tmp"}}, "")
+          .Wait(std::chrono::seconds(60));
+  CHECK(off.exit_code != 0);
+  CHECK(off.out.find("giia.auth.v1.AuthService") == std::string::npos);
 }
 
 TEST_CASE(
@@ -622,6 +633,26 @@ TEST_CASE(
     auto authenticated = server.Stub();
     Rpc rpc2;
     CHECK(authenticated->ValidateToken(rpc2.ctx.get(), req, &res).ok());
+
+    // `giia health` with grpc_health_probe's TLS flags (the Kubernetes probe).
+    const std::string cert = server.env().at("TLS_CERT_FILE");
+    const std::string key = server.env().at("TLS_KEY_FILE");
+    const std::string https = "https://127.0.0.1:" + std::to_string(server.http_port());
+    auto health = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), "health");
+      return giia::testing::RunGiia(args, {}).exit_code;
+    };
+    CHECK(health({"--grpc", server.grpc_address(), "--tls-ca-cert", cert, "--tls-client-cert", cert,
+                  "--tls-client-key", key}) == 0);
+    CHECK(health({"--grpc", server.grpc_address(), "--tls", "--tls-ca-cert", cert,
+                  "--tls-client-cert", cert, "--tls-client-key", key, "--tls-server-name",
+                  "127.0.0.1", "--service", "giia.auth.v1.AuthService"}) == 0);
+    CHECK(health({"--grpc", server.grpc_address(), "--tls-ca-cert", cert}) != 0);  // no client cert
+    CHECK(health({"--grpc", server.grpc_address()}) == 2);  // plaintext to a TLS port
+    CHECK(health({"--http", https + "/health/live", "--tls-ca-cert", cert, "--tls-client-cert",
+                  cert, "--tls-client-key", key}) == 0);
+    CHECK(health({"--http", https + "/health/live"}) == 2);  // the system does not trust it
+    CHECK(health({"--grpc", server.grpc_address(), "--tls-client-cert", cert}) == 1);
   }
 }
 

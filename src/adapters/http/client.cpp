@@ -10,7 +10,7 @@ namespace giia::http {
 namespace {
 
 Result<Response> Perform(const std::string& url, const std::string* json,
-                         std::chrono::milliseconds timeout) {
+                         std::chrono::milliseconds timeout, const TlsFiles& tls) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     return InvalidArgument("url", "\"" + RedactUrlPasswords(url) + "\" is not an http(s) URL");
   }
@@ -27,6 +27,11 @@ Result<Response> Perform(const std::string& url, const std::string* json,
         static_cast<std::string*>(out)->append(data, size * n);
         return size * n;
       });
+  if (!tls.ca_file.empty()) curl_easy_setopt(curl.get(), CURLOPT_CAINFO, tls.ca_file.c_str());
+  if (!tls.cert_file.empty() && !tls.key_file.empty()) {
+    curl_easy_setopt(curl.get(), CURLOPT_SSLCERT, tls.cert_file.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_SSLKEY, tls.key_file.c_str());
+  }
   if (json != nullptr) {
     headers = curl_slist_append(headers, "Content-Type: application/json");
     curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
@@ -50,13 +55,14 @@ Result<Response> Perform(const std::string& url, const std::string* json,
 
 void InitHttpClient() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-Result<Response> Get(const std::string& url, std::chrono::milliseconds timeout) {
-  return Perform(url, nullptr, timeout);
+Result<Response> Get(const std::string& url, std::chrono::milliseconds timeout,
+                     const TlsFiles& tls) {
+  return Perform(url, nullptr, timeout, tls);
 }
 
 Result<Response> PostJson(const std::string& url, const std::string& json,
                           std::chrono::milliseconds timeout) {
-  return Perform(url, &json, timeout);
+  return Perform(url, &json, timeout, {});
 }
 
 }  // namespace giia::http

@@ -19,7 +19,16 @@ struct Response {
 // Errors: kInvalidArgument (field "url") for a malformed or non-HTTP URL;
 // kUnavailable when the server cannot be reached or does not answer within
 // `timeout`. Any HTTP status is a response, not an error.
-[[nodiscard]] Result<Response> Get(const std::string& url, std::chrono::milliseconds timeout);
+// For https: the CA file that verifies the server (empty: the system's),
+// and a client certificate and key (mutual TLS) when both are set.
+struct TlsFiles {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
+[[nodiscard]] Result<Response> Get(const std::string& url, std::chrono::milliseconds timeout,
+                                   const TlsFiles& tls = {});
 [[nodiscard]] Result<Response> PostJson(const std::string& url, const std::string& json,
                                         std::chrono::milliseconds timeout);
 

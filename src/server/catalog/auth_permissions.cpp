@@ -55,6 +55,9 @@ Result<std::unique_ptr<GrpcPermissionOracle>> GrpcPermissionOracle::Create(
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+  // Spread the checks over every address the name resolves to (a headless
+  // Service lists each auth pod), instead of pinning one connection.
+  args.SetLoadBalancingPolicyName("round_robin");
   impl->stub =
       pb::AuthService::NewStub(grpc::CreateCustomChannel(options.address, credentials, args));
   return std::unique_ptr<GrpcPermissionOracle>(new GrpcPermissionOracle(std::move(impl)));

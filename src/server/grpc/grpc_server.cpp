@@ -39,6 +39,19 @@ Result<std::shared_ptr<grpc::ServerCredentials>> Credentials(const GrpcServerOpt
   return grpc::SslServerCredentials(ssl);
 }
 
+// Linking grpc++_reflection registers its plugin at start-up, whether or not
+// InitProtoReflectionServerBuilderPlugin() is called: ENABLE_GRPC_REFLECTION
+// =false must take it out of the builder.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+      return p->name() == "proto_server_reflection";
+    });
+  }
+};
+
 }  // namespace
 
 struct GrpcServer::Impl {
@@ -59,6 +72,7 @@ Result<int> GrpcServer::Start() {
   // gRPC turns SO_REUSEPORT on by default: a second server on a taken port
   // would "start" and the kernel would split connections between the two.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (!impl_->options.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   int port = 0;
   const std::string address = impl_->options.host + ":" + std::to_string(impl_->options.port);
   auto credentials = Credentials(impl_->options);
@@ -91,8 +105,23 @@ void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
 
 GrpcHealthResult CheckGrpcHealth(const std::string& address, const std::string& service,
                                  std::chrono::milliseconds connect_timeout,
-                                 std::chrono::milliseconds rpc_timeout) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+                                 std::chrono::milliseconds rpc_timeout, const GrpcProbeTls& tls) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  grpc::ChannelArguments args;
+  if (tls.enabled) {
+    grpc::SslCredentialsOptions ssl;
+    for (auto [path, into] : {std::pair{&tls.ca_file, &ssl.pem_root_certs},
+                              std::pair{&tls.cert_file, &ssl.pem_cert_chain},
+                              std::pair{&tls.key_file, &ssl.pem_private_key}}) {
+      if (path->empty()) continue;
+      std::ifstream in(*path, std::ios::binary);
+      if (!in) return {GrpcHealth::kRpcFailed, "cannot read " + *path};
+      into->assign(std::istreambuf_iterator<char>(in), {});
+    }
+    credentials = grpc::SslCredentials(ssl);
+    if (!tls.server_name.empty()) args.SetSslTargetNameOverride(tls.server_name);
+  }
+  auto channel = grpc::CreateCustomChannel(address, credentials, args);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + connect_timeout)) {
     return {GrpcHealth::kUnreachable, "cannot connect to " + address + " within " +
                                           std::to_string(connect_timeout.count()) + " ms"};

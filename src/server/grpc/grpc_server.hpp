@@ -54,8 +54,19 @@ struct GrpcHealthResult {
   GrpcHealth state = GrpcHealth::kRpcFailed;
   std::string detail;  // the status text or the reason it failed
 };
+// grpc_health_probe's TLS flags: TLS when `enabled`; roots from ca_file
+// (empty: the system's); a client certificate when cert_file and key_file are
+// set; server_name overrides the name the certificate must carry.
+struct GrpcProbeTls {
+  bool enabled = false;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string server_name;
+};
 GrpcHealthResult CheckGrpcHealth(const std::string& address, const std::string& service,
                                  std::chrono::milliseconds connect_timeout,
-                                 std::chrono::milliseconds rpc_timeout);
+                                 std::chrono::milliseconds rpc_timeout,
+                                 const GrpcProbeTls& tls = {});
 
 }  // namespace giia::server
