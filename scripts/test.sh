@@ -54,6 +54,9 @@ build "$BUILD" Debug -DGIIA_WARNINGS_AS_ERRORS=ON -DGIIA_SANITIZE=address,undefi
 log "checking the documentation against the code (scripts/check_docs.sh)"
 GIIA_BINARY="$BUILD/src/giia" "$GIIA_ROOT/scripts/check_docs.sh"
 
+log "checking the deployment files (scripts/check_deploy.sh)"
+GIIA_BINARY="$BUILD/src/giia" "$GIIA_ROOT/scripts/check_deploy.sh"
+
 log "starting PostgreSQL, Redis and NATS on free ports"
 mkdir -p "$GIIA_ROOT/build"
 SERVERS=$(mktemp -d "$GIIA_ROOT/build/servers.XXXXXX")
