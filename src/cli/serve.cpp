@@ -324,6 +324,21 @@ class Runtime {
                         deadline - std::chrono::steady_clock::now()));
   }
 
+  // The pinned JWT codec. EdDSA verification is ~50 µs: tokens that verified
+  // are remembered; HS256 is faster than the cache lookup would be worth.
+  Status InitTokens() {
+    auto codec = MakeCodec(cfg_);
+    if (!codec) return tl::unexpected(codec.error());
+    codec_ = std::move(*codec);
+    if (cfg_.jwt_secret.empty()) cached_codec_ = std::make_unique<auth::CachingTokenCodec>(*codec_);
+    return Ok();
+  }
+  // What verifies tokens (REQUIRES: InitTokens succeeded).
+  const auth::AccessTokenCodec& tokens() const {
+    if (cached_codec_) return *cached_codec_;
+    return *codec_;
+  }
+
   // The service's own part: use cases, routes on http_, grpc_service_ and
   // grpc_name_, extra probes and metrics, and optionally an event consumer.
   virtual Status Build() = 0;
@@ -332,6 +347,8 @@ class Runtime {
 
   const Config& cfg_;
   spdlog::logger& log_;
+  std::unique_ptr<crypto::JwtCodec> codec_;
+  std::unique_ptr<auth::CachingTokenCodec> cached_codec_;
   pg::PoolOptions pool_options_;
   std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<nats::JetStream> js_;
@@ -367,14 +384,7 @@ class AuthRuntime final : public Runtime {
 
  private:
   Status Build() override {
-    auto codec = MakeCodec(cfg_);
-    if (!codec) return tl::unexpected(codec.error());
-    codec_ = std::move(*codec);
-    // EdDSA verification is ~50 µs: remember tokens that verified. HS256 is
-    // faster than the cache lookup would be worth.
-    if (cfg_.jwt_secret.empty()) cached_codec_ = std::make_unique<auth::CachingTokenCodec>(*codec_);
-    const auth::AccessTokenCodec& tokens =
-        cached_codec_ ? static_cast<const auth::AccessTokenCodec&>(*cached_codec_) : *codec_;
+    if (auto ok = InitTokens(); !ok) return ok;
 
     if (cfg_.email_provider == "file") {
       auto file = mail::FileMailer::Create(cfg_.email_file_dir);
@@ -460,7 +470,7 @@ class AuthRuntime final : public Runtime {
     registry_.AddCallback("giia_audit_queue_depth", "Audit log entries waiting to be written.",
                           "gauge", {}, [&a] { return static_cast<double>(a.queued()); });
 
-    server::AddAuthRoutes(*http_, *service_, tokens);
+    server::AddAuthRoutes(*http_, *service_, tokens());
     grpc_service_ = server::MakeAuthGrpcService(*service_, registry_, log_);
     grpc_name_ = "giia.auth.v1.AuthService";
     return Ok();
@@ -478,8 +488,6 @@ class AuthRuntime final : public Runtime {
     log_.info("stopped auth: {} audit entries written, {} unwritten", audit_->written(), unwritten);
   }
 
-  std::unique_ptr<crypto::JwtCodec> codec_;
-  std::unique_ptr<auth::CachingTokenCodec> cached_codec_;
   std::unique_ptr<auth::Mailer> mailer_;
   redis::RedisOptions redis_options_;
   std::unique_ptr<redis::RedisClient> redis_;
@@ -505,12 +513,7 @@ class CatalogRuntime final : public Runtime {
 
  private:
   Status Build() override {
-    auto codec = MakeCodec(cfg_);
-    if (!codec) return tl::unexpected(codec.error());
-    codec_ = std::move(*codec);
-    if (cfg_.jwt_secret.empty()) cached_codec_ = std::make_unique<auth::CachingTokenCodec>(*codec_);
-    const auth::AccessTokenCodec& tokens =
-        cached_codec_ ? static_cast<const auth::AccessTokenCodec&>(*cached_codec_) : *codec_;
+    if (auto ok = InitTokens(); !ok) return ok;
 
     server::AuthClientOptions client;
     client.address = cfg_.auth_grpc_addr;
@@ -523,7 +526,7 @@ class CatalogRuntime final : public Runtime {
     oracle_ = std::move(*oracle);
     catalog::RemoteAuthorizerOptions authz;
     authz.ttl = cfg_.permission_cache_ttl;
-    authorizer_ = std::make_unique<catalog::RemoteAuthorizer>(tokens, *oracle_, authz);
+    authorizer_ = std::make_unique<catalog::RemoteAuthorizer>(tokens(), *oracle_, authz);
     if (cfg_.auth_grpc_ca_file.empty()) {
       auth_probe_ = std::make_unique<AuthProbe>(cfg_.auth_grpc_addr);
       probes_.push_back(auth_probe_.get());
@@ -550,8 +553,6 @@ class CatalogRuntime final : public Runtime {
     return Ok();
   }
 
-  std::unique_ptr<crypto::JwtCodec> codec_;
-  std::unique_ptr<auth::CachingTokenCodec> cached_codec_;
   std::unique_ptr<server::GrpcPermissionOracle> oracle_;
   std::unique_ptr<catalog::RemoteAuthorizer> authorizer_;
   std::unique_ptr<AuthProbe> auth_probe_;

@@ -13,7 +13,6 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
-#include <regex>
 #include <set>
 #include <string>
 
@@ -86,12 +85,46 @@ RouteSet Registered(const server::HttpServer& http) {
 // The operations of a spec's `paths:` block, read line by line: a path is a
 // key indented by two spaces, an operation a method key indented by four.
 // (The specs keep every path item inline: no $ref at the path level.)
+// "  /api/v1/users/{id}:" (quotes optional) -> "/api/v1/users/{}"; "" otherwise.
+std::string PathKey(std::string line) {
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.pop_back();
+  if (line.rfind("  ", 0) != 0 || line.size() < 4 || line.back() != ':') return "";
+  std::string key = line.substr(2, line.size() - 3);
+  if (key.size() >= 2 && (key.front() == '\'' || key.front() == '"') && key.back() == key.front()) {
+    key = key.substr(1, key.size() - 2);
+  }
+  if (key.empty() || key.front() != '/' || key.find_first_of("'\": ") != std::string::npos) {
+    return "";
+  }
+  std::string out;
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    const std::size_t close = key.find('}', i);
+    if (key[i] == '{' && close != std::string::npos && key.find('/', i) > close) {
+      out += "{}";
+      i = close;
+    } else {
+      out += key[i];
+    }
+  }
+  return out;
+}
+
+// "    get:" -> "GET"; "" otherwise.
+std::string MethodKey(std::string line) {
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.pop_back();
+  for (const char* m : {"get", "put", "post", "delete", "patch", "head", "options", "trace"}) {
+    if (line == std::string("    ") + m + ":") {
+      std::string method = m;
+      for (char& ch : method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      return method;
+    }
+  }
+  return "";
+}
+
 RouteSet Documented(const std::string& file) {
   std::ifstream in(file);
   REQUIRE(in.good());
-  static const std::regex kPath(R"(^  (['"]?)(/[^'":]*)\1:\s*$)");
-  static const std::regex kMethod(R"(^    (get|put|post|delete|patch|head|options|trace):\s*$)");
-  static const std::regex kParam(R"(\{[^}/]+\})");
   RouteSet out;
   bool in_paths = false;
   std::string path;
@@ -105,15 +138,12 @@ RouteSet Documented(const std::string& file) {
       continue;
     }
     if (!in_paths) continue;
-    std::smatch m;
-    if (std::regex_match(line, m, kPath)) {
-      path = std::regex_replace(m[2].str(), kParam, "{}");
+    if (std::string key = PathKey(line); !key.empty()) {
+      path = key;
     } else if (line.rfind("  ", 0) == 0 && line.size() > 2 && line[2] != ' ' && line[2] != '#') {
       FAIL("a key under paths: that is not a path: " << line);
-    } else if (std::regex_match(line, m, kMethod)) {
+    } else if (std::string method = MethodKey(line); !method.empty()) {
       REQUIRE(!path.empty());
-      std::string method = m[1].str();
-      for (char& ch : method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
       out.insert(method + " " + path);
     }
   }

@@ -164,8 +164,7 @@ ProcessResult AuthServer::Stop(int signal) {
   return *stopped_;
 }
 
-namespace {
-HttpReply Convert(const httplib::Result& res) {
+HttpReply ToReply(const httplib::Result& res) {
   HttpReply r;
   if (!res) {
     r.raw = "no response: " + httplib::to_string(res.error());
@@ -177,6 +176,8 @@ HttpReply Convert(const httplib::Result& res) {
   r.body = nlohmann::json::parse(res->body, nullptr, false);
   return r;
 }
+
+namespace {
 httplib::Headers Auth(const std::string& token) {
   httplib::Headers h;
   if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
@@ -185,16 +186,16 @@ httplib::Headers Auth(const std::string& token) {
 }  // namespace
 
 HttpReply AuthServer::Get(const std::string& path, const std::string& token) {
-  return Convert(Client()->Get(path, Auth(token)));
+  return ToReply(Client()->Get(path, Auth(token)));
 }
 
 HttpReply AuthServer::Post(const std::string& path, const nlohmann::json& body,
                            const std::string& token) {
-  return Convert(Client()->Post(path, Auth(token), body.dump(), "application/json"));
+  return ToReply(Client()->Post(path, Auth(token), body.dump(), "application/json"));
 }
 
 HttpReply AuthServer::Delete(const std::string& path, const std::string& token) {
-  return Convert(Client()->Delete(path, Auth(token)));
+  return ToReply(Client()->Delete(path, Auth(token)));
 }
 
 std::unique_ptr<giia::auth::v1::AuthService::Stub> AuthServer::Stub() {

@@ -40,6 +40,10 @@ struct HttpReply {
   std::string request_id;
 };
 
+// The reply of an httplib call (status 0 and the reason in `raw` when there
+// was no response).
+HttpReply ToReply(const httplib::Result& res);
+
 class AuthServer {
  public:
   explicit AuthServer(AuthServerOptions options = {});

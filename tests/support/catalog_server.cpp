@@ -9,19 +9,6 @@
 namespace giia::testing {
 namespace {
 
-HttpReply Convert(const httplib::Result& res) {
-  HttpReply r;
-  if (!res) {
-    r.raw = "no response: " + httplib::to_string(res.error());
-    return r;
-  }
-  r.status = res->status;
-  r.raw = res->body;
-  r.request_id = res->get_header_value("X-Request-Id");
-  r.body = nlohmann::json::parse(res->body, nullptr, false);
-  return r;
-}
-
 httplib::Headers Headers(const std::string& token, const std::string& if_match) {
   httplib::Headers h;
   if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
@@ -46,7 +33,7 @@ CatalogServer::CatalogServer(AuthServer& auth, CatalogServerOptions options) {
   env_["HTTP_PORT"] = std::to_string(http_port_);
   env_["GRPC_PORT"] = std::to_string(grpc_port);
   env_["AUTH_GRPC_ADDR"] = "127.0.0.1:" + std::to_string(auth_proxy_->port());
-  env_["AUTH_GRPC_TIMEOUT"] = "1s";
+  env_["AUTH_GRPC_TIMEOUT"] = "5s";  // generous: the tests share 2 loaded cores
   env_["PERMISSION_CACHE_TTL"] = options.permission_cache_ttl;
   for (const auto& [k, v] : options.extra_env) env_[k] = v;
   ProcessResult migrated = RunGiia({"migrate", "up", "--service", "catalog"}, env_);
@@ -83,25 +70,25 @@ ProcessResult CatalogServer::Stop(int signal) {
 
 HttpReply CatalogServer::Get(const std::string& path, const std::string& token) {
   httplib::Client client("127.0.0.1", http_port_);
-  return Convert(client.Get(path, Headers(token, "")));
+  return ToReply(client.Get(path, Headers(token, "")));
 }
 
 HttpReply CatalogServer::Post(const std::string& path, const nlohmann::json& body,
                               const std::string& token) {
   httplib::Client client("127.0.0.1", http_port_);
-  return Convert(client.Post(path, Headers(token, ""), body.dump(), "application/json"));
+  return ToReply(client.Post(path, Headers(token, ""), body.dump(), "application/json"));
 }
 
 HttpReply CatalogServer::Put(const std::string& path, const nlohmann::json& body,
                              const std::string& token, const std::string& if_match) {
   httplib::Client client("127.0.0.1", http_port_);
-  return Convert(client.Put(path, Headers(token, if_match), body.dump(), "application/json"));
+  return ToReply(client.Put(path, Headers(token, if_match), body.dump(), "application/json"));
 }
 
 HttpReply CatalogServer::Delete(const std::string& path, const std::string& token,
                                 const std::string& if_match) {
   httplib::Client client("127.0.0.1", http_port_);
-  return Convert(client.Delete(path, Headers(token, if_match)));
+  return ToReply(client.Delete(path, Headers(token, if_match)));
 }
 
 std::unique_ptr<giia::catalog::v1::CatalogService::Stub> CatalogServer::Stub() {

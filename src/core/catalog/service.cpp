@@ -168,11 +168,72 @@ void Describe(events::Event& e, const BufferProfile& b) {
             {"version", b.version}};
 }
 
-// Keeps the fields a deleted event's schema has (id, organization, key, version).
-void KeepOnly(events::Event& e, std::initializer_list<std::string_view> names) {
-  std::erase_if(e.data, [&](const events::Field& f) {
-    return std::find(names.begin(), names.end(), f.name) == names.end();
-  });
+// Drops the data fields `e`'s schema does not name (a deleted event carries
+// the id, organization, key and version only).
+void KeepSchemaFields(events::Event& e) {
+  for (const events::Schema& schema : events::BuiltInSchemas()) {
+    if (schema.type != e.type) continue;
+    std::erase_if(e.data, [&](const events::Field& f) {
+      auto named = [&](const std::vector<std::string>& names) {
+        return std::find(names.begin(), names.end(), f.name) != names.end();
+      };
+      return !named(schema.required) && !named(schema.optional);
+    });
+  }
+}
+
+// What the generic use cases below need to know of each entity.
+template <typename T>
+struct Kind;
+
+template <>
+struct Kind<Product> {
+  static constexpr const char* kWhat = "product";
+  static constexpr const char* kEvent = "product";
+  static constexpr auto kGet = &CatalogRepository::GetProduct;
+  static constexpr auto kLock = &CatalogRepository::LockProduct;
+  static constexpr auto kList = &CatalogRepository::ListProducts;
+  static constexpr auto kInsert = &CatalogRepository::InsertProduct;
+  static constexpr auto kUpdate = &CatalogRepository::UpdateProduct;
+  static constexpr auto kSoftDelete = &CatalogRepository::SoftDeleteProduct;
+  static const Names& Statuses() { return kProductStatuses; }
+  static Status Validate(const Product& p) { return ValidateProduct(p); }
+};
+
+template <>
+struct Kind<Supplier> {
+  static constexpr const char* kWhat = "supplier";
+  static constexpr const char* kEvent = "supplier";
+  static constexpr auto kGet = &CatalogRepository::GetSupplier;
+  static constexpr auto kLock = &CatalogRepository::LockSupplier;
+  static constexpr auto kList = &CatalogRepository::ListSuppliers;
+  static constexpr auto kInsert = &CatalogRepository::InsertSupplier;
+  static constexpr auto kUpdate = &CatalogRepository::UpdateSupplier;
+  static constexpr auto kSoftDelete = &CatalogRepository::SoftDeleteSupplier;
+  static const Names& Statuses() { return kStatuses; }
+  static Status Validate(const Supplier& s) { return ValidateSupplier(s); }
+};
+
+template <>
+struct Kind<BufferProfile> {
+  static constexpr const char* kWhat = "buffer profile";
+  static constexpr const char* kEvent = "buffer_profile";
+  static constexpr auto kGet = &CatalogRepository::GetBufferProfile;
+  static constexpr auto kLock = &CatalogRepository::LockBufferProfile;
+  static constexpr auto kList = &CatalogRepository::ListBufferProfiles;
+  static constexpr auto kInsert = &CatalogRepository::InsertBufferProfile;
+  static constexpr auto kUpdate = &CatalogRepository::UpdateBufferProfile;
+  static constexpr auto kSoftDelete = &CatalogRepository::SoftDeleteBufferProfile;
+  static const Names& Statuses() { return kStatuses; }
+  static Status Validate(const BufferProfile& b) { return ValidateBufferProfile(b); }
+};
+
+// "product.updated" for (product, "updated"), with the aggregate's id.
+using EventMaker = std::function<events::Event(const std::string& type, const std::string& id)>;
+
+template <typename T>
+std::string EventType(const char* what) {
+  return std::string(Kind<T>::kEvent) + "." + what;
 }
 
 }  // namespace
@@ -247,6 +308,113 @@ Result<ListQuery> NormalizeQuery(ListQuery q) {
   return q;
 }
 
+namespace {
+
+template <typename T>
+Result<T> GetOne(CatalogStore& store, const Caller& c, const Target& t) {
+  if (auto ok = CheckTarget(c, t, false); !ok) return tl::unexpected(ok.error());
+  std::optional<T> found;
+  auto ok = store.Read([&](CatalogRepository& repo) -> Status {
+    auto r = (repo.*Kind<T>::kGet)(c.organization, t.id);
+    if (!r) return tl::unexpected(r.error());
+    found = std::move(*r);
+    return Ok();
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  if (!found) return NotFound(Kind<T>::kWhat, t.id);
+  return std::move(*found);
+}
+
+template <typename T>
+Result<Page<T>> ListPage(CatalogStore& store, const Caller& c, const std::string& org,
+                         const ListQuery& query) {
+  if (auto ok = CheckOrganization(c, org); !ok) return tl::unexpected(ok.error());
+  auto q = NormalizeQuery(query);
+  if (!q) return tl::unexpected(q.error());
+  if (!q->status.empty()) {
+    if (auto ok = CheckEnum(q->status, "status", Kind<T>::Statuses()); !ok) {
+      return tl::unexpected(ok.error());
+    }
+  }
+  Page<T> page;
+  auto ok = store.Read([&](CatalogRepository& repo) -> Status {
+    auto r = (repo.*Kind<T>::kList)(c.organization, *q);
+    if (!r) return tl::unexpected(r.error());
+    page = std::move(*r);
+    page.page = q->page;
+    page.page_size = q->page_size;
+    return Ok();
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return page;
+}
+
+// `entity` holds the caller's organization and the fields of the request.
+template <typename T>
+Result<T> CreateOne(CatalogStore& store, const T& entity, const EventMaker& make) {
+  if (auto ok = Kind<T>::Validate(entity); !ok) return tl::unexpected(ok.error());
+  T out;
+  auto ok = store.Write([&](CatalogTx& tx) -> Status {
+    auto stored = (tx.catalog().*Kind<T>::kInsert)(entity);
+    if (!stored) return tl::unexpected(stored.error());
+    events::Event e = make(EventType<T>("created"), stored->id);
+    Describe(e, *stored);
+    out = std::move(*stored);
+    return tx.outbox().Append(e);
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return out;
+}
+
+// Locks the row, checks the version read, applies the fields that are set,
+// validates the result, writes it with its event.
+template <typename T, typename Fields>
+Result<T> UpdateOne(CatalogStore& store, const Caller& c, const Target& t, const Fields& f,
+                    const EventMaker& make) {
+  if (auto ok = CheckTarget(c, t, true); !ok) return tl::unexpected(ok.error());
+  T out;
+  auto ok = store.Write([&](CatalogTx& tx) -> Status {
+    auto current = (tx.catalog().*Kind<T>::kLock)(c.organization, t.id);
+    if (!current) return tl::unexpected(current.error());
+    if (!*current) return NotFound(Kind<T>::kWhat, t.id);
+    if (auto v = CheckVersion(Kind<T>::kWhat, (*current)->version, t.version); !v) return v;
+    T changed = std::move(**current);
+    Apply(changed, f);
+    if (auto valid = Kind<T>::Validate(changed); !valid) return valid;
+    auto stored = (tx.catalog().*Kind<T>::kUpdate)(changed);
+    if (!stored) return tl::unexpected(stored.error());
+    events::Event e = make(EventType<T>("updated"), stored->id);
+    Describe(e, *stored);
+    out = std::move(*stored);
+    return tx.outbox().Append(e);
+  });
+  if (!ok) return tl::unexpected(ok.error());
+  return out;
+}
+
+// `precondition` runs on the locked row before it is deleted.
+template <typename T>
+Status DeleteOne(CatalogStore& store, const Caller& c, const Target& t, const EventMaker& make,
+                 const std::function<Status(CatalogTx&)>& precondition = nullptr) {
+  if (auto ok = CheckTarget(c, t, true); !ok) return ok;
+  return store.Write([&](CatalogTx& tx) -> Status {
+    auto current = (tx.catalog().*Kind<T>::kLock)(c.organization, t.id);
+    if (!current) return tl::unexpected(current.error());
+    if (!*current) return NotFound(Kind<T>::kWhat, t.id);
+    if (auto v = CheckVersion(Kind<T>::kWhat, (*current)->version, t.version); !v) return v;
+    if (precondition) {
+      if (auto ok = precondition(tx); !ok) return ok;
+    }
+    if (auto gone = (tx.catalog().*Kind<T>::kSoftDelete)(c.organization, t.id); !gone) return gone;
+    events::Event e = make(EventType<T>("deleted"), t.id);
+    Describe(e, **current);
+    KeepSchemaFields(e);
+    return tx.outbox().Append(e);
+  });
+}
+
+}  // namespace
+
 CatalogService::CatalogService(CatalogDeps deps) : deps_(std::move(deps)) {}
 
 events::Event CatalogService::NewEvent(const std::string& type, const std::string& aggregate_id,
@@ -263,43 +431,21 @@ events::Event CatalogService::NewEvent(const std::string& type, const std::strin
   return e;
 }
 
+EventMaker CatalogService::Events(const Caller& c, const RequestInfo& req) {
+  return [this, &c, &req](const std::string& type, const std::string& id) {
+    return NewEvent(type, id, c, req);
+  };
+}
+
 // --- products
 
 Result<Product> CatalogService::GetProduct(const Caller& c, const Target& t) {
-  if (auto ok = CheckTarget(c, t, false); !ok) return tl::unexpected(ok.error());
-  std::optional<Product> found;
-  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
-    auto p = repo.GetProduct(c.organization, t.id);
-    if (!p) return tl::unexpected(p.error());
-    found = std::move(*p);
-    return Ok();
-  });
-  if (!ok) return tl::unexpected(ok.error());
-  if (!found) return NotFound("product", t.id);
-  return std::move(*found);
+  return GetOne<Product>(deps_.store, c, t);
 }
 
 Result<Page<Product>> CatalogService::ListProducts(const Caller& c, const std::string& org,
-                                                   const ListQuery& query) {
-  if (auto ok = CheckOrganization(c, org); !ok) return tl::unexpected(ok.error());
-  auto q = NormalizeQuery(query);
-  if (!q) return tl::unexpected(q.error());
-  if (!q->status.empty()) {
-    if (auto ok = CheckEnum(q->status, "status", kProductStatuses); !ok) {
-      return tl::unexpected(ok.error());
-    }
-  }
-  Page<Product> page;
-  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
-    auto r = repo.ListProducts(c.organization, *q);
-    if (!r) return tl::unexpected(r.error());
-    page = std::move(*r);
-    page.page = q->page;
-    page.page_size = q->page_size;
-    return Ok();
-  });
-  if (!ok) return tl::unexpected(ok.error());
-  return page;
+                                                   const ListQuery& q) {
+  return ListPage<Product>(deps_.store, c, org, q);
 }
 
 Result<Page<Product>> CatalogService::SearchProducts(const Caller& c, const std::string& org,
@@ -317,56 +463,16 @@ Result<Product> CatalogService::CreateProduct(const Caller& c, const std::string
   Product p;
   p.organization = c.organization;
   Apply(p, f);
-  if (auto ok = ValidateProduct(p); !ok) return tl::unexpected(ok.error());
-  Product out;
-  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
-    auto stored = tx.catalog().InsertProduct(p);
-    if (!stored) return tl::unexpected(stored.error());
-    events::Event e = NewEvent("product.created", stored->id, c, req);
-    Describe(e, *stored);
-    out = std::move(*stored);
-    return tx.outbox().Append(e);
-  });
-  if (!ok) return tl::unexpected(ok.error());
-  return out;
+  return CreateOne(deps_.store, p, Events(c, req));
 }
 
 Result<Product> CatalogService::UpdateProduct(const Caller& c, const Target& t,
                                               const ProductFields& f, const RequestInfo& req) {
-  if (auto ok = CheckTarget(c, t, true); !ok) return tl::unexpected(ok.error());
-  Product out;
-  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
-    auto current = tx.catalog().LockProduct(c.organization, t.id);
-    if (!current) return tl::unexpected(current.error());
-    if (!*current) return NotFound("product", t.id);
-    if (auto v = CheckVersion("product", (*current)->version, t.version); !v) return v;
-    Product p = std::move(**current);
-    Apply(p, f);
-    if (auto valid = ValidateProduct(p); !valid) return valid;
-    auto stored = tx.catalog().UpdateProduct(p);
-    if (!stored) return tl::unexpected(stored.error());
-    events::Event e = NewEvent("product.updated", stored->id, c, req);
-    Describe(e, *stored);
-    out = std::move(*stored);
-    return tx.outbox().Append(e);
-  });
-  if (!ok) return tl::unexpected(ok.error());
-  return out;
+  return UpdateOne<Product>(deps_.store, c, t, f, Events(c, req));
 }
 
 Status CatalogService::DeleteProduct(const Caller& c, const Target& t, const RequestInfo& req) {
-  if (auto ok = CheckTarget(c, t, true); !ok) return ok;
-  return deps_.store.Write([&](CatalogTx& tx) -> Status {
-    auto current = tx.catalog().LockProduct(c.organization, t.id);
-    if (!current) return tl::unexpected(current.error());
-    if (!*current) return NotFound("product", t.id);
-    if (auto v = CheckVersion("product", (*current)->version, t.version); !v) return v;
-    if (auto gone = tx.catalog().SoftDeleteProduct(c.organization, t.id); !gone) return gone;
-    events::Event e = NewEvent("product.deleted", t.id, c, req);
-    Describe(e, **current);
-    KeepOnly(e, {"product_id", "organization_id", "sku", "version"});
-    return tx.outbox().Append(e);
-  });
+  return DeleteOne<Product>(deps_.store, c, t, Events(c, req));
 }
 
 Result<Product> CatalogService::AssignBufferProfile(const Caller& c, const Target& t,
@@ -516,40 +622,12 @@ Status CatalogService::RemoveProductSupplier(const Caller& c, const std::string&
 // --- suppliers
 
 Result<Supplier> CatalogService::GetSupplier(const Caller& c, const Target& t) {
-  if (auto ok = CheckTarget(c, t, false); !ok) return tl::unexpected(ok.error());
-  std::optional<Supplier> found;
-  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
-    auto s = repo.GetSupplier(c.organization, t.id);
-    if (!s) return tl::unexpected(s.error());
-    found = std::move(*s);
-    return Ok();
-  });
-  if (!ok) return tl::unexpected(ok.error());
-  if (!found) return NotFound("supplier", t.id);
-  return std::move(*found);
+  return GetOne<Supplier>(deps_.store, c, t);
 }
 
 Result<Page<Supplier>> CatalogService::ListSuppliers(const Caller& c, const std::string& org,
-                                                     const ListQuery& query) {
-  if (auto ok = CheckOrganization(c, org); !ok) return tl::unexpected(ok.error());
-  auto q = NormalizeQuery(query);
-  if (!q) return tl::unexpected(q.error());
-  if (!q->status.empty()) {
-    if (auto ok = CheckEnum(q->status, "status", kStatuses); !ok) {
-      return tl::unexpected(ok.error());
-    }
-  }
-  Page<Supplier> page;
-  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
-    auto r = repo.ListSuppliers(c.organization, *q);
-    if (!r) return tl::unexpected(r.error());
-    page = std::move(*r);
-    page.page = q->page;
-    page.page_size = q->page_size;
-    return Ok();
-  });
-  if (!ok) return tl::unexpected(ok.error());
-  return page;
+                                                     const ListQuery& q) {
+  return ListPage<Supplier>(deps_.store, c, org, q);
 }
 
 Result<Supplier> CatalogService::CreateSupplier(const Caller& c, const std::string& org,
@@ -560,96 +638,28 @@ Result<Supplier> CatalogService::CreateSupplier(const Caller& c, const std::stri
   Supplier s;
   s.organization = c.organization;
   Apply(s, f);
-  if (auto ok = ValidateSupplier(s); !ok) return tl::unexpected(ok.error());
-  Supplier out;
-  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
-    auto stored = tx.catalog().InsertSupplier(s);
-    if (!stored) return tl::unexpected(stored.error());
-    events::Event e = NewEvent("supplier.created", stored->id, c, req);
-    Describe(e, *stored);
-    out = std::move(*stored);
-    return tx.outbox().Append(e);
-  });
-  if (!ok) return tl::unexpected(ok.error());
-  return out;
+  return CreateOne(deps_.store, s, Events(c, req));
 }
 
 Result<Supplier> CatalogService::UpdateSupplier(const Caller& c, const Target& t,
                                                 const SupplierFields& f, const RequestInfo& req) {
-  if (auto ok = CheckTarget(c, t, true); !ok) return tl::unexpected(ok.error());
-  Supplier out;
-  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
-    auto current = tx.catalog().LockSupplier(c.organization, t.id);
-    if (!current) return tl::unexpected(current.error());
-    if (!*current) return NotFound("supplier", t.id);
-    if (auto v = CheckVersion("supplier", (*current)->version, t.version); !v) return v;
-    Supplier s = std::move(**current);
-    Apply(s, f);
-    if (auto valid = ValidateSupplier(s); !valid) return valid;
-    auto stored = tx.catalog().UpdateSupplier(s);
-    if (!stored) return tl::unexpected(stored.error());
-    events::Event e = NewEvent("supplier.updated", stored->id, c, req);
-    Describe(e, *stored);
-    out = std::move(*stored);
-    return tx.outbox().Append(e);
-  });
-  if (!ok) return tl::unexpected(ok.error());
-  return out;
+  return UpdateOne<Supplier>(deps_.store, c, t, f, Events(c, req));
 }
 
 Status CatalogService::DeleteSupplier(const Caller& c, const Target& t, const RequestInfo& req) {
-  if (auto ok = CheckTarget(c, t, true); !ok) return ok;
-  return deps_.store.Write([&](CatalogTx& tx) -> Status {
-    auto current = tx.catalog().LockSupplier(c.organization, t.id);
-    if (!current) return tl::unexpected(current.error());
-    if (!*current) return NotFound("supplier", t.id);
-    if (auto v = CheckVersion("supplier", (*current)->version, t.version); !v) return v;
-    if (auto gone = tx.catalog().SoftDeleteSupplier(c.organization, t.id); !gone) return gone;
-    events::Event e = NewEvent("supplier.deleted", t.id, c, req);
-    Describe(e, **current);
-    KeepOnly(e, {"supplier_id", "organization_id", "code", "version"});
-    return tx.outbox().Append(e);
-  });
+  return DeleteOne<Supplier>(deps_.store, c, t, Events(c, req));
 }
 
 // --- buffer profiles
 
 Result<BufferProfile> CatalogService::GetBufferProfile(const Caller& c, const Target& t) {
-  if (auto ok = CheckTarget(c, t, false); !ok) return tl::unexpected(ok.error());
-  std::optional<BufferProfile> found;
-  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
-    auto b = repo.GetBufferProfile(c.organization, t.id);
-    if (!b) return tl::unexpected(b.error());
-    found = std::move(*b);
-    return Ok();
-  });
-  if (!ok) return tl::unexpected(ok.error());
-  if (!found) return NotFound("buffer profile", t.id);
-  return std::move(*found);
+  return GetOne<BufferProfile>(deps_.store, c, t);
 }
 
 Result<Page<BufferProfile>> CatalogService::ListBufferProfiles(const Caller& c,
                                                                const std::string& org,
-                                                               const ListQuery& query) {
-  if (auto ok = CheckOrganization(c, org); !ok) return tl::unexpected(ok.error());
-  auto q = NormalizeQuery(query);
-  if (!q) return tl::unexpected(q.error());
-  if (!q->status.empty()) {
-    if (auto ok = CheckEnum(q->status, "status", kStatuses); !ok) {
-      return tl::unexpected(ok.error());
-    }
-  }
-  Page<BufferProfile> page;
-  auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
-    auto r = repo.ListBufferProfiles(c.organization, *q);
-    if (!r) return tl::unexpected(r.error());
-    page = std::move(*r);
-    page.page = q->page;
-    page.page_size = q->page_size;
-    return Ok();
-  });
-  if (!ok) return tl::unexpected(ok.error());
-  return page;
+                                                               const ListQuery& q) {
+  return ListPage<BufferProfile>(deps_.store, c, org, q);
 }
 
 Result<BufferProfile> CatalogService::CreateBufferProfile(const Caller& c, const std::string& org,
@@ -666,67 +676,26 @@ Result<BufferProfile> CatalogService::CreateBufferProfile(const Caller& c, const
   BufferProfile b;
   b.organization = c.organization;
   Apply(b, f);
-  if (auto ok = ValidateBufferProfile(b); !ok) return tl::unexpected(ok.error());
-  BufferProfile out;
-  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
-    auto stored = tx.catalog().InsertBufferProfile(b);
-    if (!stored) return tl::unexpected(stored.error());
-    events::Event e = NewEvent("buffer_profile.created", stored->id, c, req);
-    Describe(e, *stored);
-    out = std::move(*stored);
-    return tx.outbox().Append(e);
-  });
-  if (!ok) return tl::unexpected(ok.error());
-  return out;
+  return CreateOne(deps_.store, b, Events(c, req));
 }
 
 Result<BufferProfile> CatalogService::UpdateBufferProfile(const Caller& c, const Target& t,
                                                           const BufferProfileFields& f,
                                                           const RequestInfo& req) {
-  if (auto ok = CheckTarget(c, t, true); !ok) return tl::unexpected(ok.error());
-  BufferProfile out;
-  auto ok = deps_.store.Write([&](CatalogTx& tx) -> Status {
-    auto current = tx.catalog().LockBufferProfile(c.organization, t.id);
-    if (!current) return tl::unexpected(current.error());
-    if (!*current) return NotFound("buffer profile", t.id);
-    if (auto v = CheckVersion("buffer profile", (*current)->version, t.version); !v) return v;
-    BufferProfile b = std::move(**current);
-    Apply(b, f);
-    if (auto valid = ValidateBufferProfile(b); !valid) return valid;
-    auto stored = tx.catalog().UpdateBufferProfile(b);
-    if (!stored) return tl::unexpected(stored.error());
-    events::Event e = NewEvent("buffer_profile.updated", stored->id, c, req);
-    Describe(e, *stored);
-    out = std::move(*stored);
-    return tx.outbox().Append(e);
-  });
-  if (!ok) return tl::unexpected(ok.error());
-  return out;
+  return UpdateOne<BufferProfile>(deps_.store, c, t, f, Events(c, req));
 }
 
 Status CatalogService::DeleteBufferProfile(const Caller& c, const Target& t,
                                            const RequestInfo& req) {
-  if (auto ok = CheckTarget(c, t, true); !ok) return ok;
-  return deps_.store.Write([&](CatalogTx& tx) -> Status {
-    auto current = tx.catalog().LockBufferProfile(c.organization, t.id);
-    if (!current) return tl::unexpected(current.error());
-    if (!*current) return NotFound("buffer profile", t.id);
-    if (auto v = CheckVersion("buffer profile", (*current)->version, t.version); !v) return v;
+  auto unused = [&](CatalogTx& tx) -> Status {
     auto users = tx.catalog().CountProductsWithProfile(c.organization, t.id);
     if (!users) return tl::unexpected(users.error());
-    if (*users > 0) {
-      return MakeError(ErrorCode::kFailedPrecondition,
-                       "buffer profile " + t.id + " is assigned to " + std::to_string(*users) +
-                           " product(s): assign them another profile first");
-    }
-    if (auto gone = tx.catalog().SoftDeleteBufferProfile(c.organization, t.id); !gone) {
-      return gone;
-    }
-    events::Event e = NewEvent("buffer_profile.deleted", t.id, c, req);
-    Describe(e, **current);
-    KeepOnly(e, {"buffer_profile_id", "organization_id", "name", "version"});
-    return tx.outbox().Append(e);
-  });
+    if (*users == 0) return Ok();
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "buffer profile " + t.id + " is assigned to " + std::to_string(*users) +
+                         " product(s): assign them another profile first");
+  };
+  return DeleteOne<BufferProfile>(deps_.store, c, t, Events(c, req), unused);
 }
 
 }  // namespace giia::catalog

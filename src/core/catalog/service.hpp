@@ -143,6 +143,9 @@ class CatalogService {
  private:
   events::Event NewEvent(const std::string& type, const std::string& aggregate_id, const Caller& c,
                          const RequestInfo& req);
+  // NewEvent for this caller and request: (type, aggregate id) -> event.
+  std::function<events::Event(const std::string&, const std::string&)> Events(
+      const Caller& c, const RequestInfo& req);
   CatalogDeps deps_;
 };
 

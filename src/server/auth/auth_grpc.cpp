@@ -10,12 +10,6 @@ namespace pb = ::giia::auth::v1;
 using grpc::ServerContext;
 using grpc::Status;
 
-void SetTime(google::protobuf::Timestamp* out, auth::Timestamp t) {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch());
-  out->set_seconds(us.count() / 1000000);
-  out->set_nanos(static_cast<int>(us.count() % 1000000) * 1000);
-}
-
 pb::UserStatus ToProto(auth::UserStatus s) {
   switch (s) {
     case auth::UserStatus::kPending: return pb::USER_STATUS_PENDING;
@@ -52,15 +46,6 @@ void ToProto(const auth::Decision& d, pb::PermissionDecision* out) {
   out->set_allowed(d.allowed);
   out->set_reason(d.reason);
 }
-
-// The result of a use case as a status, filling the response on success.
-template <typename T, typename Fill>
-Status Reply(const Result<T>& r, Fill&& fill) {
-  if (!r) return ToGrpcStatus(r.error());
-  fill(*r);
-  return Status::OK;
-}
-Status Reply(const giia::Status& r) { return r ? Status::OK : ToGrpcStatus(r.error()); }
 
 class AuthGrpc final : public pb::AuthService::CallbackService {
  public:

@@ -10,12 +10,6 @@ namespace pb = ::giia::catalog::v1;
 using grpc::ServerContext;
 using grpc::Status;
 
-void SetTime(google::protobuf::Timestamp* out, catalog::Timestamp t) {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch());
-  out->set_seconds(us.count() / 1000000);
-  out->set_nanos(static_cast<int>(us.count() % 1000000) * 1000);
-}
-
 void ToProto(const catalog::Product& p, pb::Product* out) {
   out->set_id(p.id);
   out->set_organization_id(p.organization.value());
@@ -95,15 +89,6 @@ void FillPage(const catalog::Page<T>& page, Res* res) {
   res->set_page(page.page);
   res->set_page_size(page.page_size);
 }
-
-// The result of a use case as a status, filling the response on success.
-template <typename T, typename Fill>
-Status Reply(const Result<T>& r, Fill&& fill) {
-  if (!r) return ToGrpcStatus(r.error());
-  fill(*r);
-  return Status::OK;
-}
-Status Reply(const giia::Status& r) { return r ? Status::OK : ToGrpcStatus(r.error()); }
 
 class CatalogGrpc final : public pb::CatalogService::CallbackService {
  public:

@@ -94,6 +94,14 @@ grpc::Status ToGrpcStatus(const Error& error) {
   return grpc::Status(code, error.field + ": " + error.message);
 }
 
+grpc::Status Reply(const giia::Status& r) { return r ? grpc::Status::OK : ToGrpcStatus(r.error()); }
+
+void SetTime(google::protobuf::Timestamp* out, std::chrono::system_clock::time_point t) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch());
+  out->set_seconds(us.count() / 1000000);
+  out->set_nanos(static_cast<int>(us.count() % 1000000) * 1000);
+}
+
 auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx) {
   auth::RequestInfo info;
   const auto& md = ctx.client_metadata();

@@ -11,6 +11,7 @@
 // The handlers block (PostgreSQL, Redis, auth), so they run on a HandlerPool
 // of ours rather than on gRPC's callback threads.
 
+#include <google/protobuf/timestamp.pb.h>
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
@@ -66,6 +67,16 @@ struct Call {
 };
 
 grpc::Status ToGrpcStatus(const Error& error);
+// The result of a use case as a status, filling the response on success.
+template <typename T, typename Fill>
+grpc::Status Reply(const Result<T>& r, Fill&& fill) {
+  if (!r) return ToGrpcStatus(r.error());
+  fill(*r);
+  return grpc::Status::OK;
+}
+grpc::Status Reply(const giia::Status& r);
+// A point in time as a google.protobuf.Timestamp (microseconds).
+void SetTime(google::protobuf::Timestamp* out, std::chrono::system_clock::time_point t);
 // Request id, peer address and user agent of `ctx`.
 auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx);
 // "/giia.auth.v1.AuthService/Login" -> ("giia.auth.v1.AuthService", "Login")
