@@ -172,7 +172,7 @@ TEST_CASE("Histogram percentiles of known distributions are within the stated er
   }
 }
 
-TEST_CASE("Merged histograms equal one histogram of every value; bins cover min to max",
+TEST_CASE("Merged histograms equal one histogram of every value and bins cover min to max",
           "[unit][bench]") {
   Histogram a, b, all;
   for (std::uint64_t v = 1; v <= 20'000; ++v) {
@@ -291,7 +291,7 @@ TEST_CASE("Closed loop: counts, durations, warm-up and status accounting", "[uni
   }
 }
 
-TEST_CASE("--fail-if accepts conditions on every metric", "[unit][bench]") {
+TEST_CASE("The --fail-if parser accepts conditions on every metric", "[unit][bench]") {
   auto parsed = ParseFailIf("p99>2ms,rps<10000");
   REQUIRE(parsed);
   REQUIRE(parsed->size() == 2);
@@ -325,7 +325,7 @@ TEST_CASE("--fail-if accepts conditions on every metric", "[unit][bench]") {
   CHECK(ParseFailIf(kDefaultCompareRule));
 }
 
-TEST_CASE("--fail-if rejects what it cannot read, naming the condition and the fix",
+TEST_CASE("The --fail-if parser rejects what it cannot read, naming the condition and the fix",
           "[unit][bench]") {
   CHECK_THAT(ParseError(""), Catch::Contains("empty condition"));
   CHECK_THAT(ParseError("p99>2ms,"), Catch::Contains("empty condition"));
@@ -343,7 +343,7 @@ TEST_CASE("--fail-if rejects what it cannot read, naming the condition and the f
   CHECK_THAT(ParseError("p99>1.2.3ms"), Catch::Contains("number"));
 }
 
-TEST_CASE("--fail-if decides the exit: any condition met fails the run", "[unit][bench]") {
+TEST_CASE("A --fail-if condition that is met fails the run", "[unit][bench]") {
   const Summary run = SummaryWith(3'000'000, 9000);
   auto conditions = ParseFailIf("p99>2ms,rps<10000");
   REQUIRE(conditions);
@@ -370,7 +370,7 @@ TEST_CASE("--fail-if decides the exit: any condition met fails the run", "[unit]
   CHECK(Evaluate(*conditions, failing, nullptr)->passed());
 }
 
-TEST_CASE("--compare: relative limits against the previous result", "[unit][bench]") {
+TEST_CASE("Relative limits of --compare against the previous result", "[unit][bench]") {
   const Summary previous = SummaryWith(2'000'000, 10000);
   const Summary current = SummaryWith(2'300'000, 9400);
   auto conditions = ParseFailIf("p99>+10%,rps<-5%");
@@ -409,7 +409,7 @@ TEST_CASE("Metrics print with a unit people read", "[unit][bench]") {
   CHECK_FALSE(MetricNamed("p100"));
 }
 
-TEST_CASE("--mix: weighted scenarios, interleaved, with their combined needs", "[unit][bench]") {
+TEST_CASE("A --mix interleaves weighted scenarios with their combined needs", "[unit][bench]") {
   auto mix = ParseMix(kDefaultMix);
   REQUIRE(mix);
   REQUIRE(mix->size() == 3);
