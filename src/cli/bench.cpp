@@ -3,9 +3,10 @@
 // token; a summary, histogram, percentiles and status and error
 // distributions as text, json or csv) plus what ghz lacks: --rate for an
 // open loop whose latencies count from when each call was due, HDR-style
-// percentiles, --login, --setup (an organization, admin and products of its
-// own, removed afterwards), --with-baseline (the health RPC under the same
-// load) and --compare / --fail-if, which exit 3 on a regression.
+// percentiles, --login, --setup (an organization, admin, products and a pool
+// of users of its own, removed afterwards), --with-baseline (the health RPC
+// under the same load) and --compare / --fail-if, which exit 3 on a
+// regression.
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -37,6 +38,7 @@ using server::bench::Prepared;
 constexpr int kDefaultRequests = 200;  // ghz's -n
 constexpr int kSetupParallel = 4;      // CreateProduct calls in flight during --setup
 constexpr int kMaxProductIds = 1000;   // get-product without --setup cycles through these
+constexpr int kDefaultUsers = 2000;    // --setup's pool for check-permission-cold
 
 struct BenchOptions {
   std::string scenario;
@@ -58,6 +60,7 @@ struct BenchOptions {
   bool setup = false;
   bool keep = false;
   int products = 1000;
+  int users = 0;  // --users; 0: kDefaultUsers when the scenario needs a pool, else none
   std::string database_url;
   std::string mix;
   bool with_baseline = false;
@@ -203,6 +206,11 @@ Status CheckCredentials(const BenchOptions& o, CommandEnv& env, Plan& plan) {
     return Usage("--login", name + " logs in: add --login EMAIL (the password from " +
                                 "GIIA_BENCH_PASSWORD or standard input) or --setup");
   }
+  if (plan.need.needs_users && !o.setup) {
+    return Usage("--setup", name + " asks about a fresh user each call: add --setup, which " +
+                                "creates a pool of them (--users N, default " +
+                                std::to_string(kDefaultUsers) + ")");
+  }
   if (plan.need.needs_token && plan.token.empty() && o.login.empty() && !o.setup) {
     return Usage("--token", name + " calls as a user: add --token TOKEN (or GIIA_BENCH_TOKEN), " +
                                 "--login EMAIL or --setup");
@@ -235,6 +243,30 @@ Result<Plan> MakePlan(const BenchOptions& o, CommandEnv& env) {
   return plan;
 }
 
+// How many users --setup adds to its organization: --users, or the default
+// when a scenario asks about them; none otherwise.
+int PoolSize(const BenchOptions& o, const Plan& plan) {
+  if (o.users > 0) return o.users;
+  return plan.need.needs_users ? kDefaultUsers : 0;
+}
+
+// A pool smaller than the calls makes the later calls about users already
+// cached: say so (not an error; a -z run cannot know its count ahead).
+void WarnSmallPool(const BenchOptions& o, const Plan& plan, CommandEnv& env) {
+  if (!plan.need.needs_users) return;
+  const auto users = static_cast<std::uint64_t>(PoolSize(o, plan));
+  const bench::RunPlan& run = plan.run;
+  const std::string advice = "; raise --users for cold calls only";
+  if (run.load.requests > 0 && run.load.requests + run.warmup_requests > users) {
+    env.output.err << "giia: warning: " << run.load.requests + run.warmup_requests
+                   << " calls (warm-up included) over " << users << " users: the calls after the "
+                   << users << "th ask about users already cached" << advice << "\n";
+  } else if (run.load.requests == 0) {
+    env.output.err << "giia: warning: -z runs until the time is up; calls after the first " << users
+                   << " ask about users already cached" << advice << " or use -n\n";
+  }
+}
+
 // The service the health RPC goes to: the scenario's own (a baseline), or
 // --health-target for the health scenario itself.
 Service HealthService(const BenchOptions& o, const Plan& plan) {
@@ -259,7 +291,7 @@ class SetupScope {
   SetupScope(CommandEnv& env, bool keep) : env_(env), keep_(keep) {}
   ~SetupScope() { Finish(); }
 
-  Status Create(const BenchOptions& o) {
+  Status Create(const BenchOptions& o, int users) {
     Env flags, names;
     if (!o.database_url.empty()) {
       flags["DATABASE_URL"] = o.database_url;
@@ -275,7 +307,11 @@ class SetupScope {
     auto account = CreateBenchAccount(*pool_, loaded_->config, env_.redactor);
     if (!account) return Explained(account.error());
     account_ = std::move(*account);
+    if (users > 0) {
+      if (auto ok = CreateBenchUsers(*pool_, *account_, users); !ok) return Explained(ok.error());
+    }
     report_.organization_id = account_->organization_id;
+    report_.users = static_cast<int>(account_->user_ids.size());
     report_.email = account_->email;
     report_.kept = keep_;
     return Ok();
@@ -333,6 +369,8 @@ Result<Prepared> Prepare(const BenchOptions& o, const Plan& plan, BenchClient& c
   if (const BenchAccount* a = setup.account()) {
     p.email = a->email;
     p.password = a->password;
+    p.user_ids = a->user_ids;
+    p.user_emails = a->user_emails;
   } else if (!o.login.empty()) {
     auto password = ReadSecret(env, "GIIA_BENCH_PASSWORD", "Password for " + o.login);
     if (!password || password->empty()) {
@@ -457,7 +495,7 @@ Status Execute(const BenchOptions& o, const Plan& plan, CommandEnv& env, BenchRe
   if (!client) return tl::unexpected(client.error());
   SetupScope setup(env, o.keep);
   if (o.setup) {
-    if (auto ok = setup.Create(o); !ok) return ok;
+    if (auto ok = setup.Create(o, PoolSize(o, plan)); !ok) return ok;
   }
   auto prepared = Prepare(o, plan, **client, setup, env);
   if (!prepared) return tl::unexpected(prepared.error());
@@ -484,6 +522,7 @@ Status Execute(const BenchOptions& o, const Plan& plan, CommandEnv& env, BenchRe
 void RunBench(const BenchOptions& o, CommandEnv& env) {
   auto plan = MakePlan(o, env);
   if (!plan) return env.Fail(plan.error(), true);
+  WarnSmallPool(o, *plan, env);
   BenchReport report;
   report.settings = plan->settings;
   report.compare_file = o.compare;
@@ -561,6 +600,13 @@ void AddIdentityOptions(CLI::App* cmd, BenchOptions& o) {
   cmd->add_flag("--keep", o.keep, "With --setup: keep the organization and its rows")->needs(setup);
   cmd->add_option("--products", o.products, "With --setup: products to create (1000)")
       ->check(CLI::Range(1, 100000))
+      ->needs(setup);
+  cmd->add_option("--users", o.users,
+                  "With --setup: users (Viewers) to add to the organization; "
+                  "check-permission-cold asks about a different one each call, login rotates "
+                  "over them (" +
+                      std::to_string(kDefaultUsers) + " for check-permission-cold, else none)")
+      ->check(CLI::Range(1, 1000000))
       ->needs(setup);
   cmd->add_option("--database-url", o.database_url,
                   "With --setup: PostgreSQL URL of auth (default: AUTH_DATABASE_URL, then "

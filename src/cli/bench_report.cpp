@@ -159,7 +159,9 @@ void WriteVerdict(std::ostream& out, const BenchReport& r) {
 
 void WriteSetup(std::ostream& out, const SetupReport& s) {
   out << "\nSetup: organization " << s.organization_id << ", admin " << s.email << ", "
-      << Plural(static_cast<std::uint64_t>(s.products), "product", "products") << "; ";
+      << Plural(static_cast<std::uint64_t>(s.products), "product", "products");
+  if (s.users > 0) out << ", " << Plural(static_cast<std::uint64_t>(s.users), "user", "users");
+  out << "; ";
   if (s.kept) {
     out << "kept (--keep)\n";
   } else if (s.removed) {
@@ -244,6 +246,7 @@ json ExtrasJson(const BenchReport& r) {
     out["setup"] = {{"organization_id", r.setup->organization_id},
                     {"email", r.setup->email},
                     {"products", r.setup->products},
+                    {"users", r.setup->users},
                     {"kept", r.setup->kept},
                     {"removed", r.setup->removed},
                     {"rows_removed", r.setup->rows_removed}};

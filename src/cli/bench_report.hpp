@@ -45,6 +45,7 @@ struct SetupReport {
   std::string organization_id;
   std::string email;
   int products = 0;
+  int users = 0;         // the pool (--users)
   bool kept = false;     // --keep
   bool removed = false;  // every row of the organization was deleted
   std::int64_t rows_removed = 0;

@@ -55,10 +55,27 @@ Result<BenchAccount> CreateBenchAccount(pg::Pool& pool, const Config& config, Re
                              static_cast<std::size_t>(config.password_hash_memory_kib) * 1024});
   auto hash = hasher.Hash(account.password);
   if (!hash) return tl::unexpected(hash.error());
+  account.password_hash = *hash;
   pg::PgAccountStore store(pool);
   Status made = store.Run([&](auth::AccountTx& tx) { return InsertAccount(tx, account, *hash); });
   if (!made) return tl::unexpected(made.error());
   return account;
+}
+
+Status CreateBenchUsers(pg::Pool& pool, BenchAccount& account, int count) {
+  // giia-bench-<suffix>-user-<n>@bench.example.com
+  const std::string prefix =
+      "giia-bench-" + account.slug.substr(std::string(pg::kBenchSlugPrefix).size()) + "-user-";
+  auto users = pg::InsertBenchUsers(pool, account.organization_id, prefix, account.password_hash,
+                                    count, "Viewer");
+  if (!users) return tl::unexpected(users.error());
+  account.user_ids.clear();
+  account.user_emails.clear();
+  for (pg::BenchUser& u : *users) {
+    account.user_ids.push_back(std::move(u.id));
+    account.user_emails.push_back(std::move(u.email));
+  }
+  return Ok();
 }
 
 }  // namespace giia::cli

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <string>
 
+#include "adapters/crypto/argon2id_hasher.hpp"
 #include "adapters/crypto/jwt.hpp"
 #include "core/auth/permissions.hpp"
 
@@ -156,4 +157,29 @@ TEST_CASE("Cached permission decision", "[bench][permissions]") {
     auto r = resolver.Get(org, user);
     return r && *r && giia::auth::Holds(**r, permission);
   };
+}
+
+// --- argon2id, the cost of a login: the raw hash rate with auth's defaults
+// (PASSWORD_HASH_ITERATIONS=2, PASSWORD_HASH_MEMORY_KIB=65536) on one thread.
+// A login verifies once; scripts/bench.sh compares the login scenario with
+// this. GIIA_ARGON2_ITERATIONS / GIIA_ARGON2_MEMORY_KIB override the cost.
+
+namespace {
+
+std::uint64_t EnvOr(const char* name, std::uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::stoull(v) : fallback;
+}
+
+}  // namespace
+
+TEST_CASE("argon2id password hash and verify", "[bench][argon2id]") {
+  REQUIRE(giia::crypto::InitSodium().has_value());
+  giia::crypto::Argon2idHasher hasher(giia::crypto::Argon2idParams{
+      EnvOr("GIIA_ARGON2_ITERATIONS", 2), EnvOr("GIIA_ARGON2_MEMORY_KIB", 65536) * 1024});
+  const std::string password = "correct horse battery staple";
+  const std::string hash = hasher.Hash(password).value();
+  REQUIRE(hasher.Verify(hash, password).value());
+  BENCHMARK("argon2id verify") { return hasher.Verify(hash, password); };
+  BENCHMARK("argon2id hash") { return hasher.Hash(password); };
 }

@@ -4,7 +4,9 @@
 // every row of that organization is gone afterwards (unless --keep);
 // --fail-if and --compare exit 3 on a regression, a bad expression exits 1,
 // an unreachable server 2. Only counts, orders and exit codes are checked,
-// never how fast anything was.
+// never how fast anything was. check-permission-cold: --setup adds a pool
+// of users, every one of them is asked about once and each answer came
+// from the database (auth's cache-miss counter), and the pool is removed.
 
 #include <unistd.h>
 
@@ -27,13 +29,15 @@ std::string Count(AuthServer& auth, const std::string& sql) {
   return giia::testing::Scalar(auth.db().sql(), sql);
 }
 
-// Rows anywhere that belong to `org` (live or soft-deleted).
-void CheckNoRowsOf(AuthServer& auth, const std::string& org) {
+// Rows anywhere that belong to `org` (live or soft-deleted); the catalog's
+// tables only when a catalog migrated them.
+void CheckNoRowsOf(AuthServer& auth, const std::string& org, bool catalog = true) {
   const std::string where = " WHERE organization_id = '" + org + "'";
   CHECK(Count(auth, "SELECT count(*) FROM auth.organizations WHERE id = '" + org + "'") == "0");
   for (const char* table :
        {"auth.users", "auth.user_roles", "auth.refresh_tokens", "auth.roles", "catalog.products",
         "catalog.suppliers", "catalog.buffer_profiles", "catalog.product_suppliers"}) {
+    if (!catalog && std::string_view(table).starts_with("catalog.")) continue;
     INFO(table);
     CHECK(Count(auth, std::string("SELECT count(*) FROM ") + table + where) == "0");
   }
@@ -46,6 +50,13 @@ json ParseOutput(const ProcessResult& r) {
   INFO(r.out);
   REQUIRE(out.is_object());
   return out;
+}
+
+// The value of a counter without labels in a Prometheus text page.
+double MetricValue(const std::string& page, const std::string& name) {
+  const std::size_t at = page.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(page.substr(at + name.size() + 2));
 }
 
 std::string TempFile(const std::string& name, const std::string& text) {
@@ -172,4 +183,55 @@ TEST_CASE(
   CHECK(away.exit_code == 2);
   CHECK_THAT(away.err, Catch::Contains("(--auth)"));
   std::filesystem::remove(file);
+}
+
+TEST_CASE("bench check-permission-cold: a pool of users, each asked about once, then removed",
+          "[e2e][bench]") {
+  AuthServer auth;
+  auto bench = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"bench", "--auth", auth.grpc_address()});
+    return RunGiia(args, auth.env());
+  };
+  const std::string misses = "giia_permission_cache_misses_total";
+  const double before = MetricValue(auth.Get("/metrics").raw, misses);
+  REQUIRE(before >= 0);
+
+  const ProcessResult r = bench({"--setup", "--users", "40", "--scenario", "check-permission-cold",
+                                 "-n", "40", "-c", "4", "--output", "json"});
+  const json out = ParseOutput(r);
+  CHECK(r.err.find("warning") == std::string::npos);
+  CHECK(out["scenario"] == "check-permission-cold");
+  CHECK(out["rpc"] == "giia.auth.v1.AuthService/CheckPermission");
+  CHECK(out["count"] == 40);
+  CHECK(out["errors"] == 0);
+  CHECK(out["status_codes"] == json({{"OK", 40}}));
+  const json& setup = out["setup"];
+  CHECK(setup["users"] == 40);
+  CHECK(setup["removed"] == true);
+  CHECK(setup["rows_removed"] == 42);  // the pool, the admin, the organization
+  CheckNoRowsOf(auth, setup["organization_id"], false);
+  // Each of the 40 users was resolved from the database (no cache had them).
+  const double after = MetricValue(auth.Get("/metrics").raw, misses);
+  CHECK(after - before >= 40);
+
+  // More calls than users: the later ones are warm, and the run says so.
+  const ProcessResult small =
+      bench({"--setup", "--users", "5", "--scenario", "check-permission-cold", "-n", "20", "-c",
+             "2", "--output", "json"});
+  const json small_out = ParseOutput(small);
+  CHECK(small_out["errors"] == 0);
+  CHECK_THAT(small.err, Catch::Contains("warning: 20 calls") && Catch::Contains("over 5 users"));
+  CheckNoRowsOf(auth, small_out["setup"]["organization_id"], false);
+
+  // Login rotates over the pool: 12 logins at once, none refused by the
+  // 5-in-flight limit of one account.
+  const json logins = ParseOutput(bench({"--setup", "--users", "6", "--scenario", "login", "-n",
+                                         "12", "-c", "6", "--output", "json"}));
+  CHECK(logins["errors"] == 0);
+  CHECK(logins["setup"]["users"] == 6);
+
+  // Without --setup there is nobody to ask about: a usage error, nothing attempted.
+  const ProcessResult no_setup = bench({"--scenario", "check-permission-cold", "-n", "1"});
+  CHECK(no_setup.exit_code == 1);
+  CHECK_THAT(no_setup.err, Catch::Contains("--setup") && Catch::Contains("--users"));
 }

@@ -442,6 +442,17 @@ TEST_CASE("A --mix interleaves weighted scenarios with their combined needs", "[
   CHECK_THAT(bad("login=ten"), Catch::Contains("whole number"));
   CHECK_THAT(bad("login=1,login=2"), Catch::Contains("twice"));
   CHECK(FindScenario("refresh")->needs_password);
+  const ScenarioInfo* cold = FindScenario("check-permission-cold");
+  REQUIRE(cold != nullptr);
+  CHECK(cold->needs_users);
+  CHECK(cold->needs_token);
+  CHECK(cold->rpc == FindScenario("check-permission")->rpc);
+  CHECK_FALSE(FindScenario("check-permission")->needs_users);
+  CHECK_THAT(ScenarioList(), Catch::Contains("check-permission-cold"));
+  auto cold_mix = ParseMix("check-permission-cold=1,validate-token=3");
+  REQUIRE(cold_mix);
+  CHECK(Requirements(*cold_mix).needs_users);
+  CHECK_FALSE(Requirements(*mix).needs_users);
   CHECK(FindScenario("create-product")->writes);
   CHECK(FindScenario("nope") == nullptr);
 }

@@ -44,23 +44,80 @@ Status PurgeAuth(Connection& conn, const std::string& org, BenchPurge& out) {
   return Ok();
 }
 
+// Locks the organization's row and checks that giia bench made it.
+Status LockBenchOrganization(Connection& conn, const std::string& organization_id,
+                             const char* what) {
+  auto slug =
+      conn.Exec("SELECT slug FROM auth.organizations WHERE id = $1 FOR UPDATE", {organization_id});
+  if (!slug) return tl::unexpected(slug.error());
+  if (slug->empty()) {
+    return MakeError(ErrorCode::kNotFound, "no organization " + organization_id + " to " + what);
+  }
+  if (slug->Text(0, 0).rfind(kBenchSlugPrefix, 0) != 0) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "organization " + organization_id + " (" + slug->Text(0, 0) +
+                         ") was not made by giia bench; nothing was changed");
+  }
+  return Ok();
+}
+
 }  // namespace
+
+Result<std::vector<BenchUser>> InsertBenchUsers(Pool& pool, const std::string& organization_id,
+                                                const std::string& email_prefix,
+                                                const std::string& password_hash, int count,
+                                                const std::string& role) {
+  std::vector<BenchUser> users;
+  Status done = RunRetriedTransaction(pool, [&](Connection& conn) -> Status {
+    users.clear();
+    if (auto ok = LockBenchOrganization(conn, organization_id, "add users to"); !ok) return ok;
+    // The role as AssignRole resolves it: the organization's own, else the built-in one.
+    auto role_id = conn.Exec(
+        "SELECT id FROM auth.roles WHERE name = $2 AND (organization_id = $1 OR organization_id "
+        "IS NULL) ORDER BY organization_id NULLS LAST LIMIT 1",
+        {organization_id, role});
+    if (!role_id) return tl::unexpected(role_id.error());
+    if (role_id->empty()) {
+      return MakeError(ErrorCode::kFailedPrecondition,
+                       "the " + role +
+                           " role does not exist in this database; run giia "
+                           "seed-roles first");
+    }
+    // One statement: the users, and a role for each of them.
+    auto rows =
+        conn.Exec(R"sql(
+WITH u AS (
+  INSERT INTO auth.users (organization_id, email, password_hash, first_name, last_name, status,
+                          email_verified_at)
+  SELECT $1, $2 || g || '@bench.example.com', $3, 'Bench', 'User ' || g, 'active', now()
+  FROM generate_series(1, $4::integer) AS g
+  RETURNING id, email),
+r AS (
+  INSERT INTO auth.user_roles (user_id, role_id, organization_id) SELECT id, $5, $1 FROM u)
+SELECT id, email FROM u)sql",
+                  {organization_id, email_prefix, password_hash, count, role_id->Text(0, 0)});
+    if (!rows) return tl::unexpected(rows.error());
+    // Statistics as a database that grew to this size would have: without
+    // them the planner, still believing the tables nearly empty, looks users
+    // up through the organization index and reads the whole pool each time.
+    if (auto a = conn.Exec("ANALYZE auth.users, auth.user_roles"); !a) {
+      return tl::unexpected(a.error());
+    }
+    users.reserve(rows->size());
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      users.push_back({rows->Text(i, 0), rows->Text(i, 1)});
+    }
+    return Ok();
+  });
+  if (!done) return tl::unexpected(done.error());
+  return users;
+}
 
 Result<BenchPurge> PurgeBenchOrganization(Pool& pool, const std::string& organization_id) {
   BenchPurge out;
   Status done = RunRetriedTransaction(pool, [&](Connection& conn) -> Status {
     out = BenchPurge{};
-    auto slug = conn.Exec("SELECT slug FROM auth.organizations WHERE id = $1 FOR UPDATE",
-                          {organization_id});
-    if (!slug) return tl::unexpected(slug.error());
-    if (slug->empty()) {
-      return MakeError(ErrorCode::kNotFound, "no organization " + organization_id + " to remove");
-    }
-    if (slug->Text(0, 0).rfind(kBenchSlugPrefix, 0) != 0) {
-      return MakeError(ErrorCode::kFailedPrecondition,
-                       "organization " + organization_id + " (" + slug->Text(0, 0) +
-                           ") was not made by giia bench; nothing was removed");
-    }
+    if (auto ok = LockBenchOrganization(conn, organization_id, "remove"); !ok) return ok;
     if (auto ok = PurgeCatalog(conn, organization_id, out); !ok) return ok;
     return PurgeAuth(conn, organization_id, out);
   });

@@ -4,10 +4,12 @@
 // buffer profiles and their links, the organization's users with their
 // roles and tokens, and the organization). Audit log entries and outbox
 // events are history and are kept. The organization is created through
-// PgAccountStore like any other.
+// PgAccountStore like any other; the pool of users that
+// check-permission-cold asks about is inserted here, in bulk.
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "adapters/postgres/pool.hpp"
 
@@ -25,6 +27,25 @@ struct BenchPurge {
   std::int64_t organizations = 0;
   bool catalog_schema = false;  // false: the catalog's tables are not in this database
 };
+
+// `count` active, verified users of a bench organization, each with the
+// role `role` (the organization's own role of that name, else the built-in
+// one, as AssignRole picks it), all with the same password hash, inserted in
+// one transaction, then auth.users and auth.user_roles analyzed. E-mails are
+// EMAIL_PREFIX<n>@bench.example.com for n in 1..count. Returns them with their ids.
+// Errors: kFailedPrecondition (nothing inserted) when the organization's
+// slug does not start with kBenchSlugPrefix or there is no such role (run
+// giia seed-roles); kNotFound when there is no such organization;
+// otherwise as the database reports.
+struct BenchUser {
+  std::string id;
+  std::string email;
+};
+[[nodiscard]] Result<std::vector<BenchUser>> InsertBenchUsers(Pool& pool,
+                                                              const std::string& organization_id,
+                                                              const std::string& email_prefix,
+                                                              const std::string& password_hash,
+                                                              int count, const std::string& role);
 
 // One transaction. Errors: kFailedPrecondition (nothing deleted) when the
 // organization's slug does not start with kBenchSlugPrefix; kNotFound when

@@ -10,6 +10,11 @@ constexpr ScenarioInfo kScenarios[] = {
     {"health", Service::kAuth, "grpc.health.v1.Health/Check"},
     {"validate-token", Service::kAuth, "giia.auth.v1.AuthService/ValidateToken", true},
     {"check-permission", Service::kAuth, "giia.auth.v1.AuthService/CheckPermission", true},
+    // The caller (an Admin, who holds users:read) asks about another user of
+    // its organization, a different one each call: the first question about
+    // each user misses both permission caches and reaches the database.
+    {"check-permission-cold", Service::kAuth, "giia.auth.v1.AuthService/CheckPermission", true,
+     false, false, false, true},
     {"batch-check", Service::kAuth, "giia.auth.v1.AuthService/BatchCheckPermissions", true},
     {"login", Service::kAuth, "giia.auth.v1.AuthService/Login", false, true},
     {"refresh", Service::kAuth, "giia.auth.v1.AuthService/RefreshToken", false, true},
@@ -96,6 +101,7 @@ ScenarioInfo Requirements(std::span<const MixPart> parts) {
     need.needs_password |= p.scenario->needs_password;
     need.needs_products |= p.scenario->needs_products;
     need.writes |= p.scenario->writes;
+    need.needs_users |= p.scenario->needs_users;
   }
   return need;
 }

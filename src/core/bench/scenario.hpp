@@ -1,6 +1,6 @@
 #pragma once
 // The scenarios of `giia bench`: what each one calls, on which service, and
-// what it needs prepared (a token, a password, products). And --mix: a
+// what it needs prepared (a token, a password, products, a pool of users). And --mix: a
 // weighted blend of scenarios, interleaved deterministically.
 
 #include <cstdint>
@@ -23,6 +23,7 @@ struct ScenarioInfo {
   bool needs_password = false;  // logs in (login), or once per worker (refresh)
   bool needs_products = false;  // ids of existing products (get-product)
   bool writes = false;          // creates rows (create-product)
+  bool needs_users = false;     // a pool of users to ask about (check-permission-cold)
 };
 
 // Every scenario, "mix" last.

@@ -239,6 +239,7 @@ class ScenarioCaller final : public giia::bench::Caller {
   static Fn FnFor(std::string_view name) {
     if (name == "validate-token") return &ScenarioCaller::ValidateToken;
     if (name == "check-permission") return &ScenarioCaller::CheckPermission;
+    if (name == "check-permission-cold") return &ScenarioCaller::CheckPermissionCold;
     if (name == "batch-check") return &ScenarioCaller::BatchCheck;
     if (name == "login") return &ScenarioCaller::Login;
     if (name == "refresh") return &ScenarioCaller::Refresh;
@@ -286,6 +287,21 @@ class ScenarioCaller final : public giia::bench::Caller {
     return Outcome(status);
   }
 
+  // About user `ticket` of the pool: a different user each call until the
+  // pool is used up, so each answer needs the database (and Redis).
+  CallOutcome CheckPermissionCold(int worker, std::uint64_t ticket) {
+    if (prepared_.user_ids.empty()) return WrongAnswer("no users to ask about (--setup --users)");
+    grpc::ClientContext ctx;
+    impl_.Prepare(ctx, prepared_.token);
+    apb::CheckPermissionRequest request;
+    request.set_permission("catalog:read");
+    request.set_user_id(prepared_.user_ids[ticket % prepared_.user_ids.size()]);
+    apb::CheckPermissionResponse response;
+    const grpc::Status status = impl_.Auth(worker).CheckPermission(&ctx, request, &response);
+    if (status.ok() && !response.allowed()) return WrongAnswer("denied: " + response.reason());
+    return Outcome(status);
+  }
+
   CallOutcome BatchCheck(int worker, std::uint64_t) {
     grpc::ClientContext ctx;
     impl_.Prepare(ctx, prepared_.token);
@@ -300,11 +316,14 @@ class ScenarioCaller final : public giia::bench::Caller {
     return Outcome(status);
   }
 
-  CallOutcome Login(int worker, std::uint64_t) {
+  // One account, or the pool's in turn (auth lets 5 logins of one account
+  // be in flight at a time).
+  CallOutcome Login(int worker, std::uint64_t ticket) {
     grpc::ClientContext ctx;
     impl_.Prepare(ctx, "");
     apb::LoginRequest request;
-    request.set_email(prepared_.email);
+    const auto& pool = prepared_.user_emails;
+    request.set_email(pool.empty() ? prepared_.email : pool[ticket % pool.size()]);
     request.set_password(prepared_.password);
     apb::LoginResponse response;
     return Outcome(impl_.Auth(worker).Login(&ctx, request, &response));

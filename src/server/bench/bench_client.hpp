@@ -40,6 +40,8 @@ struct Prepared {
   std::string email;                     // login and refresh
   std::string password;                  // likewise
   std::vector<std::string> product_ids;  // get-product
+  std::vector<std::string> user_ids;     // check-permission-cold asks about these in turn
+  std::vector<std::string> user_emails;  // login rotates over these when given
   int product_pages = 1;                 // list-products walks pages 1..this
   std::string run_id;                    // makes create-product SKUs unique
 };

@@ -1,0 +1,379 @@
+#!/usr/bin/env bash
+# giia's speed, measured against the machine's own limits in one run, and
+# written to docs/BENCHMARKS.md (issue 6):
+#   1. builds a Release giia and tests/giia_microbench in build/rel (warnings
+#      are not errors there: GCC 12 reports false -Wrestrict at -O3);
+#   2. starts its own PostgreSQL, Redis and NATS on free loopback ports
+#      (stopped, by PID, whatever happens), migrates, seeds the roles;
+#   3. the machine's limits: pgbench -S -M prepared and a single-row INSERT
+#      script at the same concurrency, the raw argon2id rate (microbench);
+#   4. `giia serve all` with production settings (durable PostgreSQL, the
+#      default argon2id cost, LOG_LEVEL=warn): its start-up time, idle and
+#      peak memory, and every scenario of the goals with --with-baseline,
+#      as JSON in build/bench/;
+#   5. the outbox relay: a burst of events inserted in one statement, and
+#      1,000 events/s one per transaction, timed until JetStream has them;
+#   6. `serve auth` and `serve catalog` as separate processes: start-up and
+#      memory of each service, idle and under a shorter load;
+#   7. a perf profile of the server for every goal not met;
+#   8. docs/BENCHMARKS.md from all of the above.
+# Client and server share this machine's cores: every ratio is of two numbers
+# measured the same way, in this run.
+#
+# Settings (environment): BENCH_SECONDS (10) per measured run; BENCH_COLD_USERS
+# (30000) calls of check-permission-cold, each about a user of its own;
+# BENCH_BUILD=0 to use the build as it is; BENCH_BUILD_DIR (build/rel);
+# BENCH_PROFILE=0 to skip perf; BENCH_DOC (docs/BENCHMARKS.md); BENCH_WAIT=0
+# not to wait for other builds and tests (for trying the script, not for
+# figures).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+REL="${BENCH_BUILD_DIR:-$GIIA_ROOT/build/rel}"
+OUT="$GIIA_ROOT/build/bench"
+DOC="${BENCH_DOC:-$GIIA_ROOT/docs/BENCHMARKS.md}"
+GIIA="$REL/src/giia"
+MICRO="$REL/tests/giia_microbench"
+T=${BENCH_SECONDS:-10}
+COLD_USERS=${BENCH_COLD_USERS:-30000}
+C=16 # the concurrency of the goals (login: 4)
+SERVERS=""
+SERVE_PIDS=()
+
+cleanup() {
+  local rc=$?
+  for pid in "${SERVE_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n $SERVERS ]]; then
+    pg_stop "$SERVERS/pg"
+    stop_pid "$SERVERS/redis"
+    stop_pid "$SERVERS/nats"
+    rm -rf "$SERVERS"
+  fi
+  exit $rc
+}
+trap cleanup EXIT INT TERM
+
+install_packages
+for tool in python3:python3 perf:linux-perf; do
+  command -v "${tool%%:*}" >/dev/null && continue
+  [[ $(id -u) == 0 ]] || { log "no ${tool%%:*} (package ${tool#*:}); continuing without"; continue; }
+  log "installing ${tool#*:}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${tool#*:}" >/dev/null ||
+    log "could not install ${tool#*:}; continuing without"
+done
+
+if [[ ${BENCH_BUILD:-1} != 0 ]]; then
+  log "building Release in build/rel (no -Werror: GCC 12's -Wrestrict is wrong at -O3)"
+  build "$REL" Release -DGIIA_WARNINGS_AS_ERRORS=OFF
+fi
+[[ -x $GIIA && -x $MICRO ]] || die "no Release build in $REL (run without BENCH_BUILD=0)"
+
+rm -rf "$OUT"
+mkdir -p "$OUT/logs"
+FACTS="$OUT/facts.env" # key=value figures the report reads
+: >"$FACTS"
+fact() { printf '%s=%s\n' "$1" "$2" >>"$FACTS"; }
+
+# --- the machine
+
+fact bench_seconds "$T"
+fact nproc "$(nproc)"
+fact cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+fact mem_total_mib "$(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo)"
+fact kernel "$(uname -r)"
+fact postgres "$("$PG_BIN/postgres" --version | awk '{print $3}')"
+fact giia "$("$GIIA" version 2>/dev/null | head -1)"
+
+# --- servers
+
+log "starting PostgreSQL, Redis and NATS on free ports"
+SERVERS=$(mktemp -d "$GIIA_ROOT/build/bench-servers.XXXXXX")
+chmod 755 "$SERVERS"
+PGPASS=$(random_secret)
+PG_PORT=$(free_port)
+# Durable, as in production: the INSERT baseline and create-product both wait for the WAL flush.
+pg_start "$SERVERS/pg" "$PG_PORT" "$PGPASS"
+REDIS_PORT=$(free_port)
+redis_start "$SERVERS/redis" "$REDIS_PORT"
+NATS_PORT=$(free_port)
+NATS_MONITOR=$(free_port)
+nats_start "$SERVERS/nats" "$NATS_PORT" "$NATS_MONITOR"
+export PGPASSWORD=$PGPASS
+ADMIN_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+psql -qX "$ADMIN_URL" -c "CREATE DATABASE giia" -c "CREATE DATABASE pgbench" >/dev/null
+DB_URL="postgresql://postgres:$PGPASS@127.0.0.1:$PG_PORT/giia"
+PGB_URL="postgresql://postgres@127.0.0.1:$PG_PORT/pgbench"
+
+AUTH_GRPC=$(free_port)
+AUTH_HTTP=$(free_port)
+CATALOG_GRPC=$(free_port)
+CATALOG_HTTP=$(free_port)
+ENVF="$SERVERS/env"
+cat >"$ENVF" <<ENV
+DATABASE_URL=$DB_URL
+REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+NATS_URL=nats://127.0.0.1:$NATS_PORT
+JWT_SECRET=$(random_secret)
+HTTP_HOST=127.0.0.1
+GRPC_HOST=127.0.0.1
+AUTH_HTTP_PORT=$AUTH_HTTP
+AUTH_GRPC_PORT=$AUTH_GRPC
+CATALOG_HTTP_PORT=$CATALOG_HTTP
+CATALOG_GRPC_PORT=$CATALOG_GRPC
+AUTH_GRPC_ADDR=127.0.0.1:$AUTH_GRPC
+LOG_LEVEL=warn
+EMAIL_PROVIDER=file
+EMAIL_FILE_DIR=$SERVERS/mail
+# One client address makes every call: the per-address login limit (60/min)
+# would measure the limiter, not the logins.
+RATE_LIMIT_REQUESTS_PER_MINUTE=1000000
+ENV
+chmod 600 "$ENVF"
+giia() { "$GIIA" --env-file "$ENVF" "$@"; }
+
+log "migrating and seeding the roles"
+giia migrate up --wait 10s >/dev/null
+giia seed-roles >/dev/null
+
+# The CPU is shared with whatever else runs: wait until no build or test does.
+quiet_machine() {
+  [[ ${BENCH_WAIT:-1} != 0 ]] || return 0
+  local waited=0
+  while pgrep -f "ctest|ninja|cc1plus" >/dev/null; do
+    ((waited == 0)) && log "waiting for builds and tests to finish (pgrep ctest|ninja|cc1plus)"
+    waited=1
+    sleep 10
+  done
+}
+
+# --- the machine's limits
+
+log "raw argon2id rate (giia_microbench [argon2id], default cost)"
+quiet_machine
+"$MICRO" "[argon2id]" --benchmark-samples 20 -r xml >"$OUT/argon2id.xml"
+
+log "pgbench: -i, -S -M prepared at c=$C, single-row INSERT at c=$C"
+pgbench -i -q "$PGB_URL" >"$OUT/logs/pgbench-init.log" 2>&1
+psql -qX "$PGB_URL" -c "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, k integer NOT NULL,
+  v text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())" >/dev/null
+cat >"$OUT/insert.sql" <<'SQL'
+\set k random(1, 1000000)
+INSERT INTO bench_insert (k, v) VALUES (:k, 'row');
+SQL
+quiet_machine
+pgbench -S -M prepared -c $C -j 2 -T "$T" "$PGB_URL" >"$OUT/pgbench-select.txt" 2>&1
+quiet_machine
+pgbench -n -M prepared -f "$OUT/insert.sql" -c $C -j 2 -T "$T" "$PGB_URL" >"$OUT/pgbench-insert.txt" 2>&1
+tps() { sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$1" | head -1; }
+lat() { sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$1" | head -1; }
+fact pgbench_select_tps "$(tps "$OUT/pgbench-select.txt")"
+fact pgbench_select_ms "$(lat "$OUT/pgbench-select.txt")"
+fact pgbench_insert_tps "$(tps "$OUT/pgbench-insert.txt")"
+fact pgbench_insert_ms "$(lat "$OUT/pgbench-insert.txt")"
+
+# --- serving
+
+rss_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+now_ns() { date +%s%N; }
+ready() { curl -fsS -o /dev/null "http://127.0.0.1:$1/health/ready"; }
+
+# start_serve NAME SERVICE PORT...: starts `giia serve SERVICE`, waits until
+# /health/ready answers 200 on every PORT; records the time and idle memory.
+start_serve() {
+  local name=$1 service=$2
+  shift 2
+  local t0 pid
+  t0=$(now_ns)
+  "$GIIA" --env-file "$ENVF" serve "$service" >"$OUT/logs/serve-$name.log" 2>&1 &
+  pid=$!
+  SERVE_PIDS+=("$pid")
+  for port in "$@"; do
+    local deadline=$((SECONDS + 30))
+    until ready "$port" 2>/dev/null; do
+      kill -0 "$pid" 2>/dev/null || { tail -20 "$OUT/logs/serve-$name.log" >&2; die "serve $service exited"; }
+      ((SECONDS < deadline)) || die "serve $service not ready on :$port within 30s"
+    done
+  done
+  fact "startup_ms_$name" $((($(now_ns) - t0) / 1000000))
+  sleep 2
+  fact "rss_idle_kib_$name" "$(rss_kib "$pid" VmRSS)"
+  eval "PID_${name//-/_}=$pid"
+}
+
+stop_serve() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  local kept=()
+  for p in "${SERVE_PIDS[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
+  SERVE_PIDS=("${kept[@]}")
+}
+
+TARGETS=(--auth "127.0.0.1:$AUTH_GRPC" --catalog "127.0.0.1:$CATALOG_GRPC")
+
+# busy: true when a build or test runs (it would take CPU from the measurement).
+busy() { [[ ${BENCH_WAIT:-1} != 0 ]] && pgrep -f "ctest|ninja|cc1plus" >/dev/null; }
+
+# run NAME SECONDS|"" WARMUP ARGS...: one `giia bench` with its baseline (the
+# health RPC, same settings), into build/bench/NAME.json; measured again (up
+# to 3 times) when a build or test started during the run.
+run() {
+  local name=$1 seconds=$2 warmup=$3
+  shift 3
+  for attempt in 1 2 3; do
+    quiet_machine
+    log "bench $name: $*"
+    giia bench "${TARGETS[@]}" --with-baseline --output json --warmup "$warmup" "$@" \
+      ${seconds:+-z "${seconds}s"} >"$OUT/$name.json" 2>"$OUT/logs/bench-$name.err" ||
+      { cat "$OUT/logs/bench-$name.err" >&2; die "bench $name failed"; }
+    busy || return 0
+    log "a build or test started during bench $name (attempt $attempt)"
+  done
+}
+
+# The scenarios of the goals. The cold check asks about a different user each
+# call: the warm-up's 500 calls and the measured ones each about a user of
+# their own, none of them cached.
+scenarios() {
+  local seconds=$1 prefix=$2 services=$3
+  if [[ $services == *auth* ]]; then
+    run "${prefix}health" "$seconds" 1s --scenario health -c $C
+    run "${prefix}validate-token" "$seconds" 1s --scenario validate-token --setup -c $C
+    run "${prefix}check-permission" "$seconds" 1s --scenario check-permission --setup -c $C
+    local calls=$COLD_USERS
+    [[ -n $prefix ]] && calls=$((COLD_USERS / 3))
+    run "${prefix}check-permission-cold" "" 500 --scenario check-permission-cold --setup \
+      --users "$((calls + 500))" -n "$calls" -c $C
+    run "${prefix}login" "$seconds" 1s --scenario login --setup -c 4
+    run "${prefix}refresh" "$seconds" 1s --scenario refresh --setup -c $C
+  fi
+  if [[ $services == *catalog* ]]; then
+    run "${prefix}get-product" "$seconds" 1s --scenario get-product --setup --products 1000 -c $C
+    run "${prefix}create-product" "$seconds" 1s --scenario create-product --setup -c $C
+  fi
+}
+
+log "starting giia serve all (auth and catalog in one process)"
+quiet_machine
+start_serve all all "$AUTH_HTTP" "$CATALOG_HTTP"
+SERVE=$PID_all
+scenarios "$T" "" auth,catalog
+
+# Logins saturate their hashing pool while validate-token is measured.
+log "bench validate-token while login (c=4) saturates the hashing pool"
+quiet_machine
+giia bench "${TARGETS[@]}" --scenario login --setup -c 4 -z "$((T + 4))s" --output json \
+  >"$OUT/login-background.json" 2>"$OUT/logs/bench-login-background.err" &
+BG=$!
+sleep 2
+giia bench "${TARGETS[@]}" --scenario validate-token --setup -c $C -z "${T}s" --warmup 1s \
+  --output json >"$OUT/validate-token-under-login.json" 2>"$OUT/logs/bench-vt-under-login.err"
+wait $BG
+fact rss_peak_kib_all "$(rss_kib "$SERVE" VmHWM)"
+
+# --- the outbox relay (catalog.outbox -> CATALOG_EVENTS)
+
+OUTBOX_N=${BENCH_OUTBOX_EVENTS:-50000}
+# A real event of create-product, copied with fresh ids.
+CLONE="INSERT INTO catalog.outbox (event_id, subject, event_type, aggregate_type, aggregate_id,
+  organization_id, payload) SELECT gen_random_uuid(), subject, event_type, aggregate_type,
+  'outbox-bench', organization_id, payload FROM (SELECT * FROM catalog.outbox
+  WHERE event_type = 'product.created' ORDER BY seq DESC LIMIT 1) e"
+pending() { psql -qtAX "$DB_URL" -c "SELECT count(*) FROM catalog.outbox WHERE published_at IS NULL"; }
+log "outbox: $OUTBOX_N events in one statement, timed until all are published"
+quiet_machine
+t0=$(now_ns)
+psql -qX "$DB_URL" -c "$CLONE, generate_series(1, $OUTBOX_N)" >/dev/null
+until [[ $(pending) == 0 ]]; do
+  (((($(now_ns) - t0) / 1000000000) < 300)) || die "the outbox did not drain within 300s"
+  sleep 0.05
+done
+fact outbox_burst_events "$OUTBOX_N"
+fact outbox_burst_ms $((($(now_ns) - t0) / 1000000))
+
+log "outbox: 1,000 events/s for ${T}s, one per transaction; commit-to-stream latency"
+python3 "$GIIA_ROOT/scripts/lib/nats_arrivals.py" "$NATS_PORT" 'catalog.>' "$((T + 5))" \
+  >"$OUT/arrivals.txt" &
+SUB=$!
+sleep 1
+printf '%s, generate_series(1, 1);\n' "$CLONE" | sed "s/'outbox-bench'/'outbox-latency'/" \
+  >"$OUT/outbox-one.sql"
+pgbench -n -f "$OUT/outbox-one.sql" -c 4 -j 1 -R 1000 -T "$T" "$DB_URL" \
+  >"$OUT/pgbench-outbox.txt" 2>&1
+wait $SUB
+psql -qX "$DB_URL" >"$OUT/outbox-latency.txt" <<SQL
+CREATE TEMP TABLE arrivals (event_id uuid, at double precision);
+\copy arrivals FROM '$OUT/arrivals.txt' WITH (FORMAT text, DELIMITER ' ')
+\pset format unaligned
+\pset tuples_only on
+SELECT count(*) || ' ' || coalesce(round((percentile_cont(0.5) WITHIN GROUP (ORDER BY d))::numeric, 2), -1)
+    || ' ' || coalesce(round((percentile_cont(0.99) WITHIN GROUP (ORDER BY d))::numeric, 2), -1)
+    || ' ' || coalesce(round(max(d)::numeric, 2), -1)
+FROM (SELECT (a.at - extract(epoch FROM o.created_at)) * 1000 AS d
+      FROM catalog.outbox o JOIN arrivals a USING (event_id)
+      WHERE o.aggregate_id = 'outbox-latency') l;
+SQL
+read -r n p50 p99 pmax <"$OUT/outbox-latency.txt"
+fact outbox_latency_events "$n"
+fact outbox_latency_p50_ms "$p50"
+fact outbox_latency_p99_ms "$p99"
+fact outbox_latency_max_ms "$pmax"
+fact outbox_latency_tps "$(tps "$OUT/pgbench-outbox.txt")"
+
+# --- a profile of the server for every goal the run missed
+
+SHORT=$((T / 2 > 3 ? T / 2 : 3))
+if [[ ${BENCH_PROFILE:-1} != 0 ]] && command -v perf >/dev/null; then
+  for scenario in $(python3 "$GIIA_ROOT/scripts/lib/bench_report.py" --unmet "$OUT"); do
+    quiet_machine
+    log "profiling serve all under $scenario (perf record, ${SHORT}s)"
+    args=(--scenario "$scenario" --setup -c $C -z "$((SHORT + 2))s")
+    case $scenario in
+      login) args=(--scenario login --setup -c 4 -z "$((SHORT + 2))s") ;;
+      check-permission-cold) args=(--scenario check-permission-cold --setup --users 30000 -n 30000 -c $C) ;;
+    esac
+    giia bench "${TARGETS[@]}" "${args[@]}" --output json >/dev/null 2>&1 &
+    BG=$!
+    sleep 1
+    # The whole machine: where the CPU went (server, client, PostgreSQL, ...),
+    # then the server's own symbols.
+    perf record -F 499 -a -g -o "$OUT/perf-$scenario.data" -- sleep "$SHORT" >/dev/null 2>&1 || true
+    wait $BG || true
+    {
+      echo "CPU samples by process (the whole machine):"
+      perf script -i "$OUT/perf-$scenario.data" -F pid,comm 2>/dev/null |
+        awk -v serve="$SERVE" '
+          { n++; k = $NF == serve ? "giia serve all" : $1 }
+          k ~ /^(giia|default-execut|grpc_|resolver-exec|timer_manager|nexting_thread)/ { k = "giia bench (client)" }
+          { c[k]++ }
+          END { for (k in c) printf "  %5.1f%%  %s\n", 100 * c[k] / n, k }' | sort -rn | head -8
+      echo
+      echo "serve all (pid $SERVE) alone, by library, then by symbol (self time):"
+      perf report -i "$OUT/perf-$scenario.data" --stdio --no-children --pid "$SERVE" \
+        --percentage relative --sort dso --percent-limit 2 -g none 2>/dev/null |
+        grep -E '^ +[0-9.]+%' | head -8
+      perf report -i "$OUT/perf-$scenario.data" --stdio --no-children --pid "$SERVE" \
+        --percentage relative --sort dso,sym --percent-limit 1.5 -g none 2>/dev/null |
+        grep -E '^ +[0-9.]+%' | head -20
+    } >"$OUT/profile-$scenario.txt" || true
+  done
+fi
+stop_serve "$SERVE"
+
+# --- each service in a process of its own (start-up and memory per service)
+
+log "serve auth and serve catalog as separate processes"
+quiet_machine
+start_serve auth auth "$AUTH_HTTP"
+start_serve catalog catalog "$CATALOG_HTTP"
+scenarios "$SHORT" "svc-" auth,catalog
+fact rss_peak_kib_auth "$(rss_kib "$PID_auth" VmHWM)"
+fact rss_peak_kib_catalog "$(rss_kib "$PID_catalog" VmHWM)"
+stop_serve "$PID_catalog"
+stop_serve "$PID_auth"
+
+log "writing $DOC"
+python3 "$GIIA_ROOT/scripts/lib/bench_report.py" --write "$OUT" "$DOC"
+log "done: $DOC (raw results in build/bench/)"
