@@ -16,6 +16,7 @@
 #include "core/auth/method_policy.hpp"
 #include "support/auth_server.hpp"
 #include "support/counter.hpp"
+#include "support/poll.hpp"
 
 namespace pb = giia::auth::v1;
 using giia::testing::AuthServer;
@@ -664,21 +665,7 @@ TEST_CASE("Every RPC goes through the permission matrix: no token, a Viewer's to
   auto channel = grpc::CreateChannel(server.grpc_address(), server.Credentials());
   grpc::GenericStub stub(channel);
   auto call = [&](const std::string& method, const std::string& token) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
-    grpc::CompletionQueue cq;
-    grpc::Slice empty("", 0);  // a message with every field at its default
-    grpc::ByteBuffer request(&empty, 1);
-    grpc::ByteBuffer response;
-    grpc::Status status;
-    auto rpc = stub.PrepareUnaryCall(&ctx, method, request, &cq);
-    rpc->StartCall();
-    rpc->Finish(&response, &status, reinterpret_cast<void*>(1));
-    void* tag = nullptr;
-    bool ok = false;
-    REQUIRE(cq.Next(&tag, &ok));
-    return status.error_code();
+    return giia::testing::CallWithEmptyRequest(stub, method, token);
   };
   const google::protobuf::ServiceDescriptor* service =
       pb::LoginRequest::descriptor()->file()->FindServiceByName("AuthService");

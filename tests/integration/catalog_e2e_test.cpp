@@ -21,10 +21,12 @@
 #include "support/auth_server.hpp"
 #include "support/catalog_server.hpp"
 #include "support/counter.hpp"
+#include "support/poll.hpp"
 
 namespace pb = giia::catalog::v1;
 using giia::testing::AuthServer;
 using giia::testing::CatalogServer;
+using giia::testing::Eventually;
 using giia::testing::HttpReply;
 using nlohmann::json;
 using namespace std::chrono_literals;
@@ -78,19 +80,6 @@ class NatsCollector {
   std::mutex mu_;
   std::vector<std::pair<std::string, std::string>> messages_;
 };
-
-// Polls `probe` until it returns true or `timeout` passes.
-template <typename Probe>
-bool Eventually(Probe probe, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (probe()) return true;
-    // Waiting for a cache entry to expire or a connection to come back:
-    // there is no event to wait on from outside the process.
-    std::this_thread::sleep_for(100ms);
-  }
-  return false;
-}
 
 json MustCreate(CatalogServer& c, const std::string& path, const json& body,
                 const std::string& token, const char* key) {
@@ -251,21 +240,7 @@ TEST_CASE("Each seeded role against each catalog method, and a revoked role with
   grpc::GenericStub stub(
       grpc::CreateChannel(catalog.grpc_address(), grpc::InsecureChannelCredentials()));
   auto call = [&](const std::string& method, const std::string& token) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
-    grpc::CompletionQueue cq;
-    grpc::Slice empty("", 0);  // every field at its default: denied before it is read
-    grpc::ByteBuffer request(&empty, 1);
-    grpc::ByteBuffer response;
-    grpc::Status status;
-    auto rpc = stub.PrepareUnaryCall(&ctx, method, request, &cq);
-    rpc->StartCall();
-    rpc->Finish(&response, &status, reinterpret_cast<void*>(1));
-    void* tag = nullptr;
-    bool ok = false;
-    REQUIRE(cq.Next(&tag, &ok));
-    return status.error_code();
+    return giia::testing::CallWithEmptyRequest(stub, method, token);
   };
   const auto* service =
       pb::GetProductRequest::descriptor()->file()->FindServiceByName("CatalogService");

@@ -14,6 +14,7 @@
 #include "adapters/redis/rate_limiter.hpp"
 #include "support/counter.hpp"
 #include "support/net.hpp"
+#include "support/poll.hpp"
 #include "support/redis_server.hpp"
 
 using giia::ErrorCode;
@@ -49,16 +50,7 @@ std::unique_ptr<RedisClient> MakeClient(const RedisOptions& options) {
   return std::move(*client);
 }
 
-// Polls `done` until it holds or `timeout` passes (then false). For states
-// with nothing to wait on (a server that went away, came back).
-bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using giia::testing::Eventually;
 
 // What a listener heard, in order; the counter wakes waiters.
 struct Heard {

@@ -12,6 +12,8 @@
 #include <random>
 #include <thread>
 
+#include "support/poll.hpp"
+
 namespace giia::testing {
 
 int FreePort() {
@@ -147,16 +149,15 @@ std::shared_ptr<grpc::ChannelCredentials> AuthServer::Credentials(bool client_ce
 }
 
 bool AuthServer::WaitReady(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto client = Client();
   client->set_connection_timeout(std::chrono::milliseconds(200));
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto res = client->Get("/health/ready");
-    if (res && res->status == 200) return true;
-    // Polling a server that is starting: nothing to wait on but the port.
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
+  // A server that is starting: nothing to wait on but the port.
+  return Eventually(
+      [&] {
+        auto res = client->Get("/health/ready");
+        return res && res->status == 200;
+      },
+      timeout);
 }
 
 ProcessResult AuthServer::Stop(int signal) {
@@ -204,27 +205,28 @@ std::unique_ptr<giia::auth::v1::AuthService::Stub> AuthServer::Stub() {
 
 std::string AuthServer::VerificationToken(const std::string& email,
                                           std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::string newest_name, token;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(mail_dir_, ec)) {
-      const std::string name = entry.path().filename().string();
-      if (entry.path().extension() != ".json" || name.front() == '.') continue;
-      std::ifstream in(entry.path());
-      auto doc = nlohmann::json::parse(in, nullptr, false);
-      if (doc.is_discarded() || doc.value("to", "") != email) continue;
-      if (name > newest_name) {
-        newest_name = name;
-        token = doc.value("token", "");
-      }
-    }
-    if (!token.empty()) return token;
-    // The e-mail goes through the outbox, JetStream and a consumer.
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  FAIL("no verification e-mail to " << email);
-  return "";
+  std::string token;
+  // The e-mail goes through the outbox, JetStream and a consumer into a file.
+  const bool arrived = Eventually(
+      [&] {
+        std::string newest_name;
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator(mail_dir_, ec)) {
+          const std::string name = entry.path().filename().string();
+          if (entry.path().extension() != ".json" || name.front() == '.') continue;
+          std::ifstream in(entry.path());
+          auto doc = nlohmann::json::parse(in, nullptr, false);
+          if (doc.is_discarded() || doc.value("to", "") != email) continue;
+          if (name > newest_name) {
+            newest_name = name;
+            token = doc.value("token", "");
+          }
+        }
+        return !token.empty();
+      },
+      timeout);
+  if (!arrived) FAIL("no verification e-mail to " << email);
+  return token;
 }
 
 nlohmann::json AuthServer::RegisterAdmin(const std::string& email,

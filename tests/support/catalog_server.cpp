@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "support/poll.hpp"
+
 namespace giia::testing {
 namespace {
 
@@ -51,16 +53,15 @@ CatalogServer::~CatalogServer() {
 }
 
 bool CatalogServer::WaitReady(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   httplib::Client client("127.0.0.1", http_port_);
   client.set_connection_timeout(std::chrono::milliseconds(200));
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto res = client.Get("/health/ready");
-    if (res && res->status == 200) return true;
-    // Polling a server that is starting: nothing to wait on but the port.
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
+  // A server that is starting: nothing to wait on but the port.
+  return Eventually(
+      [&] {
+        auto res = client.Get("/health/ready");
+        return res && res->status == 200;
+      },
+      timeout);
 }
 
 ProcessResult CatalogServer::Stop(int signal) {
