@@ -15,12 +15,17 @@ Status NonNegative(double v, const char* field) {
 
 }  // namespace
 
-Result<BufferZones> CalculateZones(const ZoneInputs& in, double ltf, double vf) {
+Status ValidateZoneInputs(const ZoneInputs& in) {
   for (auto ok :
        {NonNegative(in.adu, "adu"), NonNegative(in.dlt_days, "dlt_days"),
         NonNegative(in.moq, "moq"), NonNegative(in.order_cycle_days, "order_cycle_days")}) {
-    if (!ok) return tl::unexpected(ok.error());
+    if (!ok) return ok;
   }
+  return Ok();
+}
+
+Result<BufferZones> CalculateZones(const ZoneInputs& in, double ltf, double vf) {
+  if (auto ok = ValidateZoneInputs(in); !ok) return tl::unexpected(ok.error());
   if (!std::isfinite(ltf) || ltf <= 0 || ltf > 1) {
     return InvalidArgument("lead_time_factor", "lead_time_factor must be in (0, 1]");
   }

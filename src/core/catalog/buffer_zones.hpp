@@ -26,9 +26,12 @@ struct BufferZones {
 };
 
 // Errors: kInvalidArgument naming the field ("adu", "dlt_days", "moq",
-// "order_cycle_days", "lead_time_factor", "variability_factor") when a value
-// is negative or not finite, or a factor is outside its range (LTF (0, 1],
-// VF [0, 1]).
+// "order_cycle_days") when a value is negative or not finite.
+[[nodiscard]] Status ValidateZoneInputs(const ZoneInputs& in);
+
+// Errors: those of ValidateZoneInputs; kInvalidArgument naming
+// "lead_time_factor" or "variability_factor" when a factor is outside its
+// range (LTF (0, 1], VF [0, 1]).
 [[nodiscard]] Result<BufferZones> CalculateZones(const ZoneInputs& in, double lead_time_factor,
                                                  double variability_factor);
 

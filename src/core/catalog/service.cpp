@@ -524,9 +524,8 @@ Result<Product> CatalogService::AssignBufferProfile(const Caller& c, const Targe
 Result<ZonesResult> CatalogService::CalculateBufferZones(const Caller& c, const Target& t,
                                                          const ZoneInputs& in) {
   if (auto ok = CheckTarget(c, t, false); !ok) return tl::unexpected(ok.error());
-  // Inputs first (with factors that are always in range), so that bad input
-  // is refused before any read.
-  if (auto ok = CalculateZones(in, 1, 0); !ok) return tl::unexpected(ok.error());
+  // Bad input is refused before any read.
+  if (auto ok = ValidateZoneInputs(in); !ok) return tl::unexpected(ok.error());
   ZonesResult out;
   auto ok = deps_.store.Read([&](CatalogRepository& repo) -> Status {
     auto product = repo.GetProduct(c.organization, t.id);
