@@ -209,7 +209,7 @@ class Runtime {
 
     const auto schema = service == "auth" ? pg::OutboxSchema::kAuth : pg::OutboxSchema::kCatalog;
     outbox_ = std::make_unique<pg::PgOutboxSource>(*pool_, schema);
-    signal_ = std::make_unique<pg::PgOutboxSignal>(pool_options_.connect, schema);
+    signal_ = std::make_unique<events::LocalOutboxSignal>();
     publisher_ = std::make_unique<nats::JetStreamPublisher>(*js_);
     relay_ = std::make_unique<server::OutboxRelayWorker>(*outbox_, *publisher_, *signal_,
                                                          server::OutboxRelayOptions{}, log_);
@@ -353,7 +353,7 @@ class Runtime {
   std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<nats::JetStream> js_;
   std::unique_ptr<pg::PgOutboxSource> outbox_;
-  std::unique_ptr<pg::PgOutboxSignal> signal_;
+  std::unique_ptr<events::LocalOutboxSignal> signal_;
   std::unique_ptr<nats::JetStreamPublisher> publisher_;
   std::unique_ptr<server::OutboxRelayWorker> relay_;
   std::unique_ptr<http::WebhookAlert> webhook_;
@@ -409,7 +409,7 @@ class AuthRuntime final : public Runtime {
     redis_probe_ = std::make_unique<redis::RedisProbe>(*redis_address);
     probes_.push_back(redis_probe_.get());
 
-    accounts_ = std::make_unique<pg::PgAccountStore>(*pool_);
+    accounts_ = std::make_unique<pg::PgAccountStore>(*pool_, signal_.get());
     argon_ = std::make_unique<crypto::Argon2idHasher>(
         crypto::Argon2idParams{static_cast<std::uint64_t>(cfg_.password_hash_iterations),
                                static_cast<std::size_t>(cfg_.password_hash_memory_kib) * 1024});
@@ -532,7 +532,7 @@ class CatalogRuntime final : public Runtime {
       probes_.push_back(auth_probe_.get());
     }
 
-    store_ = std::make_unique<pg::PgCatalogStore>(*pool_);
+    store_ = std::make_unique<pg::PgCatalogStore>(*pool_, signal_.get());
     service_ = std::make_unique<catalog::CatalogService>(
         catalog::CatalogDeps{*store_, [this] { return secrets_.NewUuid(); }});
 

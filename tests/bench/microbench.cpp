@@ -19,6 +19,7 @@
 #include "adapters/crypto/argon2id_hasher.hpp"
 #include "adapters/crypto/jwt.hpp"
 #include "core/auth/permissions.hpp"
+#include "support/resolve_only_store.hpp"
 
 namespace {
 
@@ -77,77 +78,8 @@ TEST_CASE("JWT access-token codec", "[bench][jwt]") {
 
 // --- the cached permission decision (PermissionResolver hit + Holds)
 
-namespace {
-
-// Only Resolve is used: the first Get fills the cache, every later one hits it.
-class ResolveOnlyTx final : public giia::auth::AccountTx, giia::auth::AccountRepository {
- public:
-  giia::auth::AccountRepository& accounts() override { return *this; }
-  giia::events::OutboxWriter& outbox() override { std::abort(); }
-  giia::Result<std::optional<giia::auth::ResolvedPermissions>> Resolve(
-      const giia::OrganizationId&, const giia::UserId&) override {
-    giia::auth::ResolvedPermissions p;
-    p.roles = {"Viewer"};
-    p.permissions = {"buffers:read", "catalog:read", "reports:read"};
-    p.active = true;
-    return std::optional<giia::auth::ResolvedPermissions>(p);
-  }
-#define GIIA_UNUSED(sig) \
-  sig override { std::abort(); }
-  GIIA_UNUSED(giia::Result<giia::auth::Organization> CreateOrganization(const std::string&,
-                                                                        const std::string&))
-  GIIA_UNUSED(giia::Result<std::optional<giia::auth::Organization>> GetOrganization(
-      const giia::OrganizationId&))
-  GIIA_UNUSED(giia::Result<giia::UserId> InsertUser(const giia::auth::NewUser&))
-  GIIA_UNUSED(giia::Result<std::optional<giia::auth::UserRecord>> GetUser(
-      const giia::OrganizationId&, const giia::UserId&))
-  GIIA_UNUSED(giia::Result<std::vector<giia::auth::UserRecord>> GetUsers(
-      const giia::OrganizationId&, const std::vector<giia::UserId>&))
-  GIIA_UNUSED(giia::Result<std::optional<giia::auth::UserRecord>> GetUserByEmail(
-      const giia::OrganizationId&, const std::string&))
-  GIIA_UNUSED(giia::Result<giia::auth::UserPage> ListUsers(const giia::OrganizationId&,
-                                                           std::optional<giia::auth::UserStatus>,
-                                                           int, int))
-  GIIA_UNUSED(giia::Result<std::optional<giia::auth::Credentials>> LockCredentialsByEmail(
-      const std::string&))
-  GIIA_UNUSED(
-      giia::Result<std::optional<giia::auth::Credentials>> LockCredentials(const giia::UserId&))
-  GIIA_UNUSED(giia::Status SaveFailedAttempts(const giia::UserId&, int,
-                                              std::optional<giia::auth::Timestamp>))
-  GIIA_UNUSED(giia::Status RecordLogin(const giia::UserId&, giia::auth::Timestamp))
-  GIIA_UNUSED(giia::Status SetPassword(const giia::UserId&, const std::string&))
-  GIIA_UNUSED(giia::Status BumpTokenVersion(const giia::UserId&))
-  GIIA_UNUSED(giia::Status Activate(const giia::UserId&, giia::auth::Timestamp))
-  GIIA_UNUSED(giia::Result<bool> AssignRole(const giia::OrganizationId&, const giia::UserId&,
-                                            const std::string&, const std::optional<giia::UserId>&))
-  GIIA_UNUSED(giia::Result<bool> RevokeRole(const giia::OrganizationId&, const giia::UserId&,
-                                            const std::string&))
-  GIIA_UNUSED(giia::Result<std::string> InsertRefresh(const giia::auth::NewRefresh&))
-  GIIA_UNUSED(
-      giia::Result<std::optional<giia::auth::RefreshRecord>> LockRefresh(const std::string&))
-  GIIA_UNUSED(giia::Result<giia::auth::RefreshRecord> LockLatestInFamily(const std::string&))
-  GIIA_UNUSED(giia::Status MarkRotated(const std::string&, giia::auth::Timestamp))
-  GIIA_UNUSED(giia::Status RevokeFamily(const std::string&, const std::string&))
-  GIIA_UNUSED(giia::Status RevokeAllRefresh(const giia::UserId&, const std::string&))
-  GIIA_UNUSED(giia::Status InsertVerification(const giia::UserId&, const std::string&,
-                                              giia::auth::Timestamp))
-  GIIA_UNUSED(giia::Result<std::optional<giia::UserId>> ConsumeVerification(const std::string&,
-                                                                            giia::auth::Timestamp))
-#undef GIIA_UNUSED
-};
-
-class ResolveOnlyStore final : public giia::auth::AccountStore {
- public:
-  giia::Status Run(const std::function<giia::Status(giia::auth::AccountTx&)>& work) override {
-    ResolveOnlyTx tx;
-    return work(tx);
-  }
-};
-
-}  // namespace
-
 TEST_CASE("Cached permission decision", "[bench][permissions]") {
-  ResolveOnlyStore store;
+  giia::testing::ResolveOnlyStore store;
   giia::auth::PermissionResolver resolver(store, nullptr, std::chrono::minutes(5));
   const giia::OrganizationId org("7a6b0e55-2f4c-4b2a-8c9d-0e1f2a3b4c5d");
   const giia::UserId user("3f1c9f0e-7d5b-4f7e-9a55-1b0b6f1c2d3e");

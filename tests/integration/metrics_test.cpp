@@ -25,6 +25,7 @@ struct NoPublisher final : events::EventPublisher {
 };
 struct NoSignal final : events::OutboxSignal {
   void Wait(std::chrono::milliseconds) override {}
+  void Notify() override {}
   void Interrupt() override {}
 };
 struct NoHandler final : events::EventHandler {

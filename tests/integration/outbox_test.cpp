@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "adapters/nats/jetstream.hpp"
+#include "adapters/postgres/account_store.hpp"
 #include "adapters/postgres/auth_store.hpp"
 #include "adapters/postgres/embedded_migrations.hpp"
 #include "adapters/postgres/migration_store.hpp"
@@ -221,10 +222,15 @@ namespace {
 struct CountingSignal final : events::OutboxSignal {
   events::OutboxSignal& inner;
   giia::testing::EventCounter waits;
+  giia::testing::EventCounter notifies;
   explicit CountingSignal(events::OutboxSignal& s) : inner(s) {}
   void Wait(std::chrono::milliseconds timeout) override {
     waits.Bump();
     inner.Wait(timeout);
+  }
+  void Notify() override {
+    notifies.Bump();
+    inner.Notify();
   }
   void Interrupt() override { inner.Interrupt(); }
 };
@@ -242,25 +248,33 @@ struct CountingPublisher final : events::EventPublisher {
 
 }  // namespace
 
-TEST_CASE("The relay worker is woken by NOTIFY, not by its poll", "[integration][events][nats]") {
+TEST_CASE("The relay worker is woken by the store that committed events, not by its poll",
+          "[integration][events][nats]") {
   World w;
   nats::JetStreamPublisher real(*w.js);
   CountingPublisher publisher(real);
   pg::PgOutboxSource source(*w.pool, pg::OutboxSchema::kAuth);
-  pg::ConnectOptions listen;
-  listen.url = w.db.url();
-  pg::PgOutboxSignal notify(listen, pg::OutboxSchema::kAuth);
-  REQUIRE(notify.Listen());  // listening before anything is written
-  CountingSignal signal(notify);
+  events::LocalOutboxSignal wake;
+  CountingSignal signal(wake);
   server::OutboxRelayOptions options;
-  options.idle_poll = std::chrono::minutes(5);  // only a NOTIFY can wake it in time
+  options.idle_poll = std::chrono::minutes(5);  // only the store can wake it in time
   spdlog::logger log("test");
   server::OutboxRelayWorker worker(source, publisher, signal, options, log);
   worker.Start();
   // Its first batch found nothing and it is idle: what it publishes now, the
-  // NOTIFY of this insert woke it for.
+  // store's notification woke it for.
   REQUIRE(signal.waits.WaitFor(1, std::chrono::seconds(10)));
-  w.Write({RoleAssigned("u-7", 1)});
+  pg::PgAccountStore store(*w.pool, &signal);
+  // Neither a transaction without events nor one rolled back wakes it.
+  REQUIRE(store.Run([](auth::AccountTx&) { return Ok(); }));
+  REQUIRE_FALSE(store.Run([](auth::AccountTx& tx) -> Status {
+    if (auto ok = tx.outbox().Append(RoleAssigned("u-6", 1)); !ok) return ok;
+    return MakeError(ErrorCode::kInvalidArgument, "refused on purpose", "field");
+  }));
+  CHECK(signal.notifies.count() == 0);
+  REQUIRE(
+      store.Run([](auth::AccountTx& tx) { return tx.outbox().Append(RoleAssigned("u-7", 1)); }));
+  CHECK(signal.notifies.count() == 1);
   REQUIRE(publisher.published.WaitFor(1, std::chrono::seconds(10)));
   worker.Stop();
   CHECK(worker.published() == 1);

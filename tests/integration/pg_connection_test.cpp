@@ -201,3 +201,100 @@ TEST_CASE("A connection past its lifetime is replaced", "[integration][pg]") {
   CHECK(old_stats.opened_total == 2);
   CHECK(old_stats.discarded_total == 1);
 }
+
+TEST_CASE("Exec prepares a statement once per connection and reuses it", "[integration][pg]") {
+  TestDatabase db;
+  auto& sql = db.sql();
+  const std::size_t before = sql.prepared_count();
+  const char* text = "SELECT $1::int * 2 AS doubled";
+  for (int i = 1; i <= 3; ++i) {
+    auto r = sql.Exec(text, {i});
+    REQUIRE(r);
+    CHECK(r->Int(0, 0) == 2 * i);
+  }
+  CHECK(sql.prepared_count() == before + 1);
+  // The server holds it under one name, parsed once.
+  auto held = sql.Exec("SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", {text});
+  REQUIRE(held);
+  CHECK(held->Int(0, 0) == 1);
+  // A rolled-back transaction does not take it away.
+  REQUIRE_FALSE(pg::InTransaction(sql, [&]() -> Status {
+    REQUIRE(sql.Exec(text, {5}));
+    return MakeError(ErrorCode::kAborted, "rolled back on purpose");
+  }));
+  auto after = sql.Exec(text, {6});
+  REQUIRE(after);
+  CHECK(after->Int(0, 0) == 12);
+  // Text built per call is never prepared.
+  const std::size_t prepared = sql.prepared_count();
+  REQUIRE(sql.ExecOnce("SELECT $1::int + 7", {1}));
+  CHECK(sql.prepared_count() == prepared);
+}
+
+TEST_CASE("Past its cap of prepared statements a connection runs new texts unprepared",
+          "[integration][pg]") {
+  TestDatabase db;
+  auto& sql = db.sql();
+  for (std::size_t i = 0; i < pg::Connection::kMaxPrepared + 10; ++i) {
+    auto r = sql.Exec("SELECT $1::int + " + std::to_string(i), {1});
+    REQUIRE(r);
+    CHECK(r->Int(0, 0) == static_cast<std::int64_t>(i) + 1);
+  }
+  CHECK(sql.prepared_count() == pg::Connection::kMaxPrepared);
+}
+
+TEST_CASE("A prepared statement whose table changed shape is prepared again", "[integration][pg]") {
+  TestDatabase db;
+  auto pool = db.MakePool(1);  // one connection: the one holding the stale plan
+  auto& admin = db.sql();
+  REQUIRE(admin.Exec("CREATE TABLE t (a int)"));
+  REQUIRE(admin.Exec("INSERT INTO t VALUES (1)"));
+  const char* select_all = "SELECT * FROM t WHERE a = $1";
+  // Prepares select_all with the table's columns of now.
+  auto prepare_now = [&] {
+    auto lease = pool->Acquire();
+    REQUIRE(lease);
+    REQUIRE((*lease)->Exec(select_all, {1}));
+  };
+
+  prepare_now();
+  REQUIRE(admin.Exec("ALTER TABLE t ADD COLUMN b int DEFAULT 2"));
+  {
+    // Outside a transaction: run again at once.
+    auto lease = pool->Acquire();
+    REQUIRE(lease);
+    auto rows = (*lease)->Exec(select_all, {1});
+    REQUIRE(rows);
+    CHECK(rows->Text(0, 1) == "2");
+  }
+
+  prepare_now();
+  REQUIRE(admin.Exec("ALTER TABLE t ADD COLUMN c int DEFAULT 3"));
+  {
+    // Inside a transaction: kAborted, so the transaction can run again...
+    auto lease = pool->Acquire();
+    REQUIRE(lease);
+    pg::Connection& conn = **lease;
+    auto failed = pg::InTransaction(conn, [&]() -> Status {
+      if (auto r = conn.Exec(select_all, {1}); !r) return tl::unexpected(r.error());
+      return Ok();
+    });
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().code == ErrorCode::kAborted);
+  }
+
+  prepare_now();
+  REQUIRE(admin.Exec("ALTER TABLE t ADD COLUMN d int DEFAULT 4"));
+  // ...which RunRetriedTransaction does.
+  int attempts = 0;
+  std::string d;
+  REQUIRE(pg::RunRetriedTransaction(*pool, [&](pg::Connection& conn) -> Status {
+    ++attempts;
+    auto r = conn.Exec(select_all, {1});
+    if (!r) return tl::unexpected(r.error());
+    d = r->Text(0, 3);
+    return Ok();
+  }));
+  CHECK(attempts == 2);
+  CHECK(d == "4");
+}

@@ -148,8 +148,14 @@ namespace {
 struct FakeSource final : OutboxSource {
   std::vector<OutboxRecord> pending;
   std::vector<OutboxRecord> sent;
+  int busy_batches = 0;  // the next batches find the relay lock taken
   Result<Batch> RelayBatch(std::size_t limit, const PublishFn& publish) override {
     Batch b;
+    if (busy_batches > 0) {
+      --busy_batches;
+      b.busy = true;
+      return b;
+    }
     std::vector<OutboxRecord> take(
         pending.begin(), pending.begin() + static_cast<long>(std::min(limit, pending.size())));
     b.read = take.size();
@@ -218,6 +224,7 @@ struct RecordingSignal final : OutboxSignal {
     waits.push_back(timeout);
     if (waits.size() > 8) cv.wait(lock, [&] { return interrupted; });
   }
+  void Notify() override {}
   void Interrupt() override {
     std::lock_guard lock(mu);
     interrupted = true;
@@ -257,4 +264,45 @@ TEST_CASE("The relay worker backs off exponentially while the broker is down, th
   CHECK(signal.waits[1] == milliseconds(200));
   CHECK(signal.waits[2] == milliseconds(300));   // capped
   CHECK(signal.waits[3] == milliseconds(1000));  // idle: nothing left to publish
+}
+
+TEST_CASE("The relay worker looks again soon when another relay held the lock", "[unit][events]") {
+  FakeSource source;
+  source.pending.push_back({1, "e1", "s", "{}", "a"});
+  source.busy_batches = 2;
+  FlakyPublisher publisher;
+  RecordingSignal signal;
+  spdlog::logger log("test");
+  giia::server::OutboxRelayOptions options;
+  options.busy_retry = std::chrono::milliseconds(7);
+  options.idle_poll = std::chrono::milliseconds(1000);
+  giia::server::OutboxRelayWorker worker(source, publisher, signal, options, log);
+  worker.Start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (worker.published() < 1) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::yield();
+  }
+  worker.Stop();
+  std::lock_guard lock(signal.mu);
+  REQUIRE(signal.waits.size() >= 2);
+  using std::chrono::milliseconds;
+  CHECK(signal.waits[0] == milliseconds(7));
+  CHECK(signal.waits[1] == milliseconds(7));
+}
+
+TEST_CASE("The local outbox signal: a notification is kept for the next wait, then consumed",
+          "[unit][events]") {
+  giia::events::LocalOutboxSignal signal;
+  signal.Notify();
+  signal.Wait(std::chrono::hours(1));  // returns at once: notified before it waited
+  const auto start = std::chrono::steady_clock::now();
+  signal.Wait(std::chrono::milliseconds(20));  // consumed: this one times out
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(20));
+  std::thread notifier([&] { signal.Notify(); });
+  signal.Wait(std::chrono::hours(1));  // woken by the other thread (or kept for this wait)
+  notifier.join();
+  signal.Interrupt();
+  signal.Wait(std::chrono::hours(1));  // interrupted: every wait returns at once
+  signal.Wait(std::chrono::hours(1));
 }

@@ -140,15 +140,15 @@ TEST_CASE("PlanDown reverts newest first and refuses what it cannot revert", "[u
 TEST_CASE("The embedded migrations load, each with a down file and a sha256", "[unit][migrate]") {
   auto m = giia::pg::EmbeddedMigrations();
   REQUIRE(m);
-  REQUIRE(m->size() == 7);
+  REQUIRE(m->size() == 9);
   for (const Migration& x : *m) {
     INFO(x.File());
     CHECK_FALSE(x.up_sql.empty());
     CHECK_FALSE(x.down_sql.empty());
     CHECK(x.checksum.size() == 64);
   }
-  CHECK(ForService(*m, "auth").size() == 4);
-  CHECK(ForService(*m, "catalog").size() == 3);
+  CHECK(ForService(*m, "auth").size() == 5);
+  CHECK(ForService(*m, "catalog").size() == 4);
 }
 
 TEST_CASE("CheckSchemaCurrent says what is behind and what to run", "[unit][migrate]") {

@@ -96,6 +96,8 @@ constexpr const char* kCredentialsByEmail =
     " FROM auth.users u WHERE u.email = $1 AND u.deleted_at IS NULL FOR UPDATE OF u";
 constexpr const char* kCredentialsById =
     " FROM auth.users u WHERE u.id = $1 AND u.deleted_at IS NULL FOR UPDATE OF u";
+constexpr const char* kSharedCredentialsById =
+    " FROM auth.users u WHERE u.id = $1 AND u.deleted_at IS NULL FOR SHARE OF u";
 
 constexpr const char* kResolve = R"sql(
 SELECT u.token_version, u.status,
@@ -140,6 +142,7 @@ class PgAccountTx final : public auth::AccountTx, auth::AccountRepository {
   explicit PgAccountTx(Connection& conn) : conn_(conn), outbox_(conn, OutboxSchema::kAuth) {}
   auth::AccountRepository& accounts() override { return *this; }
   events::OutboxWriter& outbox() override { return outbox_; }
+  std::size_t events() const { return outbox_.stored(); }
 
   Result<auth::Organization> CreateOrganization(const std::string& name,
                                                 const std::string& slug) override {
@@ -247,6 +250,9 @@ VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING 
   }
   Result<std::optional<auth::Credentials>> LockCredentials(const UserId& id) override {
     return Credentials(kCredentialsById, id.value());
+  }
+  Result<std::optional<auth::Credentials>> ShareCredentials(const UserId& id) override {
+    return Credentials(kSharedCredentialsById, id.value());
   }
 
   Status Update(const std::string& sql, const std::vector<Param>& params) {
@@ -404,10 +410,22 @@ VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING 
 }  // namespace
 
 Status PgAccountStore::Run(const std::function<Status(auth::AccountTx& tx)>& work) {
-  return RunRetriedTransaction(pool_, [&](Connection& conn) {
+  std::size_t events = 0;
+  Status done = RunRetriedTransaction(pool_, [&](Connection& conn) {
     PgAccountTx tx(conn);
-    return work(tx);
+    Status result = work(tx);
+    events = tx.events();
+    return result;
   });
+  if (done && events > 0 && wake_ != nullptr) wake_->Notify();
+  return done;
+}
+
+Status PgAccountStore::Read(const std::function<Status(auth::AccountRepository& repo)>& work) {
+  auto lease = pool_.Acquire();
+  if (!lease) return tl::unexpected(lease.error());
+  PgAccountTx tx(**lease);
+  return work(tx.accounts());
 }
 
 Status PgAuditStore::Append(const std::vector<auth::AuditEntry>& batch) {
@@ -438,7 +456,7 @@ Status PgAuditStore::Append(const std::vector<auth::AuditEntry>& batch) {
   }
   auto lease = pool_.Acquire();
   if (!lease) return tl::unexpected(lease.error());
-  auto r = (*lease)->Exec(sql, params);
+  auto r = (*lease)->ExecOnce(sql, params);  // its length varies with the batch
   if (!r) return tl::unexpected(r.error());
   return Ok();
 }

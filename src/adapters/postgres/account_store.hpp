@@ -5,17 +5,22 @@
 #include "adapters/postgres/pool.hpp"
 #include "core/auth/accounts.hpp"
 #include "core/auth/audit.hpp"
+#include "core/events/relay.hpp"
 
 namespace giia::pg {
 
 class PgAccountStore final : public auth::AccountStore {
  public:
-  explicit PgAccountStore(Pool& pool) : pool_(pool) {}
+  // `wake` (may be null) is notified after a Run() committed events.
+  explicit PgAccountStore(Pool& pool, events::OutboxSignal* wake = nullptr)
+      : pool_(pool), wake_(wake) {}
   // Retries `work` up to 3 times on a serialization failure or deadlock.
   Status Run(const std::function<Status(auth::AccountTx& tx)>& work) override;
+  Status Read(const std::function<Status(auth::AccountRepository& repo)>& work) override;
 
  private:
-  Pool& pool_;  // not owned; must outlive this object
+  Pool& pool_;                  // not owned; must outlive this object
+  events::OutboxSignal* wake_;  // not owned; may be null
 };
 
 // auth.audit_logs: one multi-row INSERT per batch.

@@ -662,6 +662,7 @@ class PgCatalogTx final : public catalog::CatalogTx {
       : repo_(conn, /*writable=*/true), outbox_(conn, OutboxSchema::kCatalog) {}
   catalog::CatalogRepository& catalog() override { return repo_; }
   events::OutboxWriter& outbox() override { return outbox_; }
+  std::size_t events() const { return outbox_.stored(); }
 
  private:
   PgCatalogRepository repo_;
@@ -671,10 +672,15 @@ class PgCatalogTx final : public catalog::CatalogTx {
 }  // namespace
 
 Status PgCatalogStore::Write(const std::function<Status(catalog::CatalogTx& tx)>& work) {
-  return RunRetriedTransaction(pool_, [&](Connection& conn) {
+  std::size_t events = 0;
+  Status done = RunRetriedTransaction(pool_, [&](Connection& conn) {
     PgCatalogTx tx(conn);
-    return work(tx);
+    Status result = work(tx);
+    events = tx.events();
+    return result;
   });
+  if (done && events > 0 && wake_ != nullptr) wake_->Notify();
+  return done;
 }
 
 Status PgCatalogStore::Read(const std::function<Status(catalog::CatalogRepository& repo)>& work) {

@@ -10,21 +10,24 @@
 
 #include "adapters/postgres/pool.hpp"
 #include "core/catalog/catalog.hpp"
+#include "core/events/relay.hpp"
 
 namespace giia::pg {
 
 class PgCatalogStore final : public catalog::CatalogStore {
  public:
-  explicit PgCatalogStore(Pool& pool) : pool_(pool) {}
+  // `wake` (may be null) is notified after a Write() committed events.
+  explicit PgCatalogStore(Pool& pool, events::OutboxSignal* wake = nullptr)
+      : pool_(pool), wake_(wake) {}
   // The transaction's outbox() writes catalog.outbox. Runs `work` again (3
-  // times in all) on kAborted: a serialization failure or deadlock, but also
-  // a kAborted that `work` returns itself (RunRetriedTransaction cannot tell).
+  // times in all) after a serialization failure or deadlock.
   Status Write(const std::function<Status(catalog::CatalogTx& tx)>& work) override;
   // The repository refuses writes here (kInternal): they belong in Write().
   Status Read(const std::function<Status(catalog::CatalogRepository& repo)>& work) override;
 
  private:
-  Pool& pool_;  // not owned; must outlive this object
+  Pool& pool_;                  // not owned; must outlive this object
+  events::OutboxSignal* wake_;  // not owned; may be null
 };
 
 // A statement and its parameters, as the store would run it.

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
 
 #include "core/common/redact.hpp"
 
@@ -61,9 +62,19 @@ Error MapSqlState(const std::string& state, const std::string& primary) {
 
 }  // namespace
 
+// Looks a statement up by its text without copying it into a std::string.
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct Connection::Handle {
   PGconn* conn = nullptr;
   std::string server;  // host:port, for messages
+  // Statement text -> the name it was prepared under on this connection.
+  // Prepared statements outlive transactions, rolled back or not.
+  std::unordered_map<std::string, std::string, TextHash, std::equal_to<>> prepared;
+  std::uint64_t statements = 0;  // names handed out, for the next one
   ~Handle() {
     if (conn != nullptr) PQfinish(conn);
   }
@@ -181,15 +192,55 @@ Error ErrorFrom(PGconn* conn, const PGresult* r, const std::string& server) {
 }  // namespace
 
 Result<Rows> Connection::Exec(std::string_view sql, const std::vector<Param>& params) {
+  return Run(sql, params, /*prepare=*/true);
+}
+
+Result<Rows> Connection::ExecOnce(std::string_view sql, const std::vector<Param>& params) {
+  return Run(sql, params, /*prepare=*/false);
+}
+
+std::size_t Connection::prepared_count() const { return handle_->prepared.size(); }
+
+Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& params, bool prepare) {
+  PGconn* conn = handle_->conn;
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const Param& p : params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
-  const std::string text(sql);
-  ResultPtr r(PQexecParams(handle_->conn, text.c_str(), static_cast<int>(values.size()), nullptr,
-                           values.data(), nullptr, nullptr, 0));
+  const int count = static_cast<int>(values.size());
+
+  auto& prepared = handle_->prepared;
+  auto statement = prepared.end();
+  if (prepare) {
+    statement = prepared.find(sql);
+    if (statement == prepared.end() && prepared.size() < kMaxPrepared) {
+      std::string name = "giia_" + std::to_string(++handle_->statements);
+      const std::string text(sql);
+      ResultPtr parsed(PQprepare(conn, name.c_str(), text.c_str(), count, nullptr));
+      if (!parsed || PQresultStatus(parsed.get()) != PGRES_COMMAND_OK) {
+        return tl::unexpected(ErrorFrom(conn, parsed.get(), handle_->server));
+      }
+      statement = prepared.emplace(text, std::move(name)).first;
+    }
+  }
+  ResultPtr r(statement != prepared.end()
+                  ? PQexecPrepared(conn, statement->second.c_str(), count, values.data(), nullptr,
+                                   nullptr, 0)
+                  : PQexecParams(conn, std::string(sql).c_str(), count, nullptr, values.data(),
+                                 nullptr, nullptr, 0));
   const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-    return tl::unexpected(ErrorFrom(handle_->conn, r.get(), handle_->server));
+    Error error = ErrorFrom(conn, r.get(), handle_->server);
+    // A table the statement reads changed shape since it was prepared
+    // ("cached plan must not change result type", a migration ran): prepare
+    // it anew on next use. Outside a transaction it runs again at once
+    // (unprepared: no loop); inside one the failure aborted the transaction,
+    // which must run again.
+    if (statement != prepared.end() && r && Field(r.get(), PG_DIAG_SQLSTATE) == "0A000") {
+      prepared.erase(statement);
+      if (Idle()) return Run(sql, params, /*prepare=*/false);
+      error.code = ErrorCode::kAborted;
+    }
+    return tl::unexpected(std::move(error));
   }
   Rows rows;
   const int n = PQntuples(r.get());
@@ -243,28 +294,6 @@ bool Connection::CheckAlive() {
   pfd.fd = PQsocket(handle_->conn);
   pfd.events = POLLIN;
   return ::poll(&pfd, 1, 0) == 0;
-}
-
-Result<bool> Connection::WaitForNotification(std::chrono::milliseconds timeout, int interrupt_fd) {
-  auto drain = [&]() -> Result<bool> {
-    if (PQconsumeInput(handle_->conn) == 0 || PQstatus(handle_->conn) != CONNECTION_OK) {
-      return MakeError(ErrorCode::kUnavailable, "lost the connection to PostgreSQL at " +
-                                                    handle_->server + " while listening");
-    }
-    bool any = false;
-    while (PGnotify* n = PQnotifies(handle_->conn)) {
-      any = true;
-      PQfreemem(n);
-    }
-    return any;
-  };
-  // Notifications may already sit in libpq's buffer from an earlier read.
-  auto ready = drain();
-  if (!ready || *ready) return ready;
-  pollfd fds[2] = {{PQsocket(handle_->conn), POLLIN, 0}, {interrupt_fd, POLLIN, 0}};
-  const int n = ::poll(fds, interrupt_fd >= 0 ? 2 : 1, static_cast<int>(timeout.count()));
-  if (n <= 0 || (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) return false;
-  return drain();
 }
 
 bool Connection::Idle() const { return PQtransactionStatus(handle_->conn) == PQTRANS_IDLE; }

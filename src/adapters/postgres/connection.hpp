@@ -78,9 +78,18 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Runs one statement with $1..$n bound to `params`.
-  // Errors: SQLSTATE mapped to ErrorCode (see errors in connection.cpp).
+  // Runs one statement with $1..$n bound to `params`, prepared on first use
+  // (at most kMaxPrepared texts per connection; later ones run unprepared).
+  // Errors: SQLSTATE mapped to ErrorCode (see errors in connection.cpp). A
+  // prepared plan that a schema change made unusable is prepared again and
+  // run once more outside a transaction; inside one it fails with kAborted,
+  // which RunRetriedTransaction retries.
   [[nodiscard]] Result<Rows> Exec(std::string_view sql, const std::vector<Param>& params = {});
+  // As Exec, never prepared: for text that differs from call to call.
+  [[nodiscard]] Result<Rows> ExecOnce(std::string_view sql, const std::vector<Param>& params = {});
+  static constexpr std::size_t kMaxPrepared = 256;
+  // Statements this connection has prepared.
+  std::size_t prepared_count() const;
 
   // Runs trusted, fixed SQL text holding several statements (migration
   // files). Never pass text that contains input. Errors as Exec; the message
@@ -93,12 +102,6 @@ class Connection {
   // while it sat idle (checked without a round trip). Pools call it before
   // handing a connection out.
   bool CheckAlive();
-  // Waits up to `timeout` for a NOTIFY on a channel this connection LISTENs
-  // to, or for `interrupt_fd` (when >= 0) to become readable. Returns true
-  // when a notification arrived (all pending ones are consumed).
-  // Errors: kUnavailable when the connection broke.
-  [[nodiscard]] Result<bool> WaitForNotification(std::chrono::milliseconds timeout,
-                                                 int interrupt_fd = -1);
   // True when no transaction is open.
   bool Idle() const;
   // True inside a transaction that a failed statement aborted.
@@ -108,6 +111,7 @@ class Connection {
  private:
   struct Handle;
   explicit Connection(std::unique_ptr<Handle> handle);
+  Result<Rows> Run(std::string_view sql, const std::vector<Param>& params, bool prepare);
   std::unique_ptr<Handle> handle_;
   std::chrono::steady_clock::time_point opened_at_;
 };

@@ -1,9 +1,5 @@
 #include "adapters/postgres/outbox.hpp"
 
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <thread>
 
 #include "adapters/codec/cloudevents.hpp"
@@ -21,7 +17,6 @@ struct OutboxSql {
   const char* note_failure;
   const char* purge;
   const char* backlog;
-  const char* listen;
   const char* seen;
   const char* remember;
 };
@@ -41,7 +36,6 @@ struct OutboxSql {
         "DELETE FROM " schema ".outbox WHERE published_at < now() - make_interval(secs => $1)",  \
         "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM " schema \
         ".outbox WHERE published_at IS NULL",                                                    \
-        "LISTEN giia_outbox_" schema,                                                            \
         "SELECT 1 FROM " schema ".processed_events WHERE consumer = $1 AND event_id = $2::uuid", \
         "INSERT INTO " schema                                                                    \
         ".processed_events (consumer, event_id) VALUES ($1, $2::uuid) ON CONFLICT DO NOTHING"    \
@@ -65,6 +59,7 @@ Status PgOutboxWriter::Store(const events::Event& event) {
        event.organization_id.empty() ? Param(std::nullopt) : Param(event.organization_id),
        payload});
   if (!r) return tl::unexpected(r.error());
+  ++stored_;
   return Ok();
 }
 
@@ -146,43 +141,6 @@ Status PgProcessedEvents::Remember(const std::string& consumer, const std::strin
   auto r = (*lease)->Exec(Sql(schema_).remember, {consumer, event_id});
   if (!r) return tl::unexpected(r.error());
   return Ok();
-}
-
-PgOutboxSignal::PgOutboxSignal(ConnectOptions options, OutboxSchema schema)
-    : options_(std::move(options)), schema_(schema), event_fd_(eventfd(0, EFD_CLOEXEC)) {}
-
-PgOutboxSignal::~PgOutboxSignal() {
-  if (event_fd_ >= 0) close(event_fd_);
-}
-
-void PgOutboxSignal::Interrupt() {
-  const std::uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = write(event_fd_, &one, sizeof(one));
-}
-
-Status PgOutboxSignal::Listen() {
-  if (conn_ && conn_->Healthy()) return Ok();
-  conn_.reset();
-  auto conn = Connection::Open(options_);
-  if (!conn) return tl::unexpected(conn.error());
-  if (auto r = (*conn)->Exec(Sql(schema_).listen); !r) return tl::unexpected(r.error());
-  conn_ = std::move(*conn);
-  return Ok();
-}
-
-void PgOutboxSignal::Wait(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  (void)Listen();  // when it fails, the wait below degrades to the timeout
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-  if (left.count() <= 0) return;
-  if (!conn_) {
-    // No listening connection: wait out the timeout (or an interrupt).
-    pollfd pfd{event_fd_, POLLIN, 0};
-    ::poll(&pfd, 1, static_cast<int>(left.count()));
-    return;
-  }
-  if (auto got = conn_->WaitForNotification(left, event_fd_); !got) conn_.reset();
 }
 
 }  // namespace giia::pg

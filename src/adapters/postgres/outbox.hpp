@@ -1,7 +1,7 @@
 #pragma once
 // The transactional outbox of one service schema (auth.outbox, catalog.outbox):
-// the writer used inside a use case's transaction, the source the relay reads,
-// and the LISTEN/NOTIFY signal that wakes the relay when rows are added.
+// the writer used inside a use case's transaction and the source the relay
+// reads. (The relay is woken in-process: events::LocalOutboxSignal.)
 
 #include <memory>
 #include <string>
@@ -19,6 +19,9 @@ enum class OutboxSchema { kAuth, kCatalog };
 class PgOutboxWriter final : public events::OutboxWriter {
  public:
   PgOutboxWriter(Connection& conn, OutboxSchema schema) : conn_(conn), schema_(schema) {}
+  // Events stored through this writer (the store wakes the relay after
+  // committing them).
+  std::size_t stored() const { return stored_; }
 
  protected:
   Status Store(const events::Event& event) override;
@@ -26,6 +29,7 @@ class PgOutboxWriter final : public events::OutboxWriter {
  private:
   Connection& conn_;  // not owned: the transaction's connection
   OutboxSchema schema_;
+  std::size_t stored_ = 0;
 };
 
 // The relay's view of the outbox. Only one relay per schema publishes at a
@@ -54,26 +58,6 @@ class PgProcessedEvents final : public events::ProcessedEvents {
  private:
   Pool& pool_;  // not owned
   OutboxSchema schema_;
-};
-
-// LISTEN giia_outbox_<schema> on a dedicated connection. Thread-safe:
-// Wait() from the relay thread, Interrupt() from any thread.
-class PgOutboxSignal final : public events::OutboxSignal {
- public:
-  // REQUIRES: `options` connect to the database holding the outbox.
-  PgOutboxSignal(ConnectOptions options, OutboxSchema schema);
-  ~PgOutboxSignal() override;
-  // Connects and LISTENs now (Wait() does it on demand otherwise), so no
-  // NOTIFY from here on is missed. Errors: kUnavailable.
-  [[nodiscard]] Status Listen();
-  void Wait(std::chrono::milliseconds timeout) override;
-  void Interrupt() override;
-
- private:
-  ConnectOptions options_;
-  OutboxSchema schema_;
-  std::unique_ptr<Connection> conn_;  // reconnected on demand; used by the Wait() thread only
-  int event_fd_ = -1;
 };
 
 }  // namespace giia::pg

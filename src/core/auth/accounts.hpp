@@ -104,6 +104,10 @@ class AccountRepository {
   [[nodiscard]] virtual Result<std::optional<Credentials>> LockCredentialsByEmail(
       const std::string& email) = 0;
   [[nodiscard]] virtual Result<std::optional<Credentials>> LockCredentials(const UserId& id) = 0;
+  // The live user, row-locked FOR SHARE until the transaction ends: a change
+  // to the user (password, status) waits for it, other readers do not (the
+  // sessions of one user refresh side by side).
+  [[nodiscard]] virtual Result<std::optional<Credentials>> ShareCredentials(const UserId& id) = 0;
   [[nodiscard]] virtual Status SaveFailedAttempts(const UserId& id, int failed_attempts,
                                                   std::optional<Timestamp> locked_until) = 0;
   // Clears failed attempts and any lock; sets last_login_at.
@@ -160,6 +164,9 @@ class AccountStore {
   // As AuthTransactionRunner::Run: one transaction, committed when `work`
   // succeeds; may run `work` again after a serialization conflict.
   [[nodiscard]] virtual Status Run(const std::function<Status(AccountTx& tx)>& work) = 0;
+  // Runs `work` outside a transaction, for a read of one statement (a
+  // statement is a consistent snapshot by itself): no BEGIN and COMMIT.
+  [[nodiscard]] virtual Status Read(const std::function<Status(AccountRepository& repo)>& work) = 0;
 };
 
 // Random tokens and their digests.

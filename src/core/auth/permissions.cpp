@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "core/common/would_block.hpp"
+
 namespace giia::auth {
 
 PermissionResolver::PermissionResolver(AccountStore& store, SharedPermissionCache* shared,
@@ -25,6 +27,7 @@ Result<std::optional<ResolvedPermissions>> PermissionResolver::Get(const Organiz
       return std::optional<ResolvedPermissions>(*it->second.value);
     }
   }
+  ThrowIfMemoryOnly();  // the rest waits for Redis or PostgreSQL
   const std::uint64_t epoch = epoch_.load();
   if (shared_ != nullptr) {
     auto cached = shared_->Get(org, user);
@@ -37,8 +40,8 @@ Result<std::optional<ResolvedPermissions>> PermissionResolver::Get(const Organiz
   }
   misses_.fetch_add(1, std::memory_order_relaxed);
   std::optional<ResolvedPermissions> resolved;
-  Status status = store_.Run([&](AccountTx& tx) -> Status {
-    auto r = tx.accounts().Resolve(org, user);
+  Status status = store_.Read([&](AccountRepository& repo) -> Status {
+    auto r = repo.Resolve(org, user);
     if (!r) return tl::unexpected(r.error());
     resolved = std::move(*r);
     return Ok();

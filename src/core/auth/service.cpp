@@ -453,7 +453,7 @@ Result<TokenPair> AuthService::Refresh(const std::string& refresh_token, const R
       case RefreshVerdict::kRotate:
       case RefreshVerdict::kGraceRotate: break;
     }
-    auto creds = tx.accounts().LockCredentials(presented->user);
+    auto creds = tx.accounts().ShareCredentials(presented->user);
     if (!creds) return tl::unexpected(creds.error());
     if (!*creds || (*creds)->user.status != UserStatus::kActive) {
       verdict = RefreshVerdict::kRevoked;
@@ -582,14 +582,30 @@ Result<Decision> AuthService::Authorize(const Caller& caller, const std::string&
   return d;
 }
 
-namespace {
-// The user a permission question is about: the caller, or (with users:read)
-// another user of the caller's organization.
-struct Subject {
-  UserId id{""};
-  bool other = false;
-};
-}  // namespace
+// The user a permission question is about: the caller (`user_id` empty or
+// the caller's own), or another user of the caller's organization, which
+// needs users:read. A denial is audited and refused here; an allowed
+// decision comes back for the caller to audit once the subject is resolved,
+// because ValidateToken and the permission checks may be tried memory-only
+// first (core/common/would_block.hpp): nothing is recorded before the last
+// point where a call may stop and run again.
+Result<AuthService::Subject> AuthService::SubjectOf(const Caller& caller,
+                                                    const std::string& user_id,
+                                                    const RequestInfo& req, const char* refusal) {
+  Subject subject{caller.user, std::nullopt};
+  if (user_id.empty() || user_id == caller.user.value()) return subject;
+  if (auto ok = CheckUuid(user_id, "user_id"); !ok) return tl::unexpected(ok.error());
+  auto mine = deps_.permissions.Get(caller.organization, caller.user);
+  if (!mine) return tl::unexpected(mine.error());
+  Decision may = Decide(*mine, kUsersRead);
+  if (!may.allowed) {
+    AuditCheck(caller, caller.user.value(), may, req);
+    return MakeError(ErrorCode::kPermissionDenied, refusal);
+  }
+  subject.id = UserId(user_id);
+  subject.users_read = std::move(may);
+  return subject;
+}
 
 Result<Decision> AuthService::CheckPermission(const Caller& caller, const std::string& permission,
                                               const std::string& user_id, const RequestInfo& req) {
@@ -615,43 +631,30 @@ Result<std::vector<Decision>> AuthService::BatchCheckPermissions(
     if (auto ok = CheckPermissionName(permissions[i], field); !ok)
       return tl::unexpected(ok.error());
   }
-  UserId subject = caller.user;
-  if (!user_id.empty() && user_id != caller.user.value()) {
-    if (auto ok = CheckUuid(user_id, "user_id"); !ok) return tl::unexpected(ok.error());
-    auto may = Authorize(caller, kUsersRead, req);
-    if (!may) return tl::unexpected(may.error());
-    if (!may->allowed) {
-      return MakeError(ErrorCode::kPermissionDenied,
-                       "checking another user's permissions needs users:read");
-    }
-    subject = UserId(user_id);
-  }
-  auto resolved = deps_.permissions.Get(caller.organization, subject);
+  auto subject =
+      SubjectOf(caller, user_id, req, "checking another user's permissions needs users:read");
+  if (!subject) return tl::unexpected(subject.error());
+  auto resolved = deps_.permissions.Get(caller.organization, subject->id);
+  if (subject->users_read) AuditCheck(caller, caller.user.value(), *subject->users_read, req);
   if (!resolved) return tl::unexpected(resolved.error());
   if (!*resolved) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
   std::vector<Decision> out;
   out.reserve(permissions.size());
   for (const std::string& p : permissions) {
     out.push_back(Decide(*resolved, p));
-    AuditCheck(caller, subject.value(), out.back(), req);
+    AuditCheck(caller, subject->id.value(), out.back(), req);
   }
   return out;
 }
 
 Result<ResolvedPermissions> AuthService::GetUserPermissions(const Caller& caller,
                                                             const std::string& user_id) {
-  UserId subject = caller.user;
-  if (!user_id.empty() && user_id != caller.user.value()) {
-    if (auto ok = CheckUuid(user_id, "user_id"); !ok) return tl::unexpected(ok.error());
-    auto may = Authorize(caller, kUsersRead, RequestInfo{});
-    if (!may) return tl::unexpected(may.error());
-    if (!may->allowed) {
-      return MakeError(ErrorCode::kPermissionDenied,
-                       "reading another user's permissions needs users:read");
-    }
-    subject = UserId(user_id);
-  }
-  auto resolved = deps_.permissions.Get(caller.organization, subject);
+  const RequestInfo req;
+  auto subject =
+      SubjectOf(caller, user_id, req, "reading another user's permissions needs users:read");
+  if (!subject) return tl::unexpected(subject.error());
+  auto resolved = deps_.permissions.Get(caller.organization, subject->id);
+  if (subject->users_read) AuditCheck(caller, caller.user.value(), *subject->users_read, req);
   if (!resolved) return tl::unexpected(resolved.error());
   if (!*resolved) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
   return **resolved;
@@ -664,8 +667,11 @@ Status AuthService::Logout(const Caller& caller, const std::string& refresh_toke
   bool everything = refresh_token.empty();
   Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
     if (everything) {
-      if (auto ok = tx.accounts().RevokeAllRefresh(caller.user, "logout"); !ok) return ok;
-      return tx.accounts().BumpTokenVersion(caller.user);
+      // The version first: it locks the user's row, so a refresh in flight
+      // (which holds it FOR SHARE) commits before the revocation reads the
+      // sessions, and the session it made is revoked too.
+      if (auto ok = tx.accounts().BumpTokenVersion(caller.user); !ok) return ok;
+      return tx.accounts().RevokeAllRefresh(caller.user, "logout");
     }
     auto found = tx.accounts().LockRefresh(deps_.secrets.Digest(refresh_token));
     if (!found) return tl::unexpected(found.error());

@@ -212,6 +212,12 @@ class AuthService final : public RequestAuthorizer {
   void Audit(AuditEntry entry, const RequestInfo& req);
   void AuditCheck(const Caller& caller, const std::string& subject, const Decision& d,
                   const RequestInfo& req);
+  struct Subject {
+    UserId id;
+    std::optional<Decision> users_read;  // set when id is another user: audit it
+  };
+  Result<Subject> SubjectOf(const Caller& caller, const std::string& user_id,
+                            const RequestInfo& req, const char* refusal);
   events::Event NewEvent(const std::string& type, const std::string& user_id,
                          const std::string& organization_id, const RequestInfo& req);
 

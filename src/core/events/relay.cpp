@@ -15,4 +15,26 @@ Result<OutboxSource::Batch> RelayOutbox::Step(std::size_t limit) {
   return batch;
 }
 
+void LocalOutboxSignal::Wait(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [this] { return notified_ || interrupted_; });
+  notified_ = false;
+}
+
+void LocalOutboxSignal::Notify() {
+  {
+    std::lock_guard lock(mu_);
+    notified_ = true;
+  }
+  cv_.notify_one();
+}
+
+void LocalOutboxSignal::Interrupt() {
+  {
+    std::lock_guard lock(mu_);
+    interrupted_ = true;
+  }
+  cv_.notify_all();
+}
+
 }  // namespace giia::events

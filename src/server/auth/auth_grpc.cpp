@@ -118,7 +118,7 @@ class AuthGrpc final : public pb::AuthService::CallbackService {
         for (const std::string& r : v.user.roles) res->add_roles(r);
         SetTime(res->mutable_expires_at(), v.caller.expires_at);
       });
-    });
+    }, Dispatch::kMemoryFirst);
   }
 
   GIIA_RPC(CheckPermission) {
@@ -129,7 +129,7 @@ class AuthGrpc final : public pb::AuthService::CallbackService {
             res->set_allowed(d.allowed);
             res->set_reason(d.reason);
           });
-    });
+    }, Dispatch::kMemoryFirst);
   }
 
   GIIA_RPC(BatchCheckPermissions) {
@@ -140,7 +140,7 @@ class AuthGrpc final : public pb::AuthService::CallbackService {
           [&](const std::vector<auth::Decision>& ds) {
             for (const auth::Decision& d : ds) ToProto(d, res->add_results());
           });
-    });
+    }, Dispatch::kMemoryFirst);
   }
 
   GIIA_RPC(GetUserPermissions) {
@@ -152,7 +152,7 @@ class AuthGrpc final : public pb::AuthService::CallbackService {
             for (const std::string& r : p.roles) res->add_roles(r);
             for (const std::string& x : p.permissions) res->add_permissions(x);
           });
-    });
+    }, Dispatch::kMemoryFirst);
   }
 
   GIIA_RPC(GetUser) {

@@ -9,7 +9,8 @@
 // arrives, so a graceful Shutdown lets every call that reached the server
 // finish, instead of cancelling calls that waited for a free sync thread.
 // The handlers block (PostgreSQL, Redis, auth), so they run on a HandlerPool
-// of ours rather than on gRPC's callback threads.
+// of ours rather than on gRPC's callback threads, except for the answers that
+// need nothing but memory (Dispatch::kMemoryFirst).
 
 #include <google/protobuf/timestamp.pb.h>
 #include <grpcpp/grpcpp.h>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "core/auth/method_policy.hpp"
+#include "core/common/would_block.hpp"
 #include "server/metrics/registry.hpp"
 #include "server/status_mapping.hpp"
 
@@ -85,48 +87,73 @@ void RecordCall(metrics::Registry& registry, spdlog::logger& log, const std::str
                 const std::string& request_id);
 void RecordStart(metrics::Registry& registry, const std::string& method);
 
+// The chain after the request id: deadline, the permission matrix, `fn`, and
+// the exception barrier. WouldBlock (not a std::exception) passes through.
 template <typename Fn>
-grpc::Status Serve(CallEnv& env, grpc::ServerContextBase* ctx, const char* method, Fn&& fn) {
+grpc::Status RunChain(CallEnv& env, grpc::ServerContextBase* ctx, const char* method, Call& call,
+                      Fn& fn) {
+  try {
+    if (ctx->IsCancelled() || ctx->deadline() <= std::chrono::system_clock::now()) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline exceeded before start");
+    }
+    std::string authorization;
+    auto it = ctx->client_metadata().find("authorization");
+    if (it != ctx->client_metadata().end())
+      authorization.assign(it->second.data(), it->second.size());
+    auto caller =
+        auth::Guard(env.authorizer, method, auth::BearerToken(authorization), call.request);
+    if (!caller) return ToGrpcStatus(caller.error());
+    call.caller = std::move(*caller);
+    return fn(call);
+  } catch (const std::exception& e) {
+    env.log.error("grpc {}: unhandled exception: {} request_id={}", method, e.what(),
+                  call.request.request_id);
+    return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+  }
+}
+
+// How a method's calls are run.
+enum class Dispatch {
+  // On env.pool: the handler may wait (PostgreSQL, Redis, auth, argon2id).
+  kPool,
+  // First on gRPC's own thread under a MemoryOnlyScope, which answers at once
+  // when everything is in memory (a verified token, a cached permission: a
+  // hop to the pool and back cost more than the answer); on a WouldBlock
+  // (core/common/would_block.hpp), again on env.pool. Only for methods that
+  // change nothing before their first wait.
+  kMemoryFirst,
+};
+
+// A callback-API unary method: request id, the chain and `fn`, metrics and
+// the access log; `ctx`, the request and the response stay valid until the
+// reactor finishes.
+template <typename Fn>
+grpc::ServerUnaryReactor* ServeAsync(CallEnv& env, grpc::CallbackServerContext* ctx,
+                                     const char* method, Fn fn,
+                                     Dispatch dispatch = Dispatch::kPool) {
   const auto start = std::chrono::steady_clock::now();
   RecordStart(env.registry, method);
   Call call;
   call.request = RequestInfoOf(*ctx);
   ctx->AddInitialMetadata("x-request-id", call.request.request_id);
-  grpc::Status status;
-  try {
-    if (ctx->IsCancelled() || ctx->deadline() <= std::chrono::system_clock::now()) {
-      status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline exceeded before start");
-    } else {
-      std::string authorization;
-      auto it = ctx->client_metadata().find("authorization");
-      if (it != ctx->client_metadata().end())
-        authorization.assign(it->second.data(), it->second.size());
-      auto caller =
-          auth::Guard(env.authorizer, method, auth::BearerToken(authorization), call.request);
-      if (!caller) {
-        status = ToGrpcStatus(caller.error());
-      } else {
-        call.caller = std::move(*caller);
-        status = fn(call);
-      }
-    }
-  } catch (const std::exception& e) {
-    env.log.error("grpc {}: unhandled exception: {} request_id={}", method, e.what(),
-                  call.request.request_id);
-    status = grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
-  }
-  RecordCall(env.registry, env.log, method, status, start, call.request.request_id);
-  return status;
-}
-
-// A callback-API unary method: the chain and `fn` run on env.pool; `ctx`,
-// the request and the response stay valid until the reactor finishes.
-template <typename Fn>
-grpc::ServerUnaryReactor* ServeAsync(CallEnv& env, grpc::CallbackServerContext* ctx,
-                                     const char* method, Fn fn) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  env.pool.Post([&env, ctx, method, reactor, fn = std::move(fn)]() mutable {
-    reactor->Finish(Serve(env, ctx, method, fn));
+  auto finish = [&env, reactor, method, start](const grpc::Status& status,
+                                               const std::string& request_id) {
+    RecordCall(env.registry, env.log, method, status, start, request_id);
+    reactor->Finish(status);
+  };
+  if (dispatch == Dispatch::kMemoryFirst) {
+    try {
+      MemoryOnlyScope memory_only;
+      const grpc::Status status = RunChain(env, ctx, method, call, fn);
+      finish(status, call.request.request_id);
+      return reactor;
+    } catch (const WouldBlock&) {
+      call.caller.reset();  // the pool runs the whole chain again
+    }
+  }
+  env.pool.Post([&env, ctx, method, finish, call = std::move(call), fn = std::move(fn)]() mutable {
+    finish(RunChain(env, ctx, method, call, fn), call.request.request_id);
   });
   return reactor;
 }

@@ -49,7 +49,7 @@ void OutboxRelayWorker::Loop() {
         log_.debug("outbox relay: deleted {} sent events past retention", *purged);
       }
     }
-    signal_.Wait(options_.idle_poll);
+    signal_.Wait(batch->busy ? options_.busy_retry : options_.idle_poll);
   }
 }
 

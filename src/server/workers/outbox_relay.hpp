@@ -1,6 +1,7 @@
 #pragma once
 // The background worker a service runs to move its outbox to JetStream: wakes
-// on NOTIFY (or every idle_poll), publishes batch after batch while rows are
+// when the service committed events (or every idle_poll, for rows written by
+// other processes), publishes batch after batch while rows are
 // pending, backs off exponentially while the broker or database is down, and
 // purges sent rows past their retention.
 
@@ -19,7 +20,10 @@ namespace giia::server {
 
 struct OutboxRelayOptions {
   std::size_t batch_size = 256;
-  std::chrono::milliseconds idle_poll{1000};  // safety poll when no NOTIFY arrives
+  std::chrono::milliseconds idle_poll{1000};  // finds rows that other processes wrote
+  // Another replica's relay held the lock: its batch may have been read
+  // before our rows were committed, so look again soon.
+  std::chrono::milliseconds busy_retry{10};
   std::chrono::milliseconds min_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
   std::chrono::seconds retention{24 * 3600};  // sent rows are deleted after this
