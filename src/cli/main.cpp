@@ -1,5 +1,6 @@
 #include "cli/main.hpp"
 
+#include <absl/synchronization/mutex.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -40,6 +41,11 @@ int Main(int argc, char** argv) {
       command_env.redactor.Add(value);
     }
   }
+  // Debian's abseil keeps its debug lock-order graph on: every absl::Mutex
+  // lock inside gRPC (servers and the bench's clients) updated it
+  // (GraphCycles::GetId, InsertEdge: about 5 % of a server's time under load,
+  // perf). Deadlock detection is a debugging aid for abseil's own users.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   http::InitHttpClient();
   if (auto ok = crypto::InitSodium(); !ok) {
     command_env.output.Error(ok.error());
