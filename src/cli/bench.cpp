@@ -317,6 +317,8 @@ class SetupScope {
     return Ok();
   }
 
+  Status AnalyzeProducts() { return pg::AnalyzeBenchProducts(*pool_); }
+
   // Removes the rows (once); false when that failed, with the error printed.
   bool Finish() {
     if (!account_ || done_) return true;
@@ -391,6 +393,7 @@ Result<Prepared> Prepare(const BenchOptions& o, const Plan& plan, BenchClient& c
     auto ids = client.CreateProducts(p.token, "BENCH-" + p.run_id, o.products, kSetupParallel);
     if (!ids) return tl::unexpected(ids.error());
     p.product_ids = std::move(*ids);
+    if (auto ok = setup.AnalyzeProducts(); !ok) return tl::unexpected(ok.error());
     setup.report().products = o.products;
     p.product_pages = std::clamp((o.products + 19) / 20, 1, 50);
   } else if (ReadsCatalog(plan.parts)) {

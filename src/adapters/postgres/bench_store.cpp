@@ -113,6 +113,16 @@ SELECT id, email FROM u)sql",
   return users;
 }
 
+Status AnalyzeBenchProducts(Pool& pool) {
+  auto lease = pool.Acquire();
+  if (!lease) return tl::unexpected(lease.error());
+  auto present = (*lease)->Exec("SELECT to_regclass('catalog.products') IS NOT NULL");
+  if (!present) return tl::unexpected(present.error());
+  if (!present->Bool(0, 0)) return Ok();
+  if (auto r = (*lease)->Exec("ANALYZE catalog.products"); !r) return tl::unexpected(r.error());
+  return Ok();
+}
+
 Result<BenchPurge> PurgeBenchOrganization(Pool& pool, const std::string& organization_id) {
   BenchPurge out;
   Status done = RunRetriedTransaction(pool, [&](Connection& conn) -> Status {

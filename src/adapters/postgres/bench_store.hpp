@@ -47,6 +47,13 @@ struct BenchUser {
                                                               const std::string& password_hash,
                                                               int count, const std::string& role);
 
+// ANALYZE catalog.products, when this database holds it, after --setup
+// created products through the API: statistics as a database grown to this
+// size would have. Without them the planner, believing the table empty, may
+// look a product up through an organization index and read all of the
+// organization's products per call (a cached generic plan keeps doing so).
+[[nodiscard]] Status AnalyzeBenchProducts(Pool& pool);
+
 // One transaction. Errors: kFailedPrecondition (nothing deleted) when the
 // organization's slug does not start with kBenchSlugPrefix; kNotFound when
 // there is no such organization; otherwise as the database reports.
