@@ -143,13 +143,16 @@ grpc::ServerUnaryReactor* ServeAsync(CallEnv& env, grpc::CallbackServerContext* 
     reactor->Finish(status);
   };
   if (dispatch == Dispatch::kMemoryFirst) {
+    std::optional<grpc::Status> answered;
     try {
       MemoryOnlyScope memory_only;
-      const grpc::Status status = RunChain(env, ctx, method, call, fn);
-      finish(status, call.request.request_id);
-      return reactor;
+      answered = RunChain(env, ctx, method, call, fn);
     } catch (const WouldBlock&) {
       call.caller.reset();  // the pool runs the whole chain again
+    }
+    if (answered) {
+      finish(*answered, call.request.request_id);
+      return reactor;
     }
   }
   env.pool.Post([&env, ctx, method, finish, call = std::move(call), fn = std::move(fn)]() mutable {
