@@ -385,21 +385,6 @@ std::string StoredMessage::Header(const std::string& key) const {
   return "";
 }
 
-Result<StreamState> JetStream::State(const std::string& stream) {
-  jsStreamInfo* si = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  const natsStatus s = js_GetStreamInfo(&si, impl_->js, stream.c_str(), nullptr, &jerr);
-  if (s != NATS_OK) {
-    if (jerr == JSStreamNotFoundErr || s == NATS_NOT_FOUND) {
-      return MakeError(ErrorCode::kNotFound, "stream " + stream + " does not exist");
-    }
-    return tl::unexpected(ErrorFrom(s, jerr, "stream " + stream));
-  }
-  StreamState state{si->State.FirstSeq, si->State.LastSeq, si->State.Msgs};
-  jsStreamInfo_Destroy(si);
-  return state;
-}
-
 Result<std::optional<StoredMessage>> JetStream::Get(const std::string& stream,
                                                     std::uint64_t sequence) {
   natsMsg* msg = nullptr;
@@ -415,17 +400,6 @@ Result<std::optional<StoredMessage>> JetStream::Get(const std::string& stream,
   m.time_ns = natsMsg_GetTime(msg);
   natsMsg_Destroy(msg);
   return std::optional<StoredMessage>(std::move(m));
-}
-
-Status JetStream::Delete(const std::string& stream, std::uint64_t sequence) {
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  const natsStatus s = js_DeleteMsg(impl_->js, stream.c_str(), sequence, nullptr, &jerr);
-  if (s == NATS_NOT_FOUND || jerr == JSSequenceNotFoundErr) {
-    return MakeError(ErrorCode::kNotFound,
-                     "message " + std::to_string(sequence) + " is not in " + stream);
-  }
-  if (s != NATS_OK) return tl::unexpected(ErrorFrom(s, jerr, "deleting from " + stream));
-  return Ok();
 }
 
 std::vector<Status> JetStream::DeleteAll(const std::string& stream,

@@ -80,12 +80,6 @@ struct OutgoingMessage {
   Headers headers;
 };
 
-struct StreamState {
-  std::uint64_t first = 0;
-  std::uint64_t last = 0;
-  std::uint64_t messages = 0;
-};
-
 // Header names giia puts on dead letters and replays.
 namespace header {
 inline constexpr const char* kOriginalSubject = "Giia-Original-Subject";
@@ -137,17 +131,13 @@ class JetStream {
   // message is kUnavailable and nothing is sent.
   [[nodiscard]] std::vector<Status> PublishAll(std::span<const OutgoingMessage> messages);
 
-  // The stream's sequence range. Errors: kNotFound for an unknown stream;
-  // kUnavailable when not connected.
-  [[nodiscard]] Result<StreamState> State(const std::string& stream);
   // The message at `sequence`; nullopt when it was deleted or never existed.
   [[nodiscard]] Result<std::optional<StoredMessage>> Get(const std::string& stream,
                                                          std::uint64_t sequence);
-  // Removes the message at `sequence`. Errors: kNotFound when it is not there.
-  [[nodiscard]] Status Delete(const std::string& stream, std::uint64_t sequence);
   // Removes each of `sequences`, sending every request before waiting for the
   // answers (one wait, not one round trip each). One Status per sequence, in
-  // order, with Delete's errors; kUnavailable for one not answered in time.
+  // order: kNotFound for one that is not there; kUnavailable for one not
+  // answered in time.
   [[nodiscard]] std::vector<Status> DeleteAll(const std::string& stream,
                                               std::span<const std::uint64_t> sequences);
   // Every message of the stream, in sequence order, read through an ordered
