@@ -13,6 +13,7 @@
 #      as JSON in build/bench/;
 #   5. the outbox relay: a burst of events inserted in one statement, and
 #      1,000 events/s one per transaction, timed until JetStream has them;
+#      then `giia dlq replay --all` of N dead letters put into DLQ_EVENTS;
 #   6. `serve auth` and `serve catalog` as separate processes: start-up and
 #      memory of each service, idle and under a shorter load;
 #   7. a perf profile of the server for every goal not met;
@@ -22,6 +23,8 @@
 #
 # Settings (environment): BENCH_SECONDS (10) per measured run; BENCH_COLD_USERS
 # (30000) calls of check-permission-cold, each about a user of its own;
+# BENCH_OUTBOX_EVENTS (50000) in the outbox burst; BENCH_DLQ_LETTERS (20000)
+# dead letters replayed;
 # BENCH_BUILD=0 to use the build as it is; BENCH_BUILD_DIR (build/rel);
 # BENCH_PROFILE=0 to skip perf; BENCH_DOC (docs/BENCHMARKS.md); BENCH_WAIT=0
 # not to wait for other builds and tests (for trying the script, not for
@@ -327,6 +330,24 @@ fact outbox_latency_p50_ms "$p50"
 fact outbox_latency_p99_ms "$p99"
 fact outbox_latency_max_ms "$pmax"
 fact outbox_latency_tps "$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["rps"]))' "$OUT/outbox-rate.json")"
+
+# --- dlq replay (DLQ_EVENTS -> the letters' original subjects)
+
+# Dead letters as a consumer's DeadLetterQueue puts them (subject
+# dlq.<consumer>.<subject>, the Giia-* headers, Nats-Msg-Id), acknowledged by
+# JetStream before the replay starts. Their original subject has no consumer
+# in `serve all`, so the replay is timed alone.
+DLQ_N=${BENCH_DLQ_LETTERS:-20000}
+log "dlq replay: $DLQ_N dead letters in DLQ_EVENTS, timed through giia dlq replay --all"
+python3 "$GIIA_ROOT/scripts/lib/nats_dead_letters.py" "$NATS_PORT" "$DLQ_N" bench-consumer \
+  catalog.product.created >/dev/null
+quiet_machine
+t0=$(now_ns)
+giia dlq replay --all >"$OUT/dlq-replay.txt" 2>"$OUT/logs/dlq-replay.err" ||
+  { tail -5 "$OUT/logs/dlq-replay.err" >&2; die "giia dlq replay failed"; }
+fact dlq_replay_ms $((($(now_ns) - t0) / 1000000))
+fact dlq_letters "$DLQ_N"
+fact dlq_replayed "$(grep -c '^replayed ' "$OUT/dlq-replay.txt" || true)"
 
 # --- a profile of the server for every goal the run missed
 

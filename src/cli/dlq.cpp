@@ -205,10 +205,23 @@ void RunDlq(Action action, DlqOptions o, CommandEnv& env) {
 
   if (action == Action::kPurge) {
     auto letters = events::Select(*all, filter);
+    std::vector<std::uint64_t> sequences;
+    for (const auto& s : letters) sequences.push_back(s.sequence);
+    // All deletes at once; a dry run deletes nothing.
+    const std::vector<Status> removed =
+        o.dry_run ? std::vector<Status>(letters.size(), Ok()) : store.Remove(sequences);
     json out = {{"dry_run", o.dry_run}, {"purged", json::array()}};
-    for (const auto& s : letters) {
+    std::optional<Error> first_error;
+    for (std::size_t i = 0; i < letters.size(); ++i) {
+      const auto& s = letters[i];
+      if (i >= removed.size() || !removed[i]) {
+        if (!first_error) {
+          first_error = i < removed.size() ? removed[i].error()
+                                           : Error{ErrorCode::kInternal, "no answer", ""};
+        }
+        continue;
+      }
       if (!o.dry_run) {
-        if (auto ok = store.Remove(s.sequence); !ok) return env.Fail(ok.error());
         loaded->log->info("audit: dlq purge seq={} subject={} consumer={}", s.sequence,
                           s.letter.original_subject, s.letter.consumer);
       }
@@ -219,6 +232,7 @@ void RunDlq(Action action, DlqOptions o, CommandEnv& env) {
       }
     }
     if (json_out) env.output.Line(out.dump(2));
+    if (first_error) return env.Fail(*first_error);
     return;
   }
 

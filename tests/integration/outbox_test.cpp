@@ -180,6 +180,85 @@ TEST_CASE("Two relays at once lose nothing, double nothing, and keep each aggreg
   CHECK(ids.size() == stored.size());
 }
 
+TEST_CASE("A batch published at once reports each message, and the relay its acknowledged prefix",
+          "[integration][events][nats]") {
+  World w;
+  // The third subject is in no stream: JetStream's "no responders" for that
+  // message alone, while the messages around it are stored.
+  const std::vector<std::string> subjects = {"auth.role.assigned", "auth.role.assigned",
+                                             "nowhere.role.assigned", "auth.role.assigned"};
+  std::vector<nats::OutgoingMessage> messages;
+  for (std::size_t i = 0; i < subjects.size(); ++i) {
+    messages.push_back({subjects[i], "batch-" + std::to_string(i), "{}", {}});
+  }
+  auto results = w.js->PublishAll(messages);
+  REQUIRE(results.size() == 4);
+  CHECK(results[0]);
+  CHECK(results[1]);
+  REQUIRE_FALSE(results[2]);
+  CHECK(results[2].error().code == ErrorCode::kUnavailable);
+  CHECK_THAT(results[2].error().message, Catch::Contains("nowhere.role.assigned"));
+  CHECK(results[3]);
+  // Published again: duplicates of stored ids count as acknowledged.
+  auto again = w.js->PublishAll(std::span(messages).first(2));
+  REQUIRE(again.size() == 2);
+  CHECK(again[0]);
+  CHECK(again[1]);
+  auto stored = ReadStream(w.nats.url(), "AUTH_EVENTS");
+  REQUIRE(stored.size() == 3);
+  CHECK(stored[2].headers["Nats-Msg-Id"] == "batch-3");
+
+  // Through the relay's publisher: the prefix before the failure, in order.
+  nats::JetStreamPublisher publisher(*w.js);
+  std::vector<events::OutboxRecord> records;
+  for (std::int64_t i = 0; i < 4; ++i) {
+    records.push_back(
+        {i + 1, "relay-" + std::to_string(i), subjects[static_cast<std::size_t>(i)], "{}", "u-1"});
+  }
+  CHECK(publisher.Publish(records).value() == 2);
+  auto none = publisher.Publish(std::span(records).subspan(2));
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code == ErrorCode::kUnavailable);
+  CHECK(publisher.Publish(std::span(records).subspan(3)).value() == 1);
+}
+
+TEST_CASE("A large batch is published in order, each message once", "[integration][events][nats]") {
+  World w;
+  std::vector<events::Event> written;
+  for (int i = 0; i < 1500; ++i) written.push_back(RoleAssigned("u-" + std::to_string(i % 7), i));
+  w.Write(written);
+  nats::JetStreamPublisher publisher(*w.js);
+  pg::PgOutboxSource source(*w.pool, pg::OutboxSchema::kAuth);
+  auto batch = events::RelayOutbox(source, publisher).Step(1000);
+  REQUIRE(batch);
+  CHECK(batch->read == 1000);
+  CHECK(batch->sent == 1000);
+  CHECK_FALSE(batch->error);
+  Drain(w, publisher);
+  auto stored = ReadStream(w.nats.url(), "AUTH_EVENTS");
+  REQUIRE(stored.size() == written.size());
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    REQUIRE(stored[i].headers["Nats-Msg-Id"] == written[i].id);
+  }
+}
+
+TEST_CASE("A batch while NATS is down is unavailable and sends nothing",
+          "[integration][events][nats]") {
+  World w;
+  auto js = w.Connect(true);
+  w.nats.Stop();
+  std::vector<nats::OutgoingMessage> messages = {{"auth.role.assigned", "down-1", "{}", {}},
+                                                 {"auth.role.assigned", "down-2", "{}", {}}};
+  const auto results = js->PublishAll(messages);
+  REQUIRE(results.size() == 2);
+  for (const Status& r : results) {
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::kUnavailable);
+  }
+  CHECK(js->DeleteAll("AUTH_EVENTS", std::vector<std::uint64_t>{1})[0].error().code ==
+        ErrorCode::kUnavailable);
+}
+
 TEST_CASE("With NATS stopped, writes succeed and every event arrives once it is back",
           "[integration][events][nats]") {
   World w;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "adapters/codec/cloudevents.hpp"
+#include "core/events/dlq.hpp"
 #include "core/events/event.hpp"
 #include "core/events/relay.hpp"
 #include "server/workers/outbox_relay.hpp"
@@ -305,4 +306,119 @@ TEST_CASE("The local outbox signal: a notification is kept for the next wait, th
   signal.Interrupt();
   signal.Wait(std::chrono::hours(1));  // interrupted: every wait returns at once
   signal.Wait(std::chrono::hours(1));
+}
+
+TEST_CASE("The acknowledged prefix of a batch ends at its first failure", "[unit][events]") {
+  using giia::MakeError;
+  using giia::Ok;
+  using giia::Status;
+  const Status lost = MakeError(ErrorCode::kUnavailable, "no responders");
+  CHECK(AcknowledgedPrefix(std::vector<Status>{}).value() == 0);
+  CHECK(AcknowledgedPrefix(std::vector<Status>{Ok(), Ok(), Ok()}).value() == 3);
+  // A later success does not count: the relay must keep the outbox order.
+  CHECK(AcknowledgedPrefix(std::vector<Status>{Ok(), Ok(), lost, Ok()}).value() == 2);
+  auto none = AcknowledgedPrefix(std::vector<Status>{lost, Ok()});
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code == ErrorCode::kUnavailable);
+  CHECK(none.error().message == "no responders");
+}
+
+namespace {
+
+// A DLQ in memory that fails the letters it is told to, at the step it is told to,
+// and records how the replay called it.
+struct FakeLetterStore final : DeadLetterStore {
+  std::vector<StoredLetter> letters;
+  std::set<std::uint64_t> fail_republish, fail_record, fail_remove;
+  std::vector<std::size_t> republish_batches;  // the size of each Republish call
+  std::vector<std::uint64_t> recorded, removed;
+
+  Result<std::vector<StoredLetter>> List() override { return letters; }
+  Result<std::optional<StoredLetter>> Get(std::uint64_t) override {
+    return std::optional<StoredLetter>();
+  }
+  std::vector<giia::Status> Republish(std::span<const StoredLetter> batch) override {
+    republish_batches.push_back(batch.size());
+    return Answer(batch, fail_republish, nullptr);
+  }
+  std::vector<giia::Status> RecordReplays(std::span<const StoredLetter> batch,
+                                          const std::string&) override {
+    return Answer(batch, fail_record, &recorded);
+  }
+  std::vector<giia::Status> Remove(std::span<const std::uint64_t> sequences) override {
+    std::vector<giia::Status> out;
+    for (std::uint64_t seq : sequences) {
+      if (fail_remove.count(seq) != 0) {
+        out.push_back(giia::MakeError(ErrorCode::kNotFound, "gone"));
+      } else {
+        removed.push_back(seq);
+        out.push_back(giia::Ok());
+      }
+    }
+    return out;
+  }
+
+ private:
+  static std::vector<giia::Status> Answer(std::span<const StoredLetter> batch,
+                                          const std::set<std::uint64_t>& failing,
+                                          std::vector<std::uint64_t>* done) {
+    std::vector<giia::Status> out;
+    for (const StoredLetter& l : batch) {
+      if (failing.count(l.sequence) != 0) {
+        out.push_back(giia::MakeError(ErrorCode::kUnavailable, "no responders"));
+      } else {
+        if (done != nullptr) done->push_back(l.sequence);
+        out.push_back(giia::Ok());
+      }
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("A replay goes in batches and removes only what was republished and recorded",
+          "[unit][events][dlq]") {
+  FakeLetterStore store;
+  for (std::uint64_t seq = 1; seq <= 7; ++seq) {
+    StoredLetter l;
+    l.sequence = seq;
+    l.letter.original_subject = "auth.user.registered";
+    l.letter.replay_count = seq == 7 ? 3 : 0;  // 7 was replayed too often: quarantined
+    store.letters.push_back(l);
+  }
+  store.fail_republish = {2};
+  store.fail_record = {4};
+  store.fail_remove = {5};
+  ReplayOptions options;
+  options.batch_size = 3;
+  auto report = ReplayDeadLetters(store).Run(LetterFilter{}, options);
+  REQUIRE(report);
+  CHECK(store.republish_batches == std::vector<std::size_t>{3, 3});  // 1-3, 4-6
+  CHECK(store.recorded == std::vector<std::uint64_t>{1, 3, 5, 6});   // not 2: never published
+  CHECK(store.removed == std::vector<std::uint64_t>{1, 3, 6});       // not 4: not on record
+  std::vector<std::uint64_t> replayed, failed;
+  for (const auto& l : report->replayed) replayed.push_back(l.sequence);
+  for (const auto& [l, e] : report->failed) failed.push_back(l.sequence);
+  CHECK(replayed == std::vector<std::uint64_t>{1, 3, 6});
+  CHECK(failed == std::vector<std::uint64_t>{2, 4, 5});
+  REQUIRE(report->quarantined.size() == 1);
+  CHECK(report->quarantined[0].sequence == 7);
+}
+
+TEST_CASE("A paced replay republishes one letter per pace", "[unit][events][dlq]") {
+  FakeLetterStore store;
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+    StoredLetter l;
+    l.sequence = seq;
+    store.letters.push_back(l);
+  }
+  int paces = 0;
+  ReplayOptions options;
+  options.pace = [&] { ++paces; };
+  auto report = ReplayDeadLetters(store).Run(LetterFilter{}, options);
+  REQUIRE(report);
+  CHECK(paces == 3);
+  CHECK(store.republish_batches == std::vector<std::size_t>{1, 1, 1});
+  CHECK(report->replayed.size() == 3);
 }

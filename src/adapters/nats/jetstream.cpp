@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "adapters/codec/cloudevents.hpp"
 #include "core/common/redact.hpp"
@@ -58,6 +60,7 @@ struct JetStream::Impl {
   }
   std::atomic<std::int64_t> published{0};
   std::atomic<std::int64_t> failures{0};
+  std::int64_t timeout_ms = 2000;  // NatsOptions::timeout
   ~Impl() {
     if (js != nullptr) jsCtx_Destroy(js);
     if (nc != nullptr) {
@@ -109,6 +112,7 @@ Result<std::unique_ptr<JetStream>> JetStream::Connect(const NatsOptions& options
     }
   }
   auto impl = std::make_unique<Impl>();
+  impl->timeout_ms = options.timeout.count();
   natsOptions_SetReconnectedCB(opts, &Impl::OnConnected, impl.get());
   if (options.connect_in_background) {
     // With a connected callback the first connect returns at once and goes
@@ -208,18 +212,141 @@ NatsStats JetStream::Stats() const {
   return {impl_->published.load(), impl_->failures.load(), Connected()};
 }
 
-Result<std::size_t> JetStreamPublisher::Publish(std::span<const events::OutboxRecord> records) {
-  const Headers headers = {{"Content-Type", "application/cloudevents+json"}};
-  std::size_t acked = 0;
-  for (const events::OutboxRecord& r : records) {
-    auto ack = js_.Publish(r.subject, r.event_id, r.payload, headers);
-    if (!ack) {
-      if (acked == 0) return tl::unexpected(ack.error());
-      break;  // the relay marks the acknowledged prefix and retries the rest
+namespace {
+
+// The acknowledgements of one PublishAll. nats.c calls OnAck on its reply
+// subscription's thread, once per message that the library took, with that
+// message (which the handler then owns).
+struct AckCollector {
+  std::mutex mu;
+  std::unordered_map<natsMsg*, std::size_t> in_flight;  // message -> position in the batch
+  std::vector<Status> results;
+
+  static void OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+    auto* self = static_cast<AckCollector*>(closure);
+    {
+      std::lock_guard lock(self->mu);
+      // Erased before the message is destroyed: a later message of the batch
+      // may be allocated at the same address.
+      if (auto it = self->in_flight.find(msg); it != self->in_flight.end()) {
+        if (pa != nullptr) {
+          self->results[it->second] = Ok();
+        } else if (pae != nullptr) {
+          std::string what = std::string("publish to ") + natsMsg_GetSubject(msg);
+          if (pae->ErrText != nullptr && pae->ErrText[0] != '\0') {
+            what += std::string(" (") + pae->ErrText + ")";
+          }
+          self->results[it->second] = tl::unexpected(ErrorFrom(pae->Err, pae->ErrCode, what));
+        }
+        self->in_flight.erase(it);
+      }
     }
-    ++acked;
+    natsMsg_Destroy(msg);
   }
-  return acked;
+};
+
+}  // namespace
+
+std::vector<Status> JetStream::PublishAll(std::span<const OutgoingMessage> messages) {
+  const auto fail_all = [&](std::size_t from, std::vector<Status>& results, const Error& e) {
+    for (std::size_t i = from; i < results.size(); ++i) results[i] = tl::unexpected(e);
+    impl_->failures += static_cast<std::int64_t>(results.size() - from);
+  };
+  std::vector<Status> results(messages.size(), Ok());
+  if (messages.empty()) return results;
+  if (!Connected()) {
+    fail_all(
+        0, results,
+        {ErrorCode::kUnavailable, "NATS at " + RedactUrlPasswords(url_) + " is not connected", ""});
+    return results;
+  }
+  AckCollector acks;
+  acks.results.assign(
+      messages.size(),
+      MakeError(ErrorCode::kUnavailable, "publish: no acknowledgement from JetStream within " +
+                                             std::to_string(impl_->timeout_ms) + " ms"));
+  // A context of its own per batch: nats.c keeps the ack handler and the
+  // pending count per context, so js_PublishAsyncComplete below waits for
+  // this batch only, whatever other threads publish on the connection.
+  jsOptions jso;
+  jsOptions_Init(&jso);
+  jso.Wait = impl_->timeout_ms;
+  jso.PublishAsync.AckHandler = &AckCollector::OnAck;
+  jso.PublishAsync.AckHandlerClosure = &acks;
+  jsCtx* js = nullptr;
+  if (natsStatus s = natsConnection_JetStream(&js, impl_->nc, &jso); s != NATS_OK) {
+    fail_all(0, results, ErrorFrom(s, static_cast<jsErrCode>(0), "cannot use JetStream"));
+    return results;
+  }
+  std::size_t sent = 0;
+  std::optional<Error> send_error;
+  for (; sent < messages.size(); ++sent) {
+    const OutgoingMessage& m = messages[sent];
+    natsMsg* msg = nullptr;
+    natsStatus s = natsMsg_Create(&msg, m.subject.c_str(), nullptr, m.payload.data(),
+                                  static_cast<int>(m.payload.size()));
+    if (s != NATS_OK) {
+      send_error = ErrorFrom(s, static_cast<jsErrCode>(0), "publish to " + m.subject);
+      break;
+    }
+    for (const auto& [key, value] : m.headers) {
+      // An empty value garbles nats.c's header block (see Publish).
+      if (!value.empty()) natsMsgHeader_Add(msg, key.c_str(), value.c_str());
+    }
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = m.msg_id.c_str();
+    natsMsg* const key = msg;
+    {
+      // Registered before publishing: the ack can arrive before the call returns.
+      std::lock_guard lock(acks.mu);
+      acks.in_flight[key] = sent;
+    }
+    s = js_PublishMsgAsync(js, &msg, &po);  // on success nats.c owns it and clears `msg`
+    if (s != NATS_OK) {
+      {
+        std::lock_guard lock(acks.mu);
+        acks.in_flight.erase(key);
+      }
+      natsMsg_Destroy(msg);
+      send_error = ErrorFrom(s, static_cast<jsErrCode>(0), "publish to " + m.subject);
+      break;
+    }
+  }
+  jsPubOptions wait;
+  jsPubOptions_Init(&wait);
+  wait.MaxWait = impl_->timeout_ms;
+  if (js_PublishAsyncComplete(js, &wait) != NATS_OK) {
+    // Take back the unanswered messages, so that nats.c drops their late
+    // acks, then wait for a handler that may be running right now (it still
+    // counts as pending): none may run once `acks` is gone.
+    natsMsgList unanswered{};
+    if (js_PublishAsyncGetPendingList(&unanswered, js) == NATS_OK) natsMsgList_Destroy(&unanswered);
+    js_PublishAsyncComplete(js, nullptr);
+  }
+  jsCtx_Destroy(js);
+  std::lock_guard lock(acks.mu);  // the handlers are done; this orders their writes before ours
+  for (std::size_t i = 0; i < sent; ++i) {
+    results[i] = acks.results[i];
+    if (results[i]) {
+      ++impl_->published;
+    } else {
+      ++impl_->failures;
+    }
+  }
+  if (send_error) fail_all(sent, results, *send_error);
+  return results;
+}
+
+Result<std::size_t> JetStreamPublisher::Publish(std::span<const events::OutboxRecord> records) {
+  std::vector<OutgoingMessage> messages;
+  messages.reserve(records.size());
+  for (const events::OutboxRecord& r : records) {
+    messages.push_back(
+        {r.subject, r.event_id, r.payload, {{"Content-Type", "application/cloudevents+json"}}});
+  }
+  // The relay marks the acknowledged prefix as sent and retries the rest.
+  return events::AcknowledgedPrefix(js_.PublishAll(messages));
 }
 
 }  // namespace giia::nats
@@ -258,21 +385,6 @@ std::string StoredMessage::Header(const std::string& key) const {
   return "";
 }
 
-Result<StreamState> JetStream::State(const std::string& stream) {
-  jsStreamInfo* si = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  const natsStatus s = js_GetStreamInfo(&si, impl_->js, stream.c_str(), nullptr, &jerr);
-  if (s != NATS_OK) {
-    if (jerr == JSStreamNotFoundErr || s == NATS_NOT_FOUND) {
-      return MakeError(ErrorCode::kNotFound, "stream " + stream + " does not exist");
-    }
-    return tl::unexpected(ErrorFrom(s, jerr, "stream " + stream));
-  }
-  StreamState state{si->State.FirstSeq, si->State.LastSeq, si->State.Msgs};
-  jsStreamInfo_Destroy(si);
-  return state;
-}
-
 Result<std::optional<StoredMessage>> JetStream::Get(const std::string& stream,
                                                     std::uint64_t sequence) {
   natsMsg* msg = nullptr;
@@ -290,15 +402,146 @@ Result<std::optional<StoredMessage>> JetStream::Get(const std::string& stream,
   return std::optional<StoredMessage>(std::move(m));
 }
 
-Status JetStream::Delete(const std::string& stream, std::uint64_t sequence) {
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  const natsStatus s = js_DeleteMsg(impl_->js, stream.c_str(), sequence, nullptr, &jerr);
-  if (s == NATS_NOT_FOUND || jerr == JSSequenceNotFoundErr) {
-    return MakeError(ErrorCode::kNotFound,
-                     "message " + std::to_string(sequence) + " is not in " + stream);
+std::vector<Status> JetStream::DeleteAll(const std::string& stream,
+                                         std::span<const std::uint64_t> sequences) {
+  const std::string what = "deleting from " + stream;
+  std::vector<Status> results(
+      sequences.size(),
+      MakeError(ErrorCode::kUnavailable,
+                what + ": no answer within " + std::to_string(impl_->timeout_ms) + " ms"));
+  if (sequences.empty()) return results;
+  if (!Connected()) {
+    const Error down{ErrorCode::kUnavailable,
+                     "NATS at " + RedactUrlPasswords(url_) + " is not connected", ""};
+    for (Status& r : results) r = tl::unexpected(down);
+    return results;
   }
-  if (s != NATS_OK) return tl::unexpected(ErrorFrom(s, jerr, "deleting from " + stream));
-  return Ok();
+  // nats.c has no asynchronous js_DeleteMsg: these are its requests, sent all
+  // at once, with the answers read back from one inbox. Each reply subject
+  // ends in the request's position.
+  natsInbox* inbox = nullptr;
+  natsSubscription* sub = nullptr;
+  natsStatus s = natsInbox_Create(&inbox);
+  const std::string prefix = s == NATS_OK ? std::string(inbox) + "." : "";
+  natsInbox_Destroy(inbox);
+  if (s == NATS_OK) s = natsConnection_SubscribeSync(&sub, impl_->nc, (prefix + "*").c_str());
+  if (s == NATS_OK) s = natsSubscription_SetPendingLimits(sub, -1, -1);  // all may wait unread
+  std::optional<Error> send_error;
+  if (s != NATS_OK) send_error = ErrorFrom(s, static_cast<jsErrCode>(0), what);
+  std::size_t sent = 0;
+  const std::string subject = "$JS.API.STREAM.MSG.DELETE." + stream;
+  while (!send_error && sent < sequences.size()) {
+    // no_erase as js_DeleteMsg: mark deleted, do not overwrite the bytes.
+    const std::string body = "{\"seq\":" + std::to_string(sequences[sent]) + ",\"no_erase\":true}";
+    s = natsConnection_PublishRequest(impl_->nc, subject.c_str(),
+                                      (prefix + std::to_string(sent)).c_str(), body.data(),
+                                      static_cast<int>(body.size()));
+    if (s != NATS_OK) {
+      send_error = ErrorFrom(s, static_cast<jsErrCode>(0), what);
+    } else {
+      ++sent;
+    }
+  }
+  // What was not sent fails with the reason; the rest wait for their answers.
+  for (std::size_t i = sent; send_error && i < results.size(); ++i) {
+    results[i] = tl::unexpected(*send_error);
+  }
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(impl_->timeout_ms);
+  for (std::size_t answered = 0; sub != nullptr && answered < sent;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    natsMsg* reply = nullptr;
+    if (left.count() <= 0 ||
+        natsSubscription_NextMsg(&reply, sub, std::max<std::int64_t>(left.count(), 1)) != NATS_OK) {
+      break;  // the rest keep "no answer"
+    }
+    std::unique_ptr<natsMsg, void (*)(natsMsg*)> owned(reply, natsMsg_Destroy);
+    const std::string_view reply_to = natsMsg_GetSubject(reply);
+    const std::size_t i = std::strtoull(reply_to.substr(prefix.size()).data(), nullptr, 10);
+    if (i >= sent) continue;
+    ++answered;
+    const auto answer = nlohmann::json::parse(
+        std::string_view(natsMsg_GetData(reply),
+                         static_cast<std::size_t>(natsMsg_GetDataLength(reply))),
+        nullptr, false);
+    if (answer.is_object() && answer.value("success", false)) {
+      results[i] = Ok();
+    } else if (answer.is_object() && answer.contains("error")) {
+      const int code = answer["error"].value("err_code", 0);
+      const std::string text = answer["error"].value("description", std::string("refused"));
+      // nats-server 2.9 reports a message already deleted as 10057 "no
+      // message found" (a generic delete failure) rather than 10043.
+      const bool gone = code == JSSequenceNotFoundErr || code == JSNoMessageFoundErr ||
+                        (code == JSStreamMsgDeleteFailed && text == "no message found");
+      results[i] =
+          gone ? MakeError(ErrorCode::kNotFound, "message " + std::to_string(sequences[i]) +
+                                                     " is not in " + stream + " (" + text + ")")
+               : MakeError(ErrorCode::kFailedPrecondition,
+                           what + ": " + text + " (JetStream error " + std::to_string(code) + ")");
+    } else {
+      // An empty status reply: nobody answers for the stream (no JetStream).
+      results[i] = MakeError(ErrorCode::kUnavailable, what + ": no responders");
+    }
+  }
+  if (sub != nullptr) {
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+  }
+  return results;
+}
+
+Result<std::vector<StoredMessage>> JetStream::ReadAll(const std::string& stream) {
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&si, impl_->js, stream.c_str(), nullptr, &jerr);
+  if (s != NATS_OK) {
+    if (jerr == JSStreamNotFoundErr || s == NATS_NOT_FOUND) {
+      return MakeError(ErrorCode::kNotFound, "stream " + stream + " does not exist");
+    }
+    return tl::unexpected(ErrorFrom(s, jerr, "stream " + stream));
+  }
+  const std::uint64_t messages = si->State.Msgs;
+  // The consumer's filter: the stream's subject when it has one (nats.c
+  // 3.4 wants a subject to subscribe to); otherwise none, the whole stream.
+  const std::string filter =
+      si->Config != nullptr && si->Config->SubjectsLen == 1 ? si->Config->Subjects[0] : "";
+  jsStreamInfo_Destroy(si);
+  std::vector<StoredMessage> out;
+  if (messages == 0) return out;
+  out.reserve(messages);
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = stream.c_str();
+  so.Ordered = true;  // ephemeral, in order, no acks: the stream is only read
+  natsSubscription* sub = nullptr;
+  s = js_SubscribeSync(&sub, impl_->js, filter.c_str(), nullptr, &so, &jerr);
+  if (s != NATS_OK) return tl::unexpected(ErrorFrom(s, jerr, "reading " + stream));
+  std::unique_ptr<natsSubscription, void (*)(natsSubscription*)> owned_sub(
+      sub, natsSubscription_Destroy);
+  while (true) {
+    natsMsg* msg = nullptr;
+    s = natsSubscription_NextMsg(&msg, sub, impl_->timeout_ms);
+    if (s != NATS_OK) {
+      natsSubscription_Unsubscribe(sub);
+      return tl::unexpected(ErrorFrom(s, static_cast<jsErrCode>(0), "reading " + stream));
+    }
+    std::unique_ptr<natsMsg, void (*)(natsMsg*)> owned(msg, natsMsg_Destroy);
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) continue;
+    StoredMessage m;
+    m.sequence = meta->Sequence.Stream;
+    m.time_ns = meta->Timestamp;
+    const std::uint64_t pending = meta->NumPending;
+    jsMsgMetaData_Destroy(meta);
+    m.subject = natsMsg_GetSubject(msg);
+    m.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+    m.headers = HeadersOf(msg);
+    out.push_back(std::move(m));
+    if (pending == 0) break;  // the last message stored when it was delivered
+  }
+  natsSubscription_Unsubscribe(sub);  // the server removes the ephemeral consumer
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -471,14 +714,12 @@ events::StoredLetter LetterFrom(StoredMessage m) {
 }  // namespace
 
 Result<std::vector<events::StoredLetter>> JetStreamDeadLetterStore::List() {
-  auto state = js_.State(stream_);
-  if (!state) return tl::unexpected(state.error());
+  auto stored = js_.ReadAll(stream_);
+  if (!stored) return tl::unexpected(stored.error());
   std::vector<events::StoredLetter> out;
-  for (std::uint64_t seq = state->first; seq != 0 && seq <= state->last; ++seq) {
-    auto m = js_.Get(stream_, seq);
-    if (!m) return tl::unexpected(m.error());
-    if (!m->has_value() || (*m)->subject == kReplayedSubject) continue;
-    out.push_back(LetterFrom(std::move(**m)));
+  out.reserve(stored->size());
+  for (StoredMessage& m : *stored) {
+    if (m.subject != kReplayedSubject) out.push_back(LetterFrom(std::move(m)));
   }
   return out;
 }
@@ -492,38 +733,47 @@ Result<std::optional<events::StoredLetter>> JetStreamDeadLetterStore::Get(std::u
   return std::optional<events::StoredLetter>(LetterFrom(std::move(**m)));
 }
 
-Status JetStreamDeadLetterStore::Republish(const events::StoredLetter& s, int replay_count) {
-  // A new id per replay generation: JetStream accepts it even within the
-  // de-duplication window of the original, and drops a repeat of this replay.
-  const std::string base =
-      s.letter.event_id.empty() ? "dlq-seq-" + std::to_string(s.sequence) : s.letter.event_id;
-  const Headers headers = {{"Content-Type", "application/cloudevents+json"},
-                           {header::kReplayCount, std::to_string(replay_count)}};
-  auto ack = js_.Publish(s.letter.original_subject,
-                         base + ":replay:" + std::to_string(replay_count), s.payload, headers);
-  if (!ack) return tl::unexpected(ack.error());
-  return Ok();
+std::vector<Status> JetStreamDeadLetterStore::Republish(
+    std::span<const events::StoredLetter> letters) {
+  std::vector<OutgoingMessage> messages;
+  messages.reserve(letters.size());
+  for (const events::StoredLetter& s : letters) {
+    const int replay_count = s.letter.replay_count + 1;
+    // A new id per replay generation: JetStream accepts it even within the
+    // de-duplication window of the original, and drops a repeat of this replay.
+    const std::string base =
+        s.letter.event_id.empty() ? "dlq-seq-" + std::to_string(s.sequence) : s.letter.event_id;
+    messages.push_back({s.letter.original_subject,
+                        base + ":replay:" + std::to_string(replay_count),
+                        s.payload,
+                        {{"Content-Type", "application/cloudevents+json"},
+                         {header::kReplayCount, std::to_string(replay_count)}}});
+  }
+  return js_.PublishAll(messages);
 }
 
-Status JetStreamDeadLetterStore::Remove(std::uint64_t sequence) {
-  return js_.Delete(stream_, sequence);
+std::vector<Status> JetStreamDeadLetterStore::Remove(std::span<const std::uint64_t> sequences) {
+  return js_.DeleteAll(stream_, sequences);
 }
 
-Status JetStreamDeadLetterStore::RecordReplay(const events::StoredLetter& s, int replay_count,
-                                              const std::string& by) {
-  const Headers headers = {{"Giia-Replayed-Sequence", std::to_string(s.sequence)},
-                           {header::kOriginalSubject, s.letter.original_subject},
-                           {header::kConsumer, s.letter.consumer},
-                           {header::kEventId, s.letter.event_id},
-                           {header::kReplayCount, std::to_string(replay_count)},
-                           {"Giia-Replayed-By", by},
-                           {header::kFailedAt, s.failed_at}};
-  auto ack =
-      js_.Publish(kReplayedSubject,
-                  "dlq-replayed:" + std::to_string(s.sequence) + ":" + std::to_string(replay_count),
-                  "", headers);
-  if (!ack) return tl::unexpected(ack.error());
-  return Ok();
+std::vector<Status> JetStreamDeadLetterStore::RecordReplays(
+    std::span<const events::StoredLetter> letters, const std::string& by) {
+  std::vector<OutgoingMessage> messages;
+  messages.reserve(letters.size());
+  for (const events::StoredLetter& s : letters) {
+    const std::string replay_count = std::to_string(s.letter.replay_count + 1);
+    messages.push_back({kReplayedSubject,
+                        "dlq-replayed:" + std::to_string(s.sequence) + ":" + replay_count,
+                        "",
+                        {{"Giia-Replayed-Sequence", std::to_string(s.sequence)},
+                         {header::kOriginalSubject, s.letter.original_subject},
+                         {header::kConsumer, s.letter.consumer},
+                         {header::kEventId, s.letter.event_id},
+                         {header::kReplayCount, replay_count},
+                         {"Giia-Replayed-By", by},
+                         {header::kFailedAt, s.failed_at}}});
+  }
+  return js_.PublishAll(messages);
 }
 
 }  // namespace giia::nats

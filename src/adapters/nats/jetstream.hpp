@@ -72,10 +72,12 @@ struct StoredMessage {
   std::string Header(const std::string& key) const;
 };
 
-struct StreamState {
-  std::uint64_t first = 0;
-  std::uint64_t last = 0;
-  std::uint64_t messages = 0;
+// One message of a PublishAll batch. `payload` must outlive the call.
+struct OutgoingMessage {
+  std::string subject;
+  std::string msg_id;  // becomes the Nats-Msg-Id header
+  std::string_view payload;
+  Headers headers;
 };
 
 // Header names giia puts on dead letters and replays.
@@ -118,14 +120,31 @@ class JetStream {
   [[nodiscard]] Result<PubAck> Publish(const std::string& subject, const std::string& msg_id,
                                        std::string_view payload, const Headers& headers = {});
 
-  // The stream's sequence range. Errors: kNotFound for an unknown stream;
-  // kUnavailable when not connected.
-  [[nodiscard]] Result<StreamState> State(const std::string& stream);
+  // Publishes `messages` in order without waiting between them (nats.c's
+  // asynchronous publish), then waits once, up to the connection's timeout,
+  // for JetStream's acknowledgements. Returns one Status per message, in
+  // order: Ok when the stream stored it (a duplicate of an earlier publish
+  // counts as stored); the broker's error (kUnavailable for "no responders":
+  // no stream takes the subject); kUnavailable when no acknowledgement came
+  // in time. A message that cannot be sent stops the batch: it and every one
+  // after it carry that error and are not sent. While disconnected, every
+  // message is kUnavailable and nothing is sent.
+  [[nodiscard]] std::vector<Status> PublishAll(std::span<const OutgoingMessage> messages);
+
   // The message at `sequence`; nullopt when it was deleted or never existed.
   [[nodiscard]] Result<std::optional<StoredMessage>> Get(const std::string& stream,
                                                          std::uint64_t sequence);
-  // Removes the message at `sequence`. Errors: kNotFound when it is not there.
-  [[nodiscard]] Status Delete(const std::string& stream, std::uint64_t sequence);
+  // Removes each of `sequences`, sending every request before waiting for the
+  // answers (one wait, not one round trip each). One Status per sequence, in
+  // order: kNotFound for one that is not there; kUnavailable for one not
+  // answered in time.
+  [[nodiscard]] std::vector<Status> DeleteAll(const std::string& stream,
+                                              std::span<const std::uint64_t> sequences);
+  // Every message of the stream, in sequence order, read through an ordered
+  // consumer (ephemeral, no acks: reading removes nothing) instead of one
+  // request per sequence. Errors: kNotFound for an unknown stream;
+  // kUnavailable when not connected or the stream stops answering.
+  [[nodiscard]] Result<std::vector<StoredMessage>> ReadAll(const std::string& stream);
 
   NatsStats Stats() const;
   const std::string& url() const { return url_; }
@@ -139,7 +158,8 @@ class JetStream {
 };
 
 // The relay's publisher: each outbox record to its subject, Nats-Msg-Id =
-// event id, content type CloudEvents JSON.
+// event id, content type CloudEvents JSON. A batch goes out at once
+// (JetStream::PublishAll) and the acknowledged prefix is reported.
 class JetStreamPublisher final : public events::EventPublisher {
  public:
   explicit JetStreamPublisher(JetStream& js) : js_(js) {}
@@ -195,10 +215,10 @@ class JetStreamDeadLetterStore final : public events::DeadLetterStore {
       : js_(js), stream_(std::move(stream)) {}
   Result<std::vector<events::StoredLetter>> List() override;
   Result<std::optional<events::StoredLetter>> Get(std::uint64_t sequence) override;
-  Status Republish(const events::StoredLetter& letter, int replay_count) override;
-  Status Remove(std::uint64_t sequence) override;
-  Status RecordReplay(const events::StoredLetter& letter, int replay_count,
-                      const std::string& by) override;
+  std::vector<Status> Republish(std::span<const events::StoredLetter> letters) override;
+  std::vector<Status> RecordReplays(std::span<const events::StoredLetter> letters,
+                                    const std::string& by) override;
+  std::vector<Status> Remove(std::span<const std::uint64_t> sequences) override;
 
  private:
   JetStream& js_;  // not owned

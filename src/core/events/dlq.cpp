@@ -1,5 +1,7 @@
 #include "core/events/dlq.hpp"
 
+#include <algorithm>
+
 namespace giia::events {
 
 bool Matches(const StoredLetter& s, const LetterFilter& f) {
@@ -40,11 +42,62 @@ LetterSummary Summarize(const std::vector<StoredLetter>& letters) {
   return summary;
 }
 
+namespace {
+
+// The result for input `i`; a store that answered fewer results than it was
+// given breaks its contract, and the letters it left out count as failed.
+Status At(const std::vector<Status>& results, std::size_t i) {
+  if (i < results.size()) return results[i];
+  return MakeError(ErrorCode::kInternal, "the DLQ store did not answer for every letter");
+}
+
+}  // namespace
+
+void ReplayDeadLetters::ReplayBatch(std::span<const StoredLetter> letters, const std::string& by,
+                                    ReplayReport& report) {
+  if (letters.empty()) return;
+  // Each step acts on what the one before it achieved: record only what the
+  // broker acknowledged under its original subject, remove only what is on
+  // record. A letter that fails a step stays in the DLQ.
+  std::vector<StoredLetter> published;
+  const std::vector<Status> republished = store_.Republish(letters);
+  for (std::size_t i = 0; i < letters.size(); ++i) {
+    if (Status ok = At(republished, i)) {
+      published.push_back(letters[i]);
+    } else {
+      report.failed.emplace_back(letters[i], ok.error());
+    }
+  }
+  if (published.empty()) return;
+  std::vector<StoredLetter> recorded;
+  std::vector<std::uint64_t> sequences;
+  const std::vector<Status> records = store_.RecordReplays(published, by);
+  for (std::size_t i = 0; i < published.size(); ++i) {
+    if (Status ok = At(records, i)) {
+      recorded.push_back(published[i]);
+      sequences.push_back(published[i].sequence);
+    } else {
+      report.failed.emplace_back(published[i], ok.error());
+    }
+  }
+  if (recorded.empty()) return;
+  const std::vector<Status> removed = store_.Remove(sequences);
+  for (std::size_t i = 0; i < recorded.size(); ++i) {
+    if (Status ok = At(removed, i)) {
+      report.replayed.push_back(recorded[i]);
+    } else {
+      report.failed.emplace_back(recorded[i], ok.error());
+    }
+  }
+}
+
 Result<ReplayReport> ReplayDeadLetters::Run(const LetterFilter& filter,
                                             const ReplayOptions& options) {
   auto all = store_.List();
   if (!all) return tl::unexpected(all.error());
   ReplayReport report;
+  const std::size_t batch_size = options.pace ? 1 : std::max<std::size_t>(options.batch_size, 1);
+  std::vector<StoredLetter> batch;
   for (const StoredLetter& s : Select(*all, filter)) {
     if (s.letter.replay_count >= options.max_replays) {
       report.quarantined.push_back(s);
@@ -54,18 +107,14 @@ Result<ReplayReport> ReplayDeadLetters::Run(const LetterFilter& filter,
       report.replayed.push_back(s);
       continue;
     }
-    if (options.pace) options.pace();
-    const int count = s.letter.replay_count + 1;
-    // Remove only what the broker acknowledged under its original subject.
-    Status done = store_.Republish(s, count);
-    if (done) done = store_.RecordReplay(s, count, options.by);
-    if (done) done = store_.Remove(s.sequence);
-    if (done) {
-      report.replayed.push_back(s);
-    } else {
-      report.failed.emplace_back(s, done.error());
+    batch.push_back(s);
+    if (batch.size() == batch_size) {
+      if (options.pace) options.pace();
+      ReplayBatch(batch, options.by, report);
+      batch.clear();
     }
   }
+  ReplayBatch(batch, options.by, report);  // paced batches are never left over
   return report;
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,13 +33,19 @@ class DeadLetterStore {
   // Errors: kUnavailable when the broker cannot be reached.
   [[nodiscard]] virtual Result<std::vector<StoredLetter>> List() = 0;
   [[nodiscard]] virtual Result<std::optional<StoredLetter>> Get(std::uint64_t sequence) = 0;
-  // Publishes the payload to its original subject with replay count
-  // `replay_count`, and returns once the broker acknowledged it.
-  [[nodiscard]] virtual Status Republish(const StoredLetter& letter, int replay_count) = 0;
-  [[nodiscard]] virtual Status Remove(std::uint64_t sequence) = 0;
-  // Publishes a dlq.replayed record of the replay (who, what, where to).
-  [[nodiscard]] virtual Status RecordReplay(const StoredLetter& letter, int replay_count,
-                                            const std::string& by) = 0;
+  // The batch operations below act on all their inputs at once (one wait for
+  // the broker, not one round trip each) and return exactly one Status per
+  // input, in order: Ok when the broker acknowledged that one.
+  //
+  // Publishes each letter's payload to its original subject with replay
+  // count letter.replay_count + 1.
+  [[nodiscard]] virtual std::vector<Status> Republish(std::span<const StoredLetter> letters) = 0;
+  // Publishes a dlq.replayed record of each letter's replay (who, what,
+  // where to, replay count letter.replay_count + 1).
+  [[nodiscard]] virtual std::vector<Status> RecordReplays(std::span<const StoredLetter> letters,
+                                                          const std::string& by) = 0;
+  // Deletes the letters at `sequences`. kNotFound for one that is not there.
+  [[nodiscard]] virtual std::vector<Status> Remove(std::span<const std::uint64_t> sequences) = 0;
 };
 
 // What to select. Empty fields select everything.
@@ -77,13 +84,17 @@ struct ReplayReport {
 struct ReplayOptions {
   bool dry_run = false;
   int max_replays = 3;
-  std::string by;              // who replays, for the audit record
-  std::function<void()> pace;  // called before each republish (rate limit); may be empty
+  std::string by;  // who replays, for the audit record
+  // Called before each republish (rate limit); may be empty. When set,
+  // letters are replayed one at a time, so that the rate holds per letter.
+  std::function<void()> pace;
+  std::size_t batch_size = 500;  // letters replayed at once, when not paced
 };
 
 // For each selected letter: republish, record the replay, then remove it from
-// the DLQ; a letter whose republish failed stays. Letters replayed
-// max_replays times already are quarantined instead.
+// the DLQ; a letter whose republish or record failed stays. Letters are
+// replayed in batches (each step for the whole batch at once), in sequence
+// order. Letters replayed max_replays times already are quarantined instead.
 // Errors: kUnavailable when the DLQ cannot be listed.
 class ReplayDeadLetters {
  public:
@@ -91,6 +102,9 @@ class ReplayDeadLetters {
   [[nodiscard]] Result<ReplayReport> Run(const LetterFilter& filter, const ReplayOptions& options);
 
  private:
+  // Replays `letters` step by step, each step for all of them at once.
+  void ReplayBatch(std::span<const StoredLetter> letters, const std::string& by,
+                   ReplayReport& report);
   DeadLetterStore& store_;  // not owned
 };
 

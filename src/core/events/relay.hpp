@@ -36,6 +36,12 @@ class EventPublisher {
   [[nodiscard]] virtual Result<std::size_t> Publish(std::span<const OutboxRecord> records) = 0;
 };
 
+// For a publisher that sends a whole batch before it waits: the prefix of
+// `results` (one per record, in order) that the broker acknowledged, ending
+// at the first failure whatever follows it. Errors: the first result's error
+// when it failed, so that nothing was acknowledged.
+[[nodiscard]] Result<std::size_t> AcknowledgedPrefix(std::span<const Status> results);
+
 // The outbox, as the relay sees it.
 class OutboxSource {
  public:
