@@ -131,34 +131,52 @@ auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx) {
   return info;
 }
 
-void RecordStart(metrics::Registry& registry, const std::string& method) {
-  auto [service, name] = Split(method);
-  registry
-      .GetCounter("grpc_server_started_total", "RPCs started on the server.",
-                  {{"grpc_type", "unary"}, {"grpc_service", service}, {"grpc_method", name}})
-      .Inc();
+MethodSeries::MethodSeries(metrics::Registry& registry, const char* method)
+    : registry_(registry),
+      service_(Split(method).first),
+      name_(Split(method).second),
+      started_(registry.GetCounter(
+          "grpc_server_started_total", "RPCs started on the server.",
+          {{"grpc_type", "unary"}, {"grpc_service", service_}, {"grpc_method", name_}})),
+      seconds_(registry.GetHistogram(
+          "grpc_server_handling_seconds", "RPC latency until the status is sent.",
+          metrics::DefaultLatencyBuckets(),
+          {{"grpc_type", "unary"}, {"grpc_service", service_}, {"grpc_method", name_}})) {}
+
+metrics::Counter& MethodSeries::Handled(grpc::StatusCode code) {
+  const auto i = std::min<std::size_t>(static_cast<std::size_t>(code), handled_.size() - 1);
+  if (metrics::Counter* c = handled_[i].load(std::memory_order_acquire)) return *c;
+  // Two threads may both look it up: the registry returns the same series.
+  metrics::Counter& c = registry_.GetCounter("grpc_server_handled_total",
+                                             "RPCs completed on the server, by status code.",
+                                             {{"grpc_type", "unary"},
+                                              {"grpc_service", service_},
+                                              {"grpc_method", name_},
+                                              {"grpc_code", CodeName(code)}});
+  handled_[i].store(&c, std::memory_order_release);
+  return c;
 }
 
-void RecordCall(metrics::Registry& registry, spdlog::logger& log, const std::string& method,
+MethodSeries& MethodSeriesCache::For(metrics::Registry& registry, const char* method) {
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = series_.find(method); it != series_.end()) return *it->second;
+  }
+  std::unique_lock lock(mu_);
+  auto& slot = series_[method];
+  if (!slot) slot = std::make_unique<MethodSeries>(registry, method);
+  return *slot;
+}
+
+void RecordCall(MethodSeries& series, spdlog::logger& log, const char* method,
                 const grpc::Status& status, std::chrono::steady_clock::time_point start,
                 const std::string& request_id) {
-  auto [service, name] = Split(method);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const char* code = CodeName(status.error_code());
-  registry
-      .GetCounter("grpc_server_handled_total", "RPCs completed on the server, by status code.",
-                  {{"grpc_type", "unary"},
-                   {"grpc_service", service},
-                   {"grpc_method", name},
-                   {"grpc_code", code}})
-      .Inc();
-  registry
-      .GetHistogram("grpc_server_handling_seconds", "RPC latency until the status is sent.",
-                    metrics::DefaultLatencyBuckets(),
-                    {{"grpc_type", "unary"}, {"grpc_service", service}, {"grpc_method", name}})
-      .Observe(seconds);
-  log.info("grpc {} {} {:.3f}ms request_id={}", method, code, seconds * 1000, request_id);
+  series.Handled(status.error_code()).Inc();
+  series.Seconds().Observe(seconds);
+  log.info("grpc {} {} {:.3f}ms request_id={}", method, CodeName(status.error_code()),
+           seconds * 1000, request_id);
 }
 
 }  // namespace giia::server
