@@ -378,8 +378,9 @@ if [[ ${BENCH_PROFILE:-1} != 0 ]] && command -v perf >/dev/null; then
       echo "CPU samples by process (the whole machine):"
       perf script -i "$OUT/perf-$scenario.data" -F pid,comm 2>/dev/null |
         awk -v serve="$SERVE" '
-          { n++; k = $NF == serve ? "giia serve all" : $1 }
+          { n++; k = $1 }
           k ~ /^(giia|default-execut|grpc_|resolver-exec|timer_manager|nexting_thread)/ { k = "giia bench (client)" }
+          $NF == serve { k = "giia serve all" }
           { c[k]++ }
           END { for (k in c) printf "  %5.1f%%  %s\n", 100 * c[k] / n, k }' | sort -rn | head -8
       echo
