@@ -24,6 +24,9 @@ constexpr KeySpec kKeys[] = {
      "time to connect, and to wait for a free pooled connection"},
     {"DATABASE_STATEMENT_TIMEOUT", "30s", "30s", false, "longest a statement may run (0: none)"},
     {"DATABASE_CONN_MAX_LIFETIME", "30m", "30m", false, "a connection older than this is replaced"},
+    {"DATABASE_PREPARED_STATEMENTS", "true", "true", false,
+     "prepare each statement once per connection (false behind a PgBouncer < 1.21 that pools "
+     "transactions)"},
     {"REDIS_URL", "redis://127.0.0.1:6379", "redis://127.0.0.1:6379", false, "Redis URL"},
     {"REDIS_POOL_SIZE", "10", "10", false, "Redis connections"},
     {"REDIS_KEY_PREFIX", "giia:", "giia:", false, "before every Redis key and channel"},
@@ -263,6 +266,7 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
     c.Problem("DATABASE_CONNECT_TIMEOUT", "must be more than 0");
   }
   cfg.database.statement_timeout = c.Duration("DATABASE_STATEMENT_TIMEOUT");
+  cfg.database.prepared_statements = c.Bool("DATABASE_PREPARED_STATEMENTS");
   cfg.database.conn_max_lifetime = c.Duration("DATABASE_CONN_MAX_LIFETIME");
 
   cfg.redis_url = c.Url("REDIS_URL", {"redis"});

@@ -70,6 +70,7 @@ struct DatabaseConfig {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds statement_timeout{30000};
   std::chrono::milliseconds conn_max_lifetime{30 * 60 * 1000};
+  bool prepared_statements = true;
 };
 
 struct Config {

@@ -298,3 +298,18 @@ TEST_CASE("A prepared statement whose table changed shape is prepared again", "[
   CHECK(attempts == 2);
   CHECK(d == "4");
 }
+
+TEST_CASE("With prepare_statements off, Exec never prepares (PgBouncer before 1.21)",
+          "[integration][pg]") {
+  TestDatabase db;
+  pg::ConnectOptions options;
+  options.url = db.url();
+  options.prepare_statements = false;
+  auto conn = pg::Connection::Open(options);
+  REQUIRE(conn);
+  for (int i = 0; i < 3; ++i) REQUIRE((*conn)->Exec("SELECT $1::int", {i}));
+  CHECK((*conn)->prepared_count() == 0);
+  auto held = (*conn)->Exec("SELECT count(*) FROM pg_prepared_statements");
+  REQUIRE(held);
+  CHECK(held->Int(0, 0) == 0);
+}

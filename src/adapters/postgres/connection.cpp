@@ -75,6 +75,7 @@ struct Connection::Handle {
   // Prepared statements outlive transactions, rolled back or not.
   std::unordered_map<std::string, std::string, TextHash, std::equal_to<>> prepared;
   std::uint64_t statements = 0;  // names handed out, for the next one
+  bool prepare = true;           // ConnectOptions::prepare_statements
   ~Handle() {
     if (conn != nullptr) PQfinish(conn);
   }
@@ -128,6 +129,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& optio
   if (auto ok = ValidateUrl(options.url); !ok) return tl::unexpected(ok.error());
   auto handle = std::make_unique<Handle>();
   handle->server = DescribeServer(options.url);
+  handle->prepare = options.prepare_statements;
   const std::string statement_timeout =
       "-c statement_timeout=" + std::to_string(options.statement_timeout.count());
   // Explicit keywords after the URL override what it says; expand_dbname=1
@@ -210,7 +212,7 @@ Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& par
 
   auto& prepared = handle_->prepared;
   auto statement = prepared.end();
-  if (prepare) {
+  if (prepare && handle_->prepare) {
     statement = prepared.find(sql);
     if (statement == prepared.end() && prepared.size() < kMaxPrepared) {
       std::string name = "giia_" + std::to_string(++handle_->statements);

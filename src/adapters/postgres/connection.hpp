@@ -3,6 +3,15 @@
 // header does not bring libpq-fe.h along. Parameterised statements only;
 // ExecScript exists for the embedded migration files and nothing else.
 //
+// Statements are prepared once per connection: Exec parses and plans a text
+// the first time this connection runs it and reuses the plan afterwards, as
+// `pgbench -M prepared` does (parsing and planning were half of PostgreSQL's
+// CPU for our short statements). Text built per call (a batch whose length
+// varies) goes through ExecOnce instead, so it does not fill the cache.
+// Behind PgBouncer, this needs session pooling or PgBouncer >= 1.21 with
+// max_prepared_statements set (protocol-level prepared statements); else
+// ConnectOptions::prepare_statements = false (DATABASE_PREPARED_STATEMENTS).
+//
 // Thread-safety: a Connection is used by one thread at a time (the pool
 // hands each one to a single borrower).
 
@@ -24,6 +33,9 @@ struct ConnectOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds statement_timeout{30000};  // 0: no limit
   std::string application_name = "giia";
+  // False: Exec never prepares (PgBouncer before 1.21 in transaction pooling
+  // cannot route a prepared statement to the server connection that has it).
+  bool prepare_statements = true;
 };
 
 // Checks that `url` parses as libpq connection info. Errors: kInvalidArgument
