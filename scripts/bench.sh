@@ -48,12 +48,7 @@ cleanup() {
   for pid in "${SERVE_PIDS[@]}"; do
     kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   done
-  if [[ -n $SERVERS ]]; then
-    pg_stop "$SERVERS/pg"
-    stop_pid "$SERVERS/redis"
-    stop_pid "$SERVERS/nats"
-    rm -rf "$SERVERS"
-  fi
+  [[ -z $SERVERS ]] || servers_stop "$SERVERS"
   exit $rc
 }
 trap cleanup EXIT INT TERM

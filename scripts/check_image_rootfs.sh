@@ -22,14 +22,9 @@ SERVE_PID=""
 
 cleanup() {
   local rc=$?
-  [[ -n $SERVE_PID ]] && kill "$SERVE_PID" 2>/dev/null
+  if [[ -n $SERVE_PID ]]; then kill "$SERVE_PID" 2>/dev/null || true; fi
   umount "$ROOT/proc" 2>/dev/null || true
-  if [[ -n $SERVERS ]]; then
-    pg_stop "$SERVERS/pg"
-    stop_pid "$SERVERS/redis"
-    stop_pid "$SERVERS/nats"
-    rm -rf "$SERVERS"
-  fi
+  [[ -z $SERVERS ]] || servers_stop "$SERVERS"
   exit $rc
 }
 trap cleanup EXIT INT TERM

@@ -13,12 +13,7 @@ SERVERS=""
 
 cleanup() {
   local rc=$?
-  if [[ -n $SERVERS ]]; then
-    pg_stop "$SERVERS/pg"
-    stop_pid "$SERVERS/redis"
-    stop_pid "$SERVERS/nats"
-    rm -rf "$SERVERS"
-  fi
+  [[ -z $SERVERS ]] || servers_stop "$SERVERS"
   exit $rc
 }
 trap cleanup EXIT INT TERM

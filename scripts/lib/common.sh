@@ -125,6 +125,16 @@ stop_pid() {
   rm -f "$dir/pid"
 }
 
+# servers_stop DIR: stops the PostgreSQL, Redis and NATS that pg_start,
+# redis_start and nats_start put in DIR/pg, DIR/redis and DIR/nats, and
+# removes DIR.
+servers_stop() {
+  pg_stop "$1/pg"
+  stop_pid "$1/redis"
+  stop_pid "$1/nats"
+  rm -rf "$1"
+}
+
 # running DIR: true when DIR/pid names a live process.
 running() { [[ -f $1/pid ]] && kill -0 "$(cat "$1/pid")" 2>/dev/null; }
 
