@@ -13,6 +13,8 @@
 #include <random>
 #include <thread>
 
+#include "support/poll.hpp"
+
 namespace giia::testing {
 
 TcpProxy::TcpProxy(std::string target_host, int target_port)
@@ -23,29 +25,31 @@ TcpProxy::TcpProxy(std::string target_host, int target_port)
 TcpProxy::~TcpProxy() { Cut(); }
 
 void TcpProxy::Listen() {
-  // Below the ephemeral range (32768+): while the proxy is cut, a client
-  // retrying to connect could otherwise be given this very port as its own
-  // source port and connect to itself (TCP self-connect), and hang.
-  std::mt19937 rng{std::random_device{}()};
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const int port = port_ != 0 ? port_ : 10000 + static_cast<int>(rng() % 22000);
+  // A socket bound to `port` on loopback, or -1.
+  auto bind_to = [](int port) {
     // CLOEXEC: a child process (giia) must not inherit the port and keep it open.
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
-    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-      port_ = port;
-      break;
-    }
-    ::close(listener_);
-    listener_ = -1;
-    if (port_ != 0) {
-      // Restoring: the old connections may hold the port a moment longer.
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+    ::close(fd);
+    return -1;
+  };
+  if (port_ != 0) {
+    // Restoring: the old connections may hold the port a moment longer.
+    Eventually([&] { return (listener_ = bind_to(port_)) >= 0; }, std::chrono::seconds(5));
+  } else {
+    // Below the ephemeral range (32768+): while the proxy is cut, a client
+    // retrying to connect could otherwise be given this very port as its own
+    // source port and connect to itself (TCP self-connect), and hang.
+    std::mt19937 rng{std::random_device{}()};
+    for (int attempt = 0; attempt < 200 && listener_ < 0; ++attempt) {
+      const int port = 10000 + static_cast<int>(rng() % 22000);
+      if ((listener_ = bind_to(port)) >= 0) port_ = port;
     }
   }
   REQUIRE(listener_ >= 0);
@@ -105,6 +109,7 @@ void TcpProxy::Cut() {
   (void)!::write(wake_[1], "x", 1);
   acceptor_.join();
   ::close(listener_);
+  listener_ = -1;
   std::vector<std::thread> pumps;
   {
     std::lock_guard lock(mu_);
