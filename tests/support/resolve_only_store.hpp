@@ -42,8 +42,6 @@ class ResolveOnlyTx final : public giia::auth::AccountTx, giia::auth::AccountRep
       const std::string&))
   GIIA_UNUSED(
       giia::Result<std::optional<giia::auth::Credentials>> LockCredentials(const giia::UserId&))
-  GIIA_UNUSED(
-      giia::Result<std::optional<giia::auth::Credentials>> ShareCredentials(const giia::UserId&))
   GIIA_UNUSED(giia::Status SaveFailedAttempts(const giia::UserId&, int,
                                               std::optional<giia::auth::Timestamp>))
   GIIA_UNUSED(giia::Status RecordLogin(const giia::UserId&, giia::auth::Timestamp))
@@ -55,10 +53,10 @@ class ResolveOnlyTx final : public giia::auth::AccountTx, giia::auth::AccountRep
   GIIA_UNUSED(giia::Result<bool> RevokeRole(const giia::OrganizationId&, const giia::UserId&,
                                             const std::string&))
   GIIA_UNUSED(giia::Result<std::string> InsertRefresh(const giia::auth::NewRefresh&))
-  GIIA_UNUSED(
-      giia::Result<std::optional<giia::auth::RefreshRecord>> LockRefresh(const std::string&))
-  GIIA_UNUSED(giia::Result<giia::auth::RefreshRecord> LockLatestInFamily(const std::string&))
-  GIIA_UNUSED(giia::Status MarkRotated(const std::string&, giia::auth::Timestamp))
+  GIIA_UNUSED(giia::Result<std::optional<giia::auth::RefreshSession>> LockRefreshSession(
+      const std::string&))
+  GIIA_UNUSED(giia::Status RotateRefresh(const std::string&, giia::auth::Timestamp,
+                                         const giia::auth::NewRefresh&))
   GIIA_UNUSED(giia::Status RevokeFamily(const std::string&, const std::string&))
   GIIA_UNUSED(giia::Status RevokeAllRefresh(const giia::UserId&, const std::string&))
   GIIA_UNUSED(giia::Status InsertVerification(const giia::UserId&, const std::string&,

@@ -57,18 +57,19 @@ std::vector<std::string> SplitSorted(const Rows& rows, std::size_t r, std::size_
   " WHERE ur.user_id = u.id AND ur.organization_id = u.organization_id), " GIIA_MICROS( \
       "u.created_at") ", " GIIA_MICROS("u.last_login_at")
 
-UserRecord ReadUser(const Rows& rows, std::size_t r) {
+// The user columns of row `r`, starting at column `c`.
+UserRecord ReadUser(const Rows& rows, std::size_t r, std::size_t c = 0) {
   UserRecord u;
-  u.id = UserId(rows.Text(r, 0));
-  u.organization = OrganizationId(rows.Text(r, 1));
-  u.email = rows.Text(r, 2);
-  u.first_name = rows.Text(r, 3);
-  u.last_name = rows.Text(r, 4);
-  u.status = StatusFrom(rows.Text(r, 5));
-  u.email_verified = rows.Bool(r, 6);
-  u.roles = SplitSorted(rows, r, 7);
-  u.created_at = ReadTs(rows, r, 8);
-  u.last_login_at = ReadTs(rows, r, 9);
+  u.id = UserId(rows.Text(r, c));
+  u.organization = OrganizationId(rows.Text(r, c + 1));
+  u.email = rows.Text(r, c + 2);
+  u.first_name = rows.Text(r, c + 3);
+  u.last_name = rows.Text(r, c + 4);
+  u.status = StatusFrom(rows.Text(r, c + 5));
+  u.email_verified = rows.Bool(r, c + 6);
+  u.roles = SplitSorted(rows, r, c + 7);
+  u.created_at = ReadTs(rows, r, c + 8);
+  u.last_login_at = ReadTs(rows, r, c + 9);
   return u;
 }
 
@@ -96,8 +97,6 @@ constexpr const char* kCredentialsByEmail =
     " FROM auth.users u WHERE u.email = $1 AND u.deleted_at IS NULL FOR UPDATE OF u";
 constexpr const char* kCredentialsById =
     " FROM auth.users u WHERE u.id = $1 AND u.deleted_at IS NULL FOR UPDATE OF u";
-constexpr const char* kSharedCredentialsById =
-    " FROM auth.users u WHERE u.id = $1 AND u.deleted_at IS NULL FOR SHARE OF u";
 
 constexpr const char* kResolve = R"sql(
 SELECT u.token_version, u.status,
@@ -118,23 +117,73 @@ ORDER BY organization_id NULLS LAST LIMIT 1)sql";
   "id, user_id, organization_id, family_id, generation, " GIIA_MICROS( \
       "expires_at") ", " GIIA_MICROS("rotated_at") ", " GIIA_MICROS("revoked_at")
 
-auth::RefreshRecord ReadRefresh(const Rows& rows) {
+// The GIIA_REFRESH_COLUMNS of the first row, starting at column `c`.
+auth::RefreshRecord ReadRefresh(const Rows& rows, std::size_t c = 0) {
   auth::RefreshRecord t;
-  t.id = rows.Text(0, 0);
-  t.user = UserId(rows.Text(0, 1));
-  t.organization = OrganizationId(rows.Text(0, 2));
-  t.family = rows.Text(0, 3);
-  t.generation = static_cast<int>(rows.Int(0, 4));
-  t.expires_at = *ReadTs(rows, 0, 5);
-  t.rotated_at = ReadTs(rows, 0, 6);
-  t.revoked_at = ReadTs(rows, 0, 7);
+  t.id = rows.Text(0, c);
+  t.user = UserId(rows.Text(0, c + 1));
+  t.organization = OrganizationId(rows.Text(0, c + 2));
+  t.family = rows.Text(0, c + 3);
+  t.generation = static_cast<int>(rows.Int(0, c + 4));
+  t.expires_at = *ReadTs(rows, 0, c + 5);
+  t.rotated_at = ReadTs(rows, 0, c + 6);
+  t.revoked_at = ReadTs(rows, 0, c + 7);
   return t;
 }
+constexpr std::size_t kRefreshColumnCount = 8;
+
+// GIIA_USER_COLUMNS and kCredentialsColumns of the first row, from column `c`.
+auth::Credentials ReadCredentials(const Rows& rows, std::size_t c = 0) {
+  auth::Credentials out;
+  out.user = ReadUser(rows, 0, c);
+  out.password_hash = rows.Text(0, c + 10);
+  out.failed_attempts = static_cast<int>(rows.Int(0, c + 11));
+  out.locked_until = ReadTs(rows, 0, c + 12);
+  out.token_version = rows.Int(0, c + 13);
+  return out;
+}
+
+// A refresh token, its family's newest generation and its live user in one
+// round trip, locked in the order the rows are read: the token, the newest
+// generation (FOR UPDATE), the user (FOR SHARE).
+const std::string kLockRefreshSession = std::string(R"sql(
+SELECT presented.*, latest.*, holder.* FROM
+  (SELECT )sql" GIIA_REFRESH_COLUMNS R"sql( FROM auth.refresh_tokens
+    WHERE token_hash = decode($1, 'hex') FOR UPDATE) presented
+CROSS JOIN LATERAL
+  (SELECT )sql" GIIA_REFRESH_COLUMNS R"sql( FROM auth.refresh_tokens
+    WHERE family_id = presented.family_id ORDER BY generation DESC LIMIT 1 FOR UPDATE) latest
+LEFT JOIN LATERAL
+  (SELECT )sql" GIIA_USER_COLUMNS) + kCredentialsColumns +
+                                        R"sql(
+     FROM auth.users u WHERE u.id = presented.user_id AND u.deleted_at IS NULL
+    FOR SHARE OF u) holder ON true)sql";
+// $1..$8: RefreshParams.
+#define GIIA_INSERT_REFRESH                                                                \
+  "INSERT INTO auth.refresh_tokens (user_id, organization_id, token_hash, family_id,"      \
+  " generation, expires_at, user_agent, ip_address)"                                       \
+  " VALUES ($1, $2, decode($3, 'hex'), COALESCE(NULLIF($4::text, '')::uuid,"               \
+  " gen_random_uuid()), $5, to_timestamp($6::double precision / 1000000), NULLIF($7, '')," \
+  " NULLIF($8, ''))"
+constexpr const char* kInsertRefresh = GIIA_INSERT_REFRESH " RETURNING family_id";
+// $1..$8 the successor, $9 the token it succeeds, $10 when (Unix microseconds).
+constexpr const char* kRotateRefresh =
+    "WITH rotated AS (UPDATE auth.refresh_tokens"
+    " SET rotated_at = to_timestamp($10::double precision / 1000000) WHERE id = $9)"
+    " " GIIA_INSERT_REFRESH;
+constexpr const char* kLockLatestInFamily =
+    "SELECT " GIIA_REFRESH_COLUMNS
+    " FROM auth.refresh_tokens WHERE family_id = $1 ORDER BY generation DESC LIMIT 1 FOR UPDATE";
 
 std::string Sql(const char* fmt, int n) {
   char buf[96];
   std::snprintf(buf, sizeof buf, fmt, n);
   return buf;
+}
+
+std::vector<Param> RefreshParams(const auth::NewRefresh& t) {
+  return {t.user.value(), t.organization.value(), t.token_hash, t.family,
+          t.generation,   Micros(t.expires_at),   t.user_agent, t.ip_address};
 }
 
 class PgAccountTx final : public auth::AccountTx, auth::AccountRepository {
@@ -235,13 +284,7 @@ VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING 
     auto rows = conn_.Exec(sql, {key});
     if (!rows) return tl::unexpected(rows.error());
     if (rows->empty()) return std::optional<auth::Credentials>();
-    auth::Credentials c;
-    c.user = ReadUser(*rows, 0);
-    c.password_hash = rows->Text(0, 10);
-    c.failed_attempts = static_cast<int>(rows->Int(0, 11));
-    c.locked_until = ReadTs(*rows, 0, 12);
-    c.token_version = rows->Int(0, 13);
-    return std::optional<auth::Credentials>(std::move(c));
+    return std::optional<auth::Credentials>(ReadCredentials(*rows));
   }
 
   Result<std::optional<auth::Credentials>> LockCredentialsByEmail(
@@ -250,9 +293,6 @@ VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING 
   }
   Result<std::optional<auth::Credentials>> LockCredentials(const UserId& id) override {
     return Credentials(kCredentialsById, id.value());
-  }
-  Result<std::optional<auth::Credentials>> ShareCredentials(const UserId& id) override {
-    return Credentials(kSharedCredentialsById, id.value());
   }
 
   Status Update(const std::string& sql, const std::vector<Param>& params) {
@@ -332,42 +372,43 @@ VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING 
   }
 
   Result<std::string> InsertRefresh(const auth::NewRefresh& t) override {
-    auto rows = conn_.Exec(
-        "INSERT INTO auth.refresh_tokens (user_id, organization_id, token_hash, family_id,"
-        " generation, expires_at, user_agent, ip_address)"
-        " VALUES ($1, $2, decode($3, 'hex'), COALESCE(NULLIF($4::text, '')::uuid,"
-        " gen_random_uuid()), $5, " +
-            Sql(kToTs, 6) + ", NULLIF($7, ''), NULLIF($8, '')) RETURNING family_id",
-        {t.user.value(), t.organization.value(), t.token_hash, t.family, t.generation,
-         Micros(t.expires_at), t.user_agent, t.ip_address});
+    auto rows = conn_.Exec(kInsertRefresh, RefreshParams(t));
     if (!rows) return tl::unexpected(rows.error());
     return rows->Text(0, 0);
   }
 
-  Result<std::optional<auth::RefreshRecord>> LockRefresh(const std::string& hash) override {
-    auto rows = conn_.Exec("SELECT " GIIA_REFRESH_COLUMNS
-                           " FROM auth.refresh_tokens WHERE token_hash = decode($1, 'hex')"
-                           " FOR UPDATE",
-                           {hash});
+  Result<std::optional<auth::RefreshSession>> LockRefreshSession(const std::string& hash) override {
+    auto rows = conn_.Exec(kLockRefreshSession, {hash});
     if (!rows) return tl::unexpected(rows.error());
-    if (rows->empty()) return std::optional<auth::RefreshRecord>();
-    return std::optional<auth::RefreshRecord>(ReadRefresh(*rows));
+    if (rows->empty()) return std::optional<auth::RefreshSession>();
+    auth::RefreshSession session;
+    session.presented = ReadRefresh(*rows);
+    session.latest = ReadRefresh(*rows, kRefreshColumnCount);
+    constexpr std::size_t kUser = 2 * kRefreshColumnCount;
+    if (!rows->IsNull(0, kUser)) session.user = ReadCredentials(*rows, kUser);
+    // The newest generation always has a successor once rotated, in the
+    // same transaction. Seen rotated, it was rotated while this statement
+    // waited for its lock, and its successor is newer than this statement's
+    // snapshot: the next statement sees it.
+    if (session.latest.rotated_at) {
+      auto latest = conn_.Exec(kLockLatestInFamily, {session.presented.family});
+      if (!latest) return tl::unexpected(latest.error());
+      if (latest->empty()) return MakeError(ErrorCode::kInternal, "refresh token family is empty");
+      session.latest = ReadRefresh(*latest);
+    }
+    return std::optional<auth::RefreshSession>(std::move(session));
   }
 
-  Result<auth::RefreshRecord> LockLatestInFamily(const std::string& family) override {
-    auto rows = conn_.Exec("SELECT " GIIA_REFRESH_COLUMNS
-                           " FROM auth.refresh_tokens WHERE family_id = $1"
-                           " ORDER BY generation DESC LIMIT 1 FOR UPDATE",
-                           {family});
+  Status RotateRefresh(const std::string& rotated_id, Timestamp at,
+                       const auth::NewRefresh& successor) override {
+    std::vector<Param> params = RefreshParams(successor);
+    params.emplace_back(rotated_id);
+    params.emplace_back(Micros(at));
+    auto rows = conn_.Exec(kRotateRefresh, params);
     if (!rows) return tl::unexpected(rows.error());
-    if (rows->empty()) return MakeError(ErrorCode::kInternal, "refresh token family is empty");
-    return ReadRefresh(*rows);
+    return Ok();
   }
 
-  Status MarkRotated(const std::string& id, Timestamp at) override {
-    return Update("UPDATE auth.refresh_tokens SET rotated_at = " + Sql(kToTs, 2) + " WHERE id = $1",
-                  {id, Micros(at)});
-  }
   Status RevokeFamily(const std::string& family, const std::string& reason) override {
     return Update(
         "UPDATE auth.refresh_tokens SET revoked_at = now(), revoked_reason = $2"

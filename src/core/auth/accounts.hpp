@@ -76,6 +76,15 @@ struct NewRefresh {
   std::string ip_address;
 };
 
+// A refresh token with what deciding its fate needs: the token and its
+// family's newest generation, both locked FOR UPDATE, and its user, locked
+// FOR SHARE (a change to the user waits; other sessions of the user do not).
+struct RefreshSession {
+  RefreshRecord presented;
+  RefreshRecord latest;
+  std::optional<Credentials> user;  // nullopt: the user is gone
+};
+
 class AccountRepository {
  public:
   virtual ~AccountRepository() = default;
@@ -104,10 +113,6 @@ class AccountRepository {
   [[nodiscard]] virtual Result<std::optional<Credentials>> LockCredentialsByEmail(
       const std::string& email) = 0;
   [[nodiscard]] virtual Result<std::optional<Credentials>> LockCredentials(const UserId& id) = 0;
-  // The live user, row-locked FOR SHARE until the transaction ends: a change
-  // to the user (password, status) waits for it, other readers do not (the
-  // sessions of one user refresh side by side).
-  [[nodiscard]] virtual Result<std::optional<Credentials>> ShareCredentials(const UserId& id) = 0;
   [[nodiscard]] virtual Status SaveFailedAttempts(const UserId& id, int failed_attempts,
                                                   std::optional<Timestamp> locked_until) = 0;
   // Clears failed attempts and any lock; sets last_login_at.
@@ -133,12 +138,13 @@ class AccountRepository {
 
   // --- refresh tokens
   [[nodiscard]] virtual Result<std::string> InsertRefresh(const NewRefresh& token) = 0;  // family
-  // Row-locked until the transaction ends.
-  [[nodiscard]] virtual Result<std::optional<RefreshRecord>> LockRefresh(
+  // The session of the token with this hash, locked until the transaction
+  // ends (nullopt: no such token).
+  [[nodiscard]] virtual Result<std::optional<RefreshSession>> LockRefreshSession(
       const std::string& token_hash) = 0;
-  // The family's newest generation, row-locked.
-  [[nodiscard]] virtual Result<RefreshRecord> LockLatestInFamily(const std::string& family) = 0;
-  [[nodiscard]] virtual Status MarkRotated(const std::string& id, Timestamp at) = 0;
+  // Marks token `rotated_id` rotated at `at` and stores its successor.
+  [[nodiscard]] virtual Status RotateRefresh(const std::string& rotated_id, Timestamp at,
+                                             const NewRefresh& successor) = 0;
   [[nodiscard]] virtual Status RevokeFamily(const std::string& family,
                                             const std::string& reason) = 0;
   [[nodiscard]] virtual Status RevokeAllRefresh(const UserId& user, const std::string& reason) = 0;

@@ -151,8 +151,8 @@ void AuthService::Audit(AuditEntry entry, const RequestInfo& req) {
 // --- tokens
 
 Result<TokenPair> AuthService::IssueTokens(AccountTx& tx, const UserRecord& user,
-                                           std::int64_t token_version, const std::string& family,
-                                           int generation, const RequestInfo& req) {
+                                           std::int64_t token_version, const RefreshRecord* rotates,
+                                           const RequestInfo& req) {
   const Timestamp now = deps_.now();
   TokenPair pair;
   AccessClaims claims;
@@ -177,11 +177,17 @@ Result<TokenPair> AuthService::IssueTokens(AccountTx& tx, const UserRecord& user
   row.user = user.id;
   row.organization = user.organization;
   row.token_hash = deps_.secrets.Digest(pair.refresh_token);
-  row.family = family;
-  row.generation = generation;
+  row.family = rotates != nullptr ? rotates->family : "";
+  row.generation = rotates != nullptr ? rotates->generation + 1 : 0;
   row.expires_at = pair.refresh_expires_at;
   row.user_agent = req.user_agent.substr(0, 500);
   row.ip_address = req.ip_address;
+  if (rotates != nullptr) {
+    if (auto ok = tx.accounts().RotateRefresh(rotates->id, now, row); !ok) {
+      return tl::unexpected(ok.error());
+    }
+    return pair;
+  }
   auto stored = tx.accounts().InsertRefresh(row);
   if (!stored) return tl::unexpected(stored.error());
   return pair;
@@ -411,7 +417,7 @@ Result<LoginResult> AuthService::Login(const std::string& email_in, const std::s
   LoginResult out;
   Status issued = deps_.store.Run([&](AccountTx& tx) -> Status {
     if (auto r = tx.accounts().RecordLogin(user.id, now); !r) return r;
-    auto pair = IssueTokens(tx, user, creds->token_version, "", 0, req);
+    auto pair = IssueTokens(tx, user, creds->token_version, nullptr, req);
     if (!pair) return tl::unexpected(pair.error());
     out.tokens = std::move(*pair);
     return Ok();
@@ -437,32 +443,28 @@ Result<TokenPair> AuthService::Refresh(const std::string& refresh_token, const R
   std::optional<RefreshRecord> presented;
   Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
     verdict.reset();
-    auto found = tx.accounts().LockRefresh(deps_.secrets.Digest(refresh_token));
-    if (!found) return tl::unexpected(found.error());
-    presented = std::move(*found);
-    if (!presented) return Ok();
-    auto latest = tx.accounts().LockLatestInFamily(presented->family);
-    if (!latest) return tl::unexpected(latest.error());
-    verdict = DecideRefresh(*presented, *latest, now, settings_.refresh_grace);
+    presented.reset();
+    auto session = tx.accounts().LockRefreshSession(deps_.secrets.Digest(refresh_token));
+    if (!session) return tl::unexpected(session.error());
+    if (!*session) return Ok();
+    const RefreshSession& s = **session;
+    presented = s.presented;
+    verdict = DecideRefresh(s.presented, s.latest, now, settings_.refresh_grace);
     switch (*verdict) {
       case RefreshVerdict::kRevoked:
       case RefreshVerdict::kExpired: return Ok();
       case RefreshVerdict::kReuse:
         // Someone holds a token that was already rotated: end the whole session.
-        return tx.accounts().RevokeFamily(presented->family, "reuse");
+        return tx.accounts().RevokeFamily(s.presented.family, "reuse");
       case RefreshVerdict::kRotate:
       case RefreshVerdict::kGraceRotate: break;
     }
-    auto creds = tx.accounts().ShareCredentials(presented->user);
-    if (!creds) return tl::unexpected(creds.error());
-    if (!*creds || (*creds)->user.status != UserStatus::kActive) {
+    if (!s.user || s.user->user.status != UserStatus::kActive) {
       verdict = RefreshVerdict::kRevoked;
-      return tx.accounts().RevokeFamily(presented->family, "user inactive");
+      return tx.accounts().RevokeFamily(s.presented.family, "user inactive");
     }
-    const RefreshRecord& rotate = *verdict == RefreshVerdict::kRotate ? *presented : *latest;
-    if (auto ok = tx.accounts().MarkRotated(rotate.id, now); !ok) return ok;
-    auto pair = IssueTokens(tx, (*creds)->user, (*creds)->token_version, presented->family,
-                            rotate.generation + 1, req);
+    const RefreshRecord& rotate = *verdict == RefreshVerdict::kRotate ? s.presented : s.latest;
+    auto pair = IssueTokens(tx, s.user->user, s.user->token_version, &rotate, req);
     if (!pair) return tl::unexpected(pair.error());
     out = std::move(*pair);
     return Ok();
@@ -673,12 +675,12 @@ Status AuthService::Logout(const Caller& caller, const std::string& refresh_toke
       if (auto ok = tx.accounts().BumpTokenVersion(caller.user); !ok) return ok;
       return tx.accounts().RevokeAllRefresh(caller.user, "logout");
     }
-    auto found = tx.accounts().LockRefresh(deps_.secrets.Digest(refresh_token));
+    auto found = tx.accounts().LockRefreshSession(deps_.secrets.Digest(refresh_token));
     if (!found) return tl::unexpected(found.error());
-    if (!*found || (*found)->user != caller.user) {
+    if (!*found || (*found)->presented.user != caller.user) {
       return MakeError(ErrorCode::kNotFound, "no such session", "refresh_token");
     }
-    return tx.accounts().RevokeFamily((*found)->family, "logout");
+    return tx.accounts().RevokeFamily((*found)->presented.family, "logout");
   });
   if (!status) return status;
   if (everything) deps_.permissions.Invalidate(caller.organization, caller.user);

@@ -199,8 +199,10 @@ class AuthService final : public RequestAuthorizer {
                                   const RequestInfo& req);
 
  private:
+  // A new token pair. Its refresh token starts a family (`rotates` null) or
+  // succeeds `rotates`, which is marked rotated.
   Result<TokenPair> IssueTokens(AccountTx& tx, const UserRecord& user, std::int64_t token_version,
-                                const std::string& family, int generation, const RequestInfo& req);
+                                const RefreshRecord* rotates, const RequestInfo& req);
   // Authenticate, also handing out the user's roles when `roles` is set.
   Result<Caller> Identify(std::string_view token, std::vector<std::string>* roles);
   Result<UserRecord> ChangeRole(const Caller& caller, const std::string& user_id,
