@@ -176,6 +176,39 @@ fact pgbench_select_ms "$(lat "$OUT/pgbench-select.txt")"
 fact pgbench_insert_tps "$(tps "$OUT/pgbench-insert.txt")"
 fact pgbench_insert_ms "$(lat "$OUT/pgbench-insert.txt")"
 
+# The refresh scenario's SQL alone: its ceiling here, without gRPC or giia.
+log "pgbench: the SQL of a refresh (scripts/lib/refresh.pgbench) at c=$C"
+GIIA_DB_URL="postgresql://postgres@127.0.0.1:$PG_PORT/giia"
+refresh_sessions() {
+  psql -qX -v ON_ERROR_STOP=1 "$GIIA_DB_URL" -c "
+    DELETE FROM auth.refresh_tokens WHERE organization_id IN
+      (SELECT id FROM auth.organizations WHERE slug = 'pgbench-refresh');
+    DELETE FROM auth.users WHERE organization_id IN
+      (SELECT id FROM auth.organizations WHERE slug = 'pgbench-refresh');
+    DELETE FROM auth.organizations WHERE slug = 'pgbench-refresh';" >/dev/null
+  [[ $1 == create ]] || return 0
+  # Client c (1..C) holds a session whose generation-0 token hash is md5('c-0').
+  psql -qX -v ON_ERROR_STOP=1 "$GIIA_DB_URL" -c "
+    INSERT INTO auth.organizations (name, slug) VALUES ('pgbench refresh', 'pgbench-refresh');
+    INSERT INTO auth.users (organization_id, email, password_hash, status)
+      SELECT o.id, 'pgbench-' || i || '@example.com', 'unused', 'active'
+        FROM auth.organizations o, generate_series(1, $C) i WHERE o.slug = 'pgbench-refresh';
+    INSERT INTO auth.refresh_tokens (user_id, organization_id, token_hash, family_id,
+                                     generation, expires_at)
+      SELECT u.id, u.organization_id,
+             decode(md5(split_part(split_part(u.email, '@', 1), '-', 2) || '-0'), 'hex'),
+             gen_random_uuid(), 0, now() + interval '30 days'
+        FROM auth.users u JOIN auth.organizations o ON o.id = u.organization_id
+       WHERE o.slug = 'pgbench-refresh';" >/dev/null
+}
+refresh_sessions create
+quiet_machine
+pgbench -n -D g=0 -M prepared -f "$GIIA_ROOT/scripts/lib/refresh.pgbench" -c $C -j 2 -T "$T" \
+  "$GIIA_DB_URL" >"$OUT/pgbench-refresh.txt" 2>&1
+refresh_sessions remove
+fact pgbench_refresh_tps "$(tps "$OUT/pgbench-refresh.txt")"
+fact pgbench_refresh_ms "$(lat "$OUT/pgbench-refresh.txt")"
+
 # --- serving
 
 rss_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }

@@ -69,6 +69,53 @@ TEST_CASE("InTransaction commits on success and rolls back on error", "[integrat
   CHECK(sql.Idle());
 }
 
+TEST_CASE("InTransaction sends BEGIN with the first statement, and nothing for no statement",
+          "[integration][pg]") {
+  TestDatabase db;
+  auto& sql = db.sql();
+  REQUIRE(sql.Exec("CREATE TABLE t (id int PRIMARY KEY)"));
+  const std::string backend = Scalar(sql, "SELECT pg_backend_pid()");
+  // Work without statements: no transaction at all.
+  REQUIRE(pg::InTransaction(sql, [] { return Ok(); }));
+  CHECK(sql.Idle());
+  // The first statement runs inside the transaction BEGIN opened with it.
+  REQUIRE(pg::InTransaction(sql, [&]() -> Status {
+    CHECK_FALSE(sql.Idle());
+    auto r = sql.Exec(
+        "SELECT count(*) FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+        " AND state = 'active' AND xact_start IS NOT NULL");
+    if (!r) return tl::unexpected(r.error());
+    CHECK(r->Int(0, 0) == 1);
+    CHECK_FALSE(sql.Idle());
+    return Ok();
+  }));
+  CHECK(sql.Idle());
+  // A first statement that fails: its own error, rolled back, the connection usable.
+  REQUIRE(sql.Exec("INSERT INTO t VALUES (1)"));
+  auto dup = pg::InTransaction(sql, [&]() -> Status {
+    auto r = sql.Exec("INSERT INTO t VALUES ($1)", {1});
+    if (!r) return tl::unexpected(r.error());
+    return Ok();
+  });
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().code == ErrorCode::kAlreadyExists);
+  CHECK(sql.Idle());
+  // A first statement that succeeds, then the work fails: rolled back.
+  auto refused = pg::InTransaction(sql, [&]() -> Status {
+    REQUIRE(sql.Exec("INSERT INTO t VALUES ($1)", {2}));
+    return MakeError(ErrorCode::kAborted, "no");
+  });
+  REQUIRE_FALSE(refused);
+  CHECK(Scalar(sql, "SELECT string_agg(id::text, ',' ORDER BY id) FROM t") == "1");
+  // A script (migrations) as the first statement gets its BEGIN too.
+  REQUIRE_FALSE(pg::InTransaction(sql, [&]() -> Status {
+    REQUIRE(sql.ExecScript("INSERT INTO t VALUES (5); INSERT INTO t VALUES (6);"));
+    return MakeError(ErrorCode::kAborted, "no");
+  }));
+  CHECK(Scalar(sql, "SELECT count(*) FROM t") == "1");
+  CHECK(Scalar(sql, "SELECT pg_backend_pid()") == backend);  // one connection throughout
+}
+
 TEST_CASE("The pool replaces a connection the server killed", "[integration][pg]") {
   TestDatabase db;
   auto pool = db.MakePool(1);

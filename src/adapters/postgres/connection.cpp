@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <unordered_map>
 
 #include "core/common/redact.hpp"
@@ -76,6 +77,7 @@ struct Connection::Handle {
   std::unordered_map<std::string, std::string, TextHash, std::equal_to<>> prepared;
   std::uint64_t statements = 0;  // names handed out, for the next one
   bool prepare = true;           // ConnectOptions::prepare_statements
+  bool begin_pending = false;    // BeginWithNextStatement
   ~Handle() {
     if (conn != nullptr) PQfinish(conn);
   }
@@ -191,6 +193,44 @@ Error ErrorFrom(PGconn* conn, const PGresult* r, const std::string& server) {
   return MapSqlState(state, primary);
 }
 
+// Sends BEGIN and the statement `send` queues in one pipeline, and returns
+// the statement's result: on error the result that says why (BEGIN's, or
+// the statement's), null when the connection broke. The connection leaves
+// pipeline mode before returning, with every result read.
+tl::expected<ResultPtr, ResultPtr> PipelineWithBegin(PGconn* conn,
+                                                     const std::function<int()>& send) {
+  if (PQenterPipelineMode(conn) != 1) return tl::unexpected(ResultPtr());
+  const bool sent =
+      PQsendQueryParams(conn, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+      send() == 1 && PQpipelineSync(conn) == 1;
+  ResultPtr begin, statement;
+  // Results arrive in order, each query's followed by a null: BEGIN's, the
+  // statement's (PIPELINE_ABORTED when BEGIN failed), then the sync. More
+  // nulls in a row than that means the connection broke.
+  for (int nulls = 0; sent && nulls < 3;) {
+    PGresult* r = PQgetResult(conn);
+    if (r == nullptr) {
+      ++nulls;
+      continue;
+    }
+    nulls = 0;
+    if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    if (!begin) {
+      begin.reset(r);
+    } else if (!statement) {
+      statement.reset(r);
+    } else {
+      PQclear(r);
+    }
+  }
+  if (PQexitPipelineMode(conn) != 1 || !sent || !begin) return tl::unexpected(ResultPtr());
+  if (PQresultStatus(begin.get()) != PGRES_COMMAND_OK) return tl::unexpected(std::move(begin));
+  return statement;
+}
+
 }  // namespace
 
 Result<Rows> Connection::Exec(std::string_view sql, const std::vector<Param>& params) {
@@ -224,11 +264,25 @@ Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& par
       statement = prepared.emplace(text, std::move(name)).first;
     }
   }
-  ResultPtr r(statement != prepared.end()
-                  ? PQexecPrepared(conn, statement->second.c_str(), count, values.data(), nullptr,
-                                   nullptr, 0)
-                  : PQexecParams(conn, std::string(sql).c_str(), count, nullptr, values.data(),
-                                 nullptr, nullptr, 0));
+  ResultPtr r;
+  if (handle_->begin_pending) {
+    handle_->begin_pending = false;
+    auto piped = PipelineWithBegin(conn, [&] {
+      return statement != prepared.end()
+                 ? PQsendQueryPrepared(conn, statement->second.c_str(), count, values.data(),
+                                       nullptr, nullptr, 0)
+                 : PQsendQueryParams(conn, std::string(sql).c_str(), count, nullptr, values.data(),
+                                     nullptr, nullptr, 0);
+    });
+    if (!piped) return tl::unexpected(ErrorFrom(conn, piped.error().get(), handle_->server));
+    r = std::move(*piped);
+  } else {
+    r.reset(statement != prepared.end()
+                ? PQexecPrepared(conn, statement->second.c_str(), count, values.data(), nullptr,
+                                 nullptr, 0)
+                : PQexecParams(conn, std::string(sql).c_str(), count, nullptr, values.data(),
+                               nullptr, nullptr, 0));
+  }
   const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     Error error = ErrorFrom(conn, r.get(), handle_->server);
@@ -266,6 +320,7 @@ Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& par
 }
 
 Status Connection::ExecScript(std::string_view sql) {
+  if (auto begun = SendPendingBegin(); !begun) return begun;
   const std::string text(sql);
   // PQexec runs every result to completion; only the last one is returned,
   // and on error it is the failing statement's.
@@ -298,15 +353,35 @@ bool Connection::CheckAlive() {
   return ::poll(&pfd, 1, 0) == 0;
 }
 
-bool Connection::Idle() const { return PQtransactionStatus(handle_->conn) == PQTRANS_IDLE; }
+bool Connection::Idle() const {
+  return !handle_->begin_pending && PQtransactionStatus(handle_->conn) == PQTRANS_IDLE;
+}
+
+void Connection::BeginWithNextStatement() { handle_->begin_pending = true; }
+bool Connection::BeginPending() const { return handle_->begin_pending; }
+void Connection::CancelPendingBegin() { handle_->begin_pending = false; }
+
+Status Connection::SendPendingBegin() {
+  if (!handle_->begin_pending) return Ok();
+  handle_->begin_pending = false;
+  ResultPtr r(PQexec(handle_->conn, "BEGIN"));
+  if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+    return tl::unexpected(ErrorFrom(handle_->conn, r.get(), handle_->server));
+  }
+  return Ok();
+}
 
 bool Connection::InFailedTransaction() const {
   return PQtransactionStatus(handle_->conn) == PQTRANS_INERROR;
 }
 
 Status InTransaction(Connection& conn, const std::function<Status()>& work) {
-  if (auto begin = conn.Exec("BEGIN"); !begin) return tl::unexpected(begin.error());
+  conn.BeginWithNextStatement();
   Status result = work();
+  if (conn.BeginPending()) {  // no statement ran: there is nothing to end
+    conn.CancelPendingBegin();
+    return result;
+  }
   if (result && conn.InFailedTransaction()) {
     // COMMIT of an aborted transaction "succeeds" as a ROLLBACK: never let
     // a swallowed statement error pass as a commit.

@@ -114,7 +114,15 @@ class Connection {
   // while it sat idle (checked without a round trip). Pools call it before
   // handing a connection out.
   bool CheckAlive();
-  // True when no transaction is open.
+  // Opens a transaction with the next statement: BEGIN travels in one
+  // round trip with it (libpq pipeline mode). Until then Idle() is false.
+  void BeginWithNextStatement();
+  // True while BeginWithNextStatement's BEGIN has not been sent.
+  bool BeginPending() const;
+  // Drops a BEGIN not yet sent (the transaction ran no statement).
+  void CancelPendingBegin();
+
+  // True when no transaction is open (nor pending).
   bool Idle() const;
   // True inside a transaction that a failed statement aborted.
   bool InFailedTransaction() const;
@@ -124,12 +132,15 @@ class Connection {
   struct Handle;
   explicit Connection(std::unique_ptr<Handle> handle);
   Result<Rows> Run(std::string_view sql, const std::vector<Param>& params, bool prepare);
+  // Sends a pending BEGIN on its own.
+  Status SendPendingBegin();
   std::unique_ptr<Handle> handle_;
   std::chrono::steady_clock::time_point opened_at_;
 };
 
 // Runs `work` between BEGIN and COMMIT; ROLLBACK when it fails (and returns
-// its error). REQUIRES: `conn` is idle.
+// its error). BEGIN is sent with work's first statement; work that runs no
+// statement sends nothing. REQUIRES: `conn` is idle.
 [[nodiscard]] Status InTransaction(Connection& conn, const std::function<Status()>& work);
 
 }  // namespace giia::pg
