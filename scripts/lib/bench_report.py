@@ -29,15 +29,19 @@ NEXT_STEPS = {
         "lexer on the claims and the HMAC-SHA256 about 4 % each), and the kernel's scheduler "
         "(wake-ups between gRPC's threads) leads the kernel's share. The same binary measured 64-88 % of the "
         "empty RPC in runs minutes apart on 2026-11-23, and the empty RPC itself moved between "
-        "23,000 and 27,700/s: the goal lies inside this shared machine's noise. **Next steps**: "
-        "a verified-token cache for HS256 as there is for EdDSA (a hit skips the HMAC and the "
-        "JSON parse); judge the goal on the median of several alternating baseline/scenario "
-        "pairs instead of one pair."),
+        "23,000 and 27,700/s: the goal lies inside this shared machine's noise, so it is now "
+        "judged on the median of several baseline/scenario pairs (BENCH_PAIRS). Tokens that "
+        "verified are remembered for HS256 too, as they were for EdDSA: a hit skips the HMAC "
+        "and the JSON parse (giia_microbench: 3.78 µs a verification, 0.10 µs a hit; in "
+        "alternating runs of the two binaries the difference was inside the noise, as 4 % of "
+        "a call's CPU would be). **Next step**: measure with the client on another machine: "
+        "here the client takes half of the CPU the server would have."),
     "check-permission": (
         "As validate-token: cache hits run on gRPC's thread; 73-94 % of the empty RPC across "
         "runs of one binary. The p99-under-1-ms part cannot be met while the client shares "
         "the 2 cores with the server: the empty RPC's own p99 here is 1.1-1.5 ms at c=16. "
-        "**Next step**: as for validate-token; measure p99 with the client on another machine, "
+        "Judged on the median of several pairs, as validate-token. "
+        "**Next step**: measure p99 with the client on another machine, "
         "where it is the empty RPC's p99 plus the decision (0.12 µs, microbench)."),
     "check-permission-cold": (
         "Done: the Resolve statement is prepared once per connection and runs outside a "
@@ -203,22 +207,46 @@ def judge(runs, facts, argon):
         # A run with errors does not meet its goal, whatever its speed.
         return cond and errors(name) == 0
 
-    vt, vb = runs.get("validate-token"), base("validate-token")
-    if vt and vb:
-        rr, pr = vt["rps"] / vb["rps"], p99(vt) / p99(vb)
+    # validate-token and check-permission ran as several baseline/scenario
+    # pairs (NAME, NAME.2, ...): judged on the median of each ratio.
+    def pairs(name):
+        found = [runs[n] for n in [name] + [f"{name}.{i}" for i in range(2, 10)]
+                 if n in runs and runs[n].get("baseline")]
+        return found, sum(r["errors"] for r in found)
+
+    def median(xs):
+        xs = sorted(xs)
+        return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+
+    def spread(xs, fmt):
+        return "" if len(xs) < 2 else f" (pairs: {', '.join(fmt(x) for x in xs)})"
+
+    vt = None
+    vts, vt_errors = pairs("validate-token")
+    if vts:
+        rrs = [r["rps"] / r["baseline"]["rps"] for r in vts]
+        prs = [p99(r) / p99(r["baseline"]) for r in vts]
+        rr, pr = median(rrs), median(prs)
+        vt = sorted(vts, key=lambda r: r["rps"] / r["baseline"]["rps"])[len(vts) // 2]
+        vb = vt["baseline"]
         goals.append(Goal("validate-token", "validate-token, c=16",
                           ">= 85 % of the empty RPC's req/s; p99 <= 1.2 x its p99",
                           f"{rate(vt['rps'])}, p99 {ms(p99(vt))} (empty RPC {rate(vb['rps'])}, "
-                          f"p99 {ms(p99(vb))})", f"{pct(rr)}; p99 x{pr:.2f}",
-                          ok("validate-token", rr >= 0.85 and pr <= 1.2), "validate-token"))
-    cp, cb = runs.get("check-permission"), base("check-permission")
-    if cp and cb:
-        rr = cp["rps"] / cb["rps"]
+                          f"p99 {ms(p99(vb))}; the median pair of {len(vts)})",
+                          f"{pct(rr)}{spread(rrs, pct)}; p99 x{pr:.2f}"
+                          f"{spread(prs, lambda x: f'x{x:.2f}')}",
+                          rr >= 0.85 and pr <= 1.2 and vt_errors == 0, "validate-token"))
+    cps, cp_errors = pairs("check-permission")
+    if cps:
+        rrs = [r["rps"] / r["baseline"]["rps"] for r in cps]
+        rr, cp99 = median(rrs), median([p99(r) for r in cps])
+        cp = sorted(cps, key=lambda r: r["rps"] / r["baseline"]["rps"])[len(cps) // 2]
         goals.append(Goal("check-permission", "check-permission (warm), c=16",
                           ">= 80 % of the empty RPC's req/s; p99 under 1 ms",
-                          f"{rate(cp['rps'])}, p99 {ms(p99(cp))} (empty RPC {rate(cb['rps'])})",
-                          pct(rr), ok("check-permission", rr >= 0.8 and p99(cp) < 1e6),
-                          "check-permission"))
+                          f"{rate(cp['rps'])}, p99 {ms(cp99)} (empty RPC "
+                          f"{rate(cp['baseline']['rps'])}; medians of {len(cps)} pairs)",
+                          f"{pct(rr)}{spread(rrs, pct)}",
+                          rr >= 0.8 and cp99 < 1e6 and cp_errors == 0, "check-permission"))
     # The database-bound goals: a ratio to pgbench, and beside it the share of
     # the empty RPC (same settings), the ceiling of any RPC on this machine.
     db_goals = (

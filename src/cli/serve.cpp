@@ -325,20 +325,18 @@ class Runtime {
                         deadline - std::chrono::steady_clock::now()));
   }
 
-  // The pinned JWT codec. EdDSA verification is ~50 µs: tokens that verified
-  // are remembered; HS256 is faster than the cache lookup would be worth.
+  // The pinned JWT codec, with the tokens that verified remembered: a cache
+  // hit costs 0.1 µs, a verification 3.8 µs (HS256) or 50 µs (EdDSA)
+  // (giia_microbench "[jwt]").
   Status InitTokens() {
     auto codec = MakeCodec(cfg_);
     if (!codec) return tl::unexpected(codec.error());
     codec_ = std::move(*codec);
-    if (cfg_.jwt_secret.empty()) cached_codec_ = std::make_unique<auth::CachingTokenCodec>(*codec_);
+    cached_codec_ = std::make_unique<auth::CachingTokenCodec>(*codec_);
     return Ok();
   }
   // What verifies tokens (REQUIRES: InitTokens succeeded).
-  const auth::AccessTokenCodec& tokens() const {
-    if (cached_codec_) return *cached_codec_;
-    return *codec_;
-  }
+  const auth::AccessTokenCodec& tokens() const { return *cached_codec_; }
 
   // The service's own part: use cases, routes on http_, grpc_service_ and
   // grpc_name_, extra probes and metrics, and optionally an event consumer.

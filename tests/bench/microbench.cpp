@@ -19,6 +19,7 @@
 #include "adapters/crypto/argon2id_hasher.hpp"
 #include "adapters/crypto/jwt.hpp"
 #include "core/auth/permissions.hpp"
+#include "core/auth/token_cache.hpp"
 #include "support/resolve_only_store.hpp"
 
 namespace {
@@ -74,6 +75,12 @@ TEST_CASE("JWT access-token codec", "[bench][jwt]") {
   BENCHMARK("HS256 sign") { return (*hs)->Sign(claims); };
   BENCHMARK("EdDSA verify") { return (*ed)->Verify(ed_token, kNow); };
   BENCHMARK("EdDSA sign") { return (*ed)->Sign(claims); };
+  // A hit of the verified-token cache serve puts in front of the codec.
+  giia::auth::CachingTokenCodec hs_cached(**hs), ed_cached(**ed);
+  REQUIRE(hs_cached.Verify(hs_token, kNow).has_value());
+  REQUIRE(ed_cached.Verify(ed_token, kNow).has_value());
+  BENCHMARK("HS256 verify, cached") { return hs_cached.Verify(hs_token, kNow); };
+  BENCHMARK("EdDSA verify, cached") { return ed_cached.Verify(ed_token, kNow); };
 }
 
 // --- the cached permission decision (PermissionResolver hit + Holds)
