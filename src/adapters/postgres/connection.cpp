@@ -255,6 +255,9 @@ Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& par
   if (prepare && handle_->prepare) {
     statement = prepared.find(sql);
     if (statement == prepared.end() && prepared.size() < kMaxPrepared) {
+      // A text prepared inside a transaction, as before pipelining: a
+      // statement that cannot be prepared aborts the transaction.
+      if (auto begun = SendPendingBegin(); !begun) return tl::unexpected(begun.error());
       std::string name = "giia_" + std::to_string(++handle_->statements);
       const std::string text(sql);
       ResultPtr parsed(PQprepare(conn, name.c_str(), text.c_str(), count, nullptr));
