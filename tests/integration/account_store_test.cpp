@@ -59,6 +59,18 @@ struct World {
     return t;
   }
 
+  // A new session (a login): its generation-0 token has this hash. Returns the family.
+  std::string Login(const std::string& hash) {
+    std::string family;
+    REQUIRE(store.Run([&](auth::AccountTx& tx) -> Status {
+      auto f = tx.accounts().InsertRefresh(Token(hash));
+      if (!f) return tl::unexpected(f.error());
+      family = *f;
+      return Ok();
+    }));
+    return family;
+  }
+
   // Safe on any thread (no assertions).
   Result<std::optional<auth::RefreshSession>> TrySession(const std::string& hash) {
     std::optional<auth::RefreshSession> out;
@@ -80,20 +92,13 @@ struct World {
 
 const std::string kHash0(64, 'a');
 const std::string kHash1(64, 'b');
-const std::string kHash2(64, 'c');
 
 }  // namespace
 
 TEST_CASE("A refresh session is the token, its family's newest generation and its user",
           "[integration][postgres][auth]") {
   World w;
-  std::string family;
-  REQUIRE(w.store.Run([&](auth::AccountTx& tx) -> Status {
-    auto f = tx.accounts().InsertRefresh(w.Token(kHash0));
-    if (!f) return tl::unexpected(f.error());
-    family = *f;
-    return Ok();
-  }));
+  const std::string family = w.Login(kHash0);
   CHECK_FALSE(w.Session(std::string(64, 'f')));  // no such token
 
   auto first = w.Session(kHash0);
@@ -129,13 +134,7 @@ TEST_CASE("A refresh session is the token, its family's newest generation and it
 TEST_CASE("A session read while another transaction rotates it sees the new generation",
           "[integration][postgres][auth]") {
   World w;
-  std::string family;
-  REQUIRE(w.store.Run([&](auth::AccountTx& tx) -> Status {
-    auto f = tx.accounts().InsertRefresh(w.Token(kHash0));
-    if (!f) return tl::unexpected(f.error());
-    family = *f;
-    return Ok();
-  }));
+  const std::string family = w.Login(kHash0);
   // Another session rotates generation 0 and holds its locks.
   auto other = pg::Connection::Open({.url = w.db.url()}).value();
   REQUIRE(other->Exec("BEGIN"));
