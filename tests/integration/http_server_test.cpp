@@ -2,8 +2,11 @@
 // health, readiness, metrics, request ids, JSON errors, limits, the barrier.
 #include "server/http/http_server.hpp"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -70,7 +73,46 @@ struct Running {
   httplib::Client Client() const { return httplib::Client("127.0.0.1", port); }
 };
 
+// Sends `request` as it is on a new connection and returns what the server
+// answers within `wait` (the connection stays open for writing meanwhile).
+std::string RawExchange(int port, const std::string& request, std::chrono::seconds wait) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{static_cast<time_t>(wait.count()), 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    ssize_t n;
+    while (answer.find("\r\n\r\n") == std::string::npos &&
+           (n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+      answer.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return answer;
+}
+
 }  // namespace
+
+TEST_CASE("A POST with neither Content-Length nor chunked encoding has an empty body",
+          "[integration][http]") {
+  Running s;  // its read timeout (10 s) is longer than this test waits
+  const std::string answer =
+      RawExchange(s.port, "POST /echo HTTP/1.1\r\nHost: test\r\n\r\n", std::chrono::seconds(5));
+  CHECK_THAT(answer, Catch::StartsWith("HTTP/1.1 200") && Catch::Contains("Content-Length: 0"));
+  // A chunked body is still read as one.
+  const std::string chunked = RawExchange(
+      s.port,
+      "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+      std::chrono::seconds(5));
+  CHECK_THAT(chunked, Catch::StartsWith("HTTP/1.1 200") && Catch::Contains("Content-Length: 2"));
+}
 
 TEST_CASE("Liveness is 200, readiness reports each check, degraded stays ready",
           "[integration][http]") {

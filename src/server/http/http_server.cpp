@@ -100,6 +100,19 @@ HttpServer::HttpServer(HttpServerOptions options, metrics::Registry& registry, s
   impl.server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   impl.server->set_payload_max_length(impl.options.max_body_bytes);
   impl.server->set_read_timeout(impl.options.read_timeout.count(), 0);
+  // A request with neither Content-Length nor Transfer-Encoding has no body
+  // (RFC 9112, 6.3), but httplib 0.11 reads a POST, PUT, PATCH or DELETE
+  // without them until the connection closes: `curl -X POST` without -d
+  // waited out the read timeout, then got 400. Its length is said to be 0
+  // before httplib reads it (the pre-routing handler runs first; httplib's
+  // request object is its own and not const, only the view it hands out).
+  impl.server->set_pre_routing_handler(
+      [](const httplib::Request& req, httplib::Response&) -> httplib::Server::HandlerResponse {
+        if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+          const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
   // Requests that match no route, or that httplib refuses (413 too large),
   // still get the JSON error body and a request id.
   // httplib turns SO_REUSEPORT on, which lets a second server bind a taken
