@@ -43,7 +43,8 @@ constexpr KeySpec kKeys[] = {
     {"AUTH_GRPC_CA_FILE", "", "", false,
      "CA (PEM) that verifies auth's certificate; the catalog calls auth over TLS when set"},
     {"PERMISSION_CACHE_TTL", "30s", "30s", false,
-     "how long the catalog keeps a permission decision of auth's"},
+     "how long the catalog keeps a permission decision of auth's (auth's events about a "
+     "user drop that user's at once)"},
     {"RATE_LIMIT_ENABLED", "true", "true", false, "rate-limit logins per client address"},
     {"RATE_LIMIT_REQUESTS_PER_MINUTE", "60", "60", false, "the limit per client address"},
     {"EMAIL_PROVIDER", "console", "console", false, "console, file or smtp"},

@@ -17,6 +17,7 @@
 #include <iostream>
 #include <thread>
 
+#include "adapters/codec/cloudevents.hpp"
 #include "adapters/crypto/argon2id_hasher.hpp"
 #include "adapters/crypto/jwt.hpp"
 #include "adapters/crypto/secrets.hpp"
@@ -526,6 +527,14 @@ class CatalogRuntime final : public Runtime {
     catalog::RemoteAuthorizerOptions authz;
     authz.ttl = cfg_.permission_cache_ttl;
     authorizer_ = std::make_unique<catalog::RemoteAuthorizer>(tokens(), *oracle_, authz);
+    // What auth says changed about a user (a role, the password, a lock)
+    // drops the decisions kept about that user at once; the TTL bounds only
+    // an event this replica missed.
+    auto auth_events = js_->Subscribe("auth.>", [this](std::string_view, std::string_view data) {
+      if (auto event = codec::DecodeCloudEvent(data)) authorizer_->OnAuthEvent(*event);
+    });
+    if (!auth_events) return tl::unexpected(auth_events.error());
+    auth_events_ = std::move(*auth_events);
     if (cfg_.auth_grpc_ca_file.empty()) {
       auth_probe_ = std::make_unique<AuthProbe>(cfg_.auth_grpc_addr);
       probes_.push_back(auth_probe_.get());
@@ -554,6 +563,7 @@ class CatalogRuntime final : public Runtime {
 
   std::unique_ptr<server::GrpcPermissionOracle> oracle_;
   std::unique_ptr<catalog::RemoteAuthorizer> authorizer_;
+  std::unique_ptr<nats::Subscription> auth_events_;  // uses authorizer_: declared after it
   std::unique_ptr<AuthProbe> auth_probe_;
   crypto::SodiumSecrets secrets_;
   std::unique_ptr<pg::PgCatalogStore> store_;

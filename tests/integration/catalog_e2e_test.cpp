@@ -301,6 +301,30 @@ TEST_CASE("Each seeded role against each catalog method, and a revoked role with
   CHECK(std::chrono::steady_clock::now() - revoked_at < 2s + 2s);
 }
 
+TEST_CASE("A role revoked in auth is denied in the catalog at once, long before the TTL",
+          "[e2e][catalog]") {
+  AuthServer auth;
+  CatalogServer catalog(auth, {.permission_cache_ttl = "10m"});
+  json admin = auth.RegisterAdmin("root@events.example", "Events Co");
+  const std::string admin_token = admin["access_token"];
+  const std::string manager =
+      auth.CreateAndLogin(admin_token, "manager@events.example", "Manager")["access_token"];
+  // Allowed, and the decision is kept for ten minutes.
+  MustCreate(catalog, "/api/v1/products", {{"sku", "E-1"}, {"name", "e"}}, manager, "product");
+  const std::string manager_id = auth.Get("/api/v1/users/me", manager).body["user"]["id"];
+  REQUIRE(auth.Delete("/api/v1/users/" + manager_id + "/roles/Manager", admin_token).status == 200);
+  // auth's role.revoked event drops it.
+  int n = 1;
+  CHECK(Eventually(
+      [&] {
+        return catalog
+                   .Post("/api/v1/products", {{"sku", "E-" + std::to_string(++n)}, {"name", "e"}},
+                         manager)
+                   .status == 403;
+      },
+      20s));
+}
+
 TEST_CASE("Tenant isolation: no read, list, search, update, delete or assign crosses over",
           "[e2e][catalog]") {
   AuthServer auth;

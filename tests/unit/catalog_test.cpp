@@ -226,6 +226,7 @@ class FakeOracle final : public PermissionOracle {
                                             const auth::RequestInfo&) override {
     ++calls;
     last_token = caller.access_token;
+    if (while_asked) while_asked();
     if (down) return MakeError(ErrorCode::kUnavailable, "auth is down");
     std::vector<auth::Decision> out;
     for (const auto& p : permissions) {
@@ -238,7 +239,19 @@ class FakeOracle final : public PermissionOracle {
   bool down = false;
   bool writer = true;
   std::string last_token;
+  std::function<void()> while_asked;  // runs inside Check, before it answers
 };
+
+events::Event AuthEvent(const std::string& service, const std::string& org,
+                        const std::string& user) {
+  events::Event e;
+  e.service = service;
+  e.type = "role.revoked";
+  e.aggregate_type = "role";
+  e.aggregate_id = user;
+  e.organization_id = org;
+  return e;
+}
 
 }  // namespace
 
@@ -280,6 +293,29 @@ TEST_CASE("The remote authorizer caches decisions for a TTL and fails closed", "
     CHECK(authz.Authorize(*caller, "catalog:write", req)->allowed);
     now += 2s;
     CHECK_FALSE(authz.Authorize(*caller, "catalog:write", req)->allowed);
+    CHECK(oracle.calls == 2);
+  }
+  SECTION("an auth event about the user drops its decisions at once, and no one else's") {
+    CHECK(authz.Authorize(*caller, "catalog:write", req)->allowed);
+    oracle.writer = false;
+    authz.OnAuthEvent(AuthEvent("auth", "o1", "u2"));     // another user
+    authz.OnAuthEvent(AuthEvent("auth", "o2", "u1"));     // another organization
+    authz.OnAuthEvent(AuthEvent("catalog", "o1", "u1"));  // not auth's
+    CHECK(authz.Authorize(*caller, "catalog:write", req)->allowed);
+    CHECK(oracle.calls == 1);
+    authz.OnAuthEvent(AuthEvent("auth", "o1", "u1"));
+    CHECK_FALSE(authz.Authorize(*caller, "catalog:write", req)->allowed);
+    CHECK(oracle.calls == 2);
+  }
+  SECTION("a decision asked before a Forget and answered after it is not kept") {
+    oracle.while_asked = [&] {
+      authz.Forget(OrganizationId("o1"), UserId("u1"));
+      oracle.while_asked = nullptr;
+    };
+    CHECK(authz.Authorize(*caller, "catalog:write", req)->allowed);  // answered, not kept
+    CHECK(authz.Authorize(*caller, "catalog:write", req)->allowed);
+    CHECK(oracle.calls == 2);
+    CHECK(authz.Authorize(*caller, "catalog:write", req)->allowed);  // kept this time
     CHECK(oracle.calls == 2);
   }
   SECTION("auth down: cached decisions serve until they expire, then UNAVAILABLE") {

@@ -641,6 +641,62 @@ Result<std::unique_ptr<PullConsumer>> PullConsumer::Create(JetStream& js,
   return std::unique_ptr<PullConsumer>(new PullConsumer(std::move(sub)));
 }
 
+struct Subscription::State {
+  natsSubscription* sub = nullptr;
+  Handler handler;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool complete = false;  // nats.c will not call OnMessage again
+  static void OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    const auto* self = static_cast<const State*>(closure);
+    const char* data = natsMsg_GetData(msg);
+    self->handler(natsMsg_GetSubject(msg),
+                  std::string_view(data != nullptr ? data : "",
+                                   static_cast<std::size_t>(natsMsg_GetDataLength(msg))));
+    natsMsg_Destroy(msg);
+  }
+  static void OnComplete(void* closure) {
+    auto* self = static_cast<State*>(closure);
+    std::lock_guard lock(self->mu);
+    self->complete = true;
+    self->cv.notify_all();
+  }
+};
+
+Subscription::Subscription(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Subscription::~Subscription() {
+  // The delivery thread may be inside the handler right now: wait for nats.c
+  // to say it is done with it before the handler (and what it uses) goes.
+  natsSubscription_Unsubscribe(state_->sub);
+  std::unique_lock lock(state_->mu);
+  const bool done =
+      state_->cv.wait_for(lock, std::chrono::seconds(10), [this] { return state_->complete; });
+  lock.unlock();
+  natsSubscription_Destroy(state_->sub);
+  if (!done) (void)state_.release();  // never freed under a handler that may still run
+}
+
+Result<std::unique_ptr<Subscription>> JetStream::Subscribe(const std::string& subject,
+                                                           Subscription::Handler handler) {
+  auto state = std::make_unique<Subscription::State>();
+  state->handler = std::move(handler);
+  natsStatus s = natsConnection_Subscribe(&state->sub, impl_->nc, subject.c_str(),
+                                          &Subscription::State::OnMessage, state.get());
+  if (s == NATS_OK) {
+    s = natsSubscription_SetOnCompleteCB(state->sub, &Subscription::State::OnComplete, state.get());
+    if (s != NATS_OK) {
+      natsSubscription_Unsubscribe(state->sub);
+      natsSubscription_Destroy(state->sub);
+      (void)state.release();  // a handler may still run: never freed
+    }
+  }
+  if (s != NATS_OK) {
+    return tl::unexpected(ErrorFrom(s, static_cast<jsErrCode>(0), "subscribe to " + subject));
+  }
+  return std::unique_ptr<Subscription>(new Subscription(std::move(state)));
+}
+
 Result<std::vector<std::unique_ptr<events::InboundMessage>>> PullConsumer::Fetch(
     int max, std::chrono::milliseconds wait) {
   natsMsgList list{};

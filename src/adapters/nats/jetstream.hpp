@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -95,6 +96,21 @@ inline constexpr const char* kOrganization = "Giia-Organization";
 inline constexpr const char* kReplayCount = "Giia-Replay-Count";
 }  // namespace header
 
+// A core NATS subscription (see JetStream::Subscribe); unsubscribes when destroyed.
+class Subscription {
+ public:
+  using Handler = std::function<void(std::string_view subject, std::string_view data)>;
+  ~Subscription();
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+ private:
+  friend class JetStream;
+  struct State;
+  explicit Subscription(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
 class JetStream {
  public:
   // Errors: kUnavailable naming the URL when the server cannot be reached
@@ -145,6 +161,16 @@ class JetStream {
   // request per sequence. Errors: kNotFound for an unknown stream;
   // kUnavailable when not connected or the stream stops answering.
   [[nodiscard]] Result<std::vector<StoredMessage>> ReadAll(const std::string& stream);
+
+  // Hands every message published on `subject` (wildcards allowed) to
+  // `handler`, on nats.c's delivery thread, one at a time. A JetStream
+  // publish reaches core subscribers as the stream stores it; nothing is
+  // acknowledged and nothing is replayed (what was published while this
+  // process was away is not seen). Subscribing while disconnected is
+  // allowed: nats.c subscribes once it connects, and again after every
+  // reconnection. Errors: kInvalidArgument for a bad subject.
+  [[nodiscard]] Result<std::unique_ptr<Subscription>> Subscribe(const std::string& subject,
+                                                                Subscription::Handler handler);
 
   NatsStats Stats() const;
   const std::string& url() const { return url_; }

@@ -49,8 +49,10 @@ Result<auth::Decision> RemoteAuthorizer::AuthorizeAll(const auth::Caller& caller
   const auto now = now_();
   std::vector<auth::Decision> known(permissions.size());
   std::vector<std::string> missing;
+  std::uint64_t forgets = 0;
   {
     std::shared_lock lock(mu_);
+    forgets = forgets_;
     for (std::size_t i = 0; i < permissions.size(); ++i) {
       auto it = cache_.find(Key(caller, permissions[i]));
       if (it != cache_.end() && it->second.expires > now) {
@@ -79,10 +81,12 @@ Result<auth::Decision> RemoteAuthorizer::AuthorizeAll(const auth::Caller& caller
       return MakeError(ErrorCode::kInternal, "the auth service answered another number of checks");
     }
     std::unique_lock lock(mu_);
-    if (cache_.size() + missing.size() > options_.max_entries) cache_.clear();
+    // A Forget() while auth was asked: the answer may predate what changed.
+    const bool keep = forgets == forgets_;
+    if (keep && cache_.size() + missing.size() > options_.max_entries) cache_.clear();
     const auto expires = now + options_.ttl;
     for (const auth::Decision& d : *asked) {
-      cache_[Key(caller, d.permission)] = Entry{d.allowed, d.reason, expires};
+      if (keep) cache_[Key(caller, d.permission)] = Entry{d.allowed, d.reason, expires};
       for (std::size_t i = 0; i < permissions.size(); ++i) {
         if (permissions[i] == d.permission) known[i] = d;
       }
@@ -92,6 +96,20 @@ Result<auth::Decision> RemoteAuthorizer::AuthorizeAll(const auth::Caller& caller
     if (!d.allowed) return d;
   }
   return known.empty() ? auth::Decision{} : known.back();
+}
+
+void RemoteAuthorizer::Forget(const OrganizationId& org, const UserId& user) {
+  const std::string prefix = org.value() + '\x1f' + user.value() + '\x1f';
+  std::unique_lock lock(mu_);
+  ++forgets_;
+  std::erase_if(cache_, [&](const auto& entry) { return entry.first.starts_with(prefix); });
+}
+
+void RemoteAuthorizer::OnAuthEvent(const events::Event& event) {
+  if (event.service != "auth" || event.organization_id.empty() || event.aggregate_id.empty()) {
+    return;
+  }
+  Forget(OrganizationId(event.organization_id), UserId(event.aggregate_id));
 }
 
 RemoteAuthorizer::Stats RemoteAuthorizer::stats() const {

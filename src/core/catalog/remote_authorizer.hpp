@@ -3,7 +3,9 @@
 // (the same pinned codec auth signs with), and permission decisions come from
 // the auth service, asked on the caller's behalf and kept for a short TTL.
 // Auth unreachable: decisions still in the cache keep serving until they
-// expire; then the request fails UNAVAILABLE. Never open.
+// expire; then the request fails UNAVAILABLE. Never open. What auth says
+// changed about a user (its events: a role, the password, a lock) drops
+// that user's decisions at once, so the TTL bounds only a missed event.
 
 #include <atomic>
 #include <chrono>
@@ -15,6 +17,7 @@
 
 #include "core/auth/service.hpp"
 #include "core/auth/tokens.hpp"
+#include "core/events/event.hpp"
 
 namespace giia::catalog {
 
@@ -52,6 +55,13 @@ class RemoteAuthorizer final : public auth::RequestAuthorizer {
                                                     const std::vector<std::string>& permissions,
                                                     const auth::RequestInfo& req) override;
 
+  // Drops every decision kept about this user; the next request asks auth.
+  // A decision asked before and answered after is not kept either.
+  void Forget(const OrganizationId& org, const UserId& user);
+  // Forget() for the user an auth event is about: every auth event names its
+  // organization and, as the aggregate, its user. Other events are ignored.
+  void OnAuthEvent(const events::Event& event);
+
   struct Stats {
     std::uint64_t hits = 0;
     std::uint64_t misses = 0;
@@ -73,6 +83,7 @@ class RemoteAuthorizer final : public auth::RequestAuthorizer {
   Clock now_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Entry> cache_;  // guarded by mu_
+  std::uint64_t forgets_ = 0;                     // guarded by mu_: Forget() calls so far
   std::atomic<std::uint64_t> hits_{0}, misses_{0}, unavailable_{0};
 };
 
