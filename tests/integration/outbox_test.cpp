@@ -428,12 +428,8 @@ TEST_CASE("Sent events are deleted after the retention, pending ones never",
 
 TEST_CASE("A core subscription sees what JetStream stores on its subject, until it is destroyed",
           "[integration][nats]") {
-  NatsServer server;
-  nats::NatsOptions options;
-  options.url = server.url();
-  auto js = nats::JetStream::Connect(options).value();
-  auto streams = nats::DefaultStreams();
-  REQUIRE(js->EnsureStreams(streams));
+  giia::testing::EventsWorld w;  // a nats-server with giia's streams
+  nats::JetStream* js = w.js.get();
   std::mutex mu;
   std::vector<std::pair<std::string, std::string>> seen;  // subject, data
   giia::testing::EventCounter first, second;
