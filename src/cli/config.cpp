@@ -36,6 +36,8 @@ constexpr KeySpec kKeys[] = {
     {"JWT_PUBLIC_KEY_FILE", "", "", false, "EdDSA public key (PEM)"},
     {"JWT_EXPIRATION", "15m", "15m", false, "access token lifetime"},
     {"JWT_REFRESH_EXPIRATION", "168h", "168h", false, "refresh token lifetime"},
+    {"JWT_REFRESH_MAX_LIFETIME", "720h", "720h", false,
+     "a login's session ends this long after the login, however often it is refreshed"},
     {"ALERT_WEBHOOK_URL", "", "", true, "POSTed a JSON document for every dead letter"},
     {"AUTH_GRPC_ADDR", "127.0.0.1:9091", "127.0.0.1:9091", false,
      "host:port of the auth service, for the catalog"},
@@ -46,7 +48,12 @@ constexpr KeySpec kKeys[] = {
      "how long the catalog keeps a permission decision of auth's (auth's events about a "
      "user drop that user's at once)"},
     {"RATE_LIMIT_ENABLED", "true", "true", false, "rate-limit logins per client address"},
-    {"RATE_LIMIT_REQUESTS_PER_MINUTE", "60", "60", false, "the limit per client address"},
+    {"RATE_LIMIT_REQUESTS_PER_MINUTE", "60", "60", false,
+     "logins and password changes per minute per client address"},
+    {"RATE_LIMIT_REGISTRATIONS_PER_MINUTE", "5", "5", false,
+     "registrations per minute per client address"},
+    {"PENDING_REGISTRATION_TTL", "24h", "24h", false,
+     "a registration not verified within this frees its e-mail and organization slug"},
     {"EMAIL_PROVIDER", "console", "console", false, "console, file or smtp"},
     {"SMTP_URL", "", "", false, "EMAIL_PROVIDER=smtp: smtp://host:587 or smtps://host:465"},
     {"SMTP_FROM", "GIIA <no-reply@giia.local>", "GIIA <no-reply@giia.local>", false,
@@ -292,6 +299,10 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
   }
   cfg.jwt_expiration = c.Duration("JWT_EXPIRATION");
   cfg.jwt_refresh_expiration = c.Duration("JWT_REFRESH_EXPIRATION");
+  cfg.jwt_refresh_max_lifetime = c.Duration("JWT_REFRESH_MAX_LIFETIME");
+  if (cfg.jwt_refresh_max_lifetime.count() <= 0) {
+    c.Problem("JWT_REFRESH_MAX_LIFETIME", "must be more than 0");
+  }
   cfg.alert_webhook_url = c.Url("ALERT_WEBHOOK_URL", {"https", "http"});
   cfg.auth_grpc_addr = c.Text("AUTH_GRPC_ADDR");
   if (cfg.auth_grpc_addr.find(':') == std::string::npos) {
@@ -303,6 +314,12 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
   cfg.permission_cache_ttl = c.Duration("PERMISSION_CACHE_TTL");
   cfg.rate_limit_enabled = c.Bool("RATE_LIMIT_ENABLED");
   cfg.rate_limit_requests_per_minute = c.Int("RATE_LIMIT_REQUESTS_PER_MINUTE", 1, 1000000, 60);
+  cfg.rate_limit_registrations_per_minute =
+      c.Int("RATE_LIMIT_REGISTRATIONS_PER_MINUTE", 1, 1000000, 5);
+  cfg.pending_registration_ttl = c.Duration("PENDING_REGISTRATION_TTL");
+  if (cfg.pending_registration_ttl < std::chrono::minutes(1)) {
+    c.Problem("PENDING_REGISTRATION_TTL", "must be at least 1m");
+  }
   cfg.email_provider = c.OneOf("EMAIL_PROVIDER", {"console", "file", "smtp"});
   cfg.smtp_url = c.Url("SMTP_URL", {"smtp", "smtps"});
   cfg.smtp_from = c.Text("SMTP_FROM");

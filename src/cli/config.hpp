@@ -90,6 +90,7 @@ struct Config {
   std::string jwt_public_key_file;
   std::chrono::milliseconds jwt_expiration{0};
   std::chrono::milliseconds jwt_refresh_expiration{0};
+  std::chrono::milliseconds jwt_refresh_max_lifetime{0};
   std::string alert_webhook_url;
   std::string auth_grpc_addr;
   std::chrono::milliseconds auth_grpc_timeout{2000};
@@ -97,6 +98,8 @@ struct Config {
   std::chrono::milliseconds permission_cache_ttl{30000};
   bool rate_limit_enabled = true;
   int rate_limit_requests_per_minute = 60;
+  int rate_limit_registrations_per_minute = 5;
+  std::chrono::milliseconds pending_registration_ttl{24 * 3600 * 1000};
   std::string email_provider;
   std::string email_file_dir;
   std::string smtp_url;

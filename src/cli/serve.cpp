@@ -432,8 +432,14 @@ class AuthRuntime final : public Runtime {
     settings.access_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg_.jwt_expiration);
     settings.refresh_ttl =
         std::chrono::duration_cast<std::chrono::seconds>(cfg_.jwt_refresh_expiration);
+    settings.refresh_max_lifetime =
+        std::chrono::duration_cast<std::chrono::seconds>(cfg_.jwt_refresh_max_lifetime);
     settings.login_rate_per_minute =
         cfg_.rate_limit_enabled ? cfg_.rate_limit_requests_per_minute : 0;
+    settings.register_rate_per_minute =
+        cfg_.rate_limit_enabled ? cfg_.rate_limit_registrations_per_minute : 0;
+    settings.pending_registration_ttl =
+        std::chrono::duration_cast<std::chrono::seconds>(cfg_.pending_registration_ttl);
     settings.audit_enabled = cfg_.enable_audit_logging;
     settings.audit_allowed_sample = cfg_.audit_allowed_sample_rate;
     service_ = std::make_unique<auth::AuthService>(
@@ -526,10 +532,14 @@ class CatalogRuntime final : public Runtime {
     oracle_ = std::move(*oracle);
     catalog::RemoteAuthorizerOptions authz;
     authz.ttl = cfg_.permission_cache_ttl;
+    // A revoked version is remembered while a token of it can still be alive.
+    authz.revocation_memory =
+        std::max<std::chrono::milliseconds>(authz.revocation_memory, cfg_.jwt_expiration * 2);
     authorizer_ = std::make_unique<catalog::RemoteAuthorizer>(tokens(), *oracle_, authz);
     // What auth says changed about a user (a role, the password, a lock)
-    // drops the decisions kept about that user at once; the TTL bounds only
-    // an event this replica missed.
+    // drops the decisions kept about that user at once, and a revocation
+    // (user.sessions_revoked) refuses the user's older tokens; the TTL bounds
+    // only an event this replica missed.
     auto auth_events = js_->Subscribe("auth.>", [this](std::string_view, std::string_view data) {
       if (auto event = codec::DecodeCloudEvent(data)) authorizer_->OnAuthEvent(*event);
     });

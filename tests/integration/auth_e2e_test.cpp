@@ -177,16 +177,31 @@ TEST_CASE("The auth journey: register, e-mail, verify, login, validate, check, r
   CHECK(server.Post("/api/v1/auth/refresh", {{"refresh_token", refresh2}}).status == 401);
   CHECK(Scalar(server, "SELECT count(*) FROM auth.refresh_tokens WHERE revoked_reason = 'reuse'") ==
         "3");
+  // Reuse also ends the access tokens minted from the stolen chain (and the
+  // user's others: the token version moved), here and, by its event, at
+  // every service that verifies tokens.
+  for (const std::string& minted :
+       {access, std::string(r2.body["access_token"]), std::string(retried.body["access_token"])}) {
+    CHECK(server.Get("/api/v1/users/me", minted).status == 401);
+  }
+  CHECK(Scalar(server,
+               "SELECT count(*) FROM auth.outbox WHERE event_type = 'user.sessions_revoked'") ==
+        "1");
 
   // Logout of everything: the access token stops working at once.
-  CHECK(server.Get("/api/v1/users/me", access).status == 200);
-  CHECK(server.Post("/api/v1/auth/logout", json::object(), access).status == 204);
-  HttpReply after = server.Get("/api/v1/users/me", access);
+  HttpReply again =
+      server.Post("/api/v1/auth/login", {{"email", "ada@example.com"}, {"password", kPassword}});
+  REQUIRE(again.status == 200);
+  const std::string access2 = again.body["access_token"];
+  CHECK(server.Get("/api/v1/users/me", access2).status == 200);
+  CHECK(server.Post("/api/v1/auth/logout", json::object(), access2).status == 204);
+  HttpReply after = server.Get("/api/v1/users/me", access2);
   CHECK(after.status == 401);
   CHECK(after.body["error"]["code"] == "UNAUTHENTICATED");
 
-  // The events went out: user.registered, user.verified, role.assigned.
-  CHECK(published.WaitFor(3, std::chrono::seconds(20)));
+  // The events went out: user.registered, user.verified, role.assigned, and
+  // user.sessions_revoked for the reuse and the logout.
+  CHECK(published.WaitFor(5, std::chrono::seconds(20)));
 
   // The service's metrics: the ecosystem's names, and promtool accepts them.
   HttpReply metrics = server.Get("/metrics");
@@ -386,10 +401,8 @@ TEST_CASE("50 parallel wrong passwords lock the account exactly once and an admi
     threads.emplace_back([&] {
       HttpReply r = server.Post("/api/v1/auth/login",
                                 {{"email", "tim@example.com"}, {"password", "wrong password!"}});
-      if (r.status == 401) {
+      if (r.status == 401 && r.body["error"]["message"] == "wrong e-mail or password") {
         ++unauthenticated;
-      } else if (r.status == 429) {
-        ++locked;
       } else {
         std::lock_guard lock(mu);
         ++other;
@@ -399,14 +412,25 @@ TEST_CASE("50 parallel wrong passwords lock the account exactly once and an admi
   }
   for (auto& t : threads) t.join();
   INFO(others);
-  CHECK(unauthenticated.load() == 5);  // exactly five passwords were checked
-  CHECK(locked.load() == 45);
+  // A locked account answers like a wrong password: nothing tells a guesser
+  // (or an e-mail prober) that the account exists or is locked.
+  CHECK(unauthenticated.load() == 50);
   CHECK(other.load() == 0);
+  CHECK(locked.load() == 0);
   // Written in the same request as the refusal.
   CHECK(Scalar(server, "SELECT count(*) FROM auth.outbox WHERE event_type = 'user.locked'") == "1");
-  // Locked: even the right password is refused, unchecked.
-  CHECK(server.Post("/api/v1/auth/login", {{"email", "tim@example.com"}, {"password", kPassword}})
-            .status == 429);
+  // Locked: even the right password is refused, with the same answer as an
+  // unknown e-mail.
+  HttpReply right =
+      server.Post("/api/v1/auth/login", {{"email", "tim@example.com"}, {"password", kPassword}});
+  HttpReply unknown =
+      server.Post("/api/v1/auth/login", {{"email", "nobody@example.com"}, {"password", kPassword}});
+  CHECK(right.status == 401);
+  CHECK(right.status == unknown.status);
+  CHECK(right.body["error"]["message"] == unknown.body["error"]["message"]);
+  CHECK(right.body["error"]["code"] == unknown.body["error"]["code"]);
+  // The lock ended the session Tim had.
+  CHECK(server.Get("/api/v1/users/me", target["access_token"]).status == 401);
   CHECK(server.Post("/api/v1/users/" + tim + "/unlock", json::object(), admin["access_token"])
             .status == 204);
   CHECK(server.Post("/api/v1/auth/login", {{"email", "tim@example.com"}, {"password", kPassword}})
@@ -414,6 +438,93 @@ TEST_CASE("50 parallel wrong passwords lock the account exactly once and an admi
   // A graceful stop writes the audit queue: then the lock is on record, once.
   CHECK(server.Stop().exit_code == 0);
   CHECK(Scalar(server, "SELECT count(*) FROM auth.audit_logs WHERE action = 'user.locked'") == "1");
+  // Every refusal of the locked account is on record as such.
+  CHECK(Scalar(server,
+               "SELECT count(*) >= 46 FROM auth.audit_logs WHERE action = 'login.failed' AND "
+               "metadata->>'reason' = 'locked'") == "t");
+}
+
+TEST_CASE("Wrong current passwords count like failed logins and lock the account", "[e2e][auth]") {
+  AuthServer server;
+  json admin = server.RegisterAdmin("root@guess.example", "Guess Co");
+  json target = server.CreateAndLogin(admin["access_token"], "gus@guess.example", "Viewer");
+  const std::string token = target["access_token"];
+  for (int i = 0; i < 5; ++i) {
+    HttpReply r = server.Post("/api/v1/auth/change-password",
+                              {{"current_password", "a wrong guess " + std::to_string(i)},
+                               {"new_password", "whatever new one"}},
+                              token);
+    INFO(i << " " << r.raw);
+    CHECK(r.status == 400);  // the same answer, the fifth included
+    CHECK(r.body["error"]["field"] == "current_password");
+  }
+  // The fifth locked the account: the token died with it, and logins are refused.
+  CHECK(server.Get("/api/v1/users/me", token).status == 401);
+  CHECK(server.Post("/api/v1/auth/login", {{"email", "gus@guess.example"}, {"password", kPassword}})
+            .status == 401);
+  CHECK(Scalar(server, "SELECT count(*) FROM auth.outbox WHERE event_type = 'user.locked'") == "1");
+}
+
+TEST_CASE("Registrations and password changes are rate-limited per client address", "[e2e][auth]") {
+  AuthServer server({.extra_env = {{"RATE_LIMIT_ENABLED", "true"},
+                                   {"RATE_LIMIT_REQUESTS_PER_MINUTE", "2"},
+                                   {"RATE_LIMIT_REGISTRATIONS_PER_MINUTE", "2"}}});
+  json admin = server.RegisterAdmin("root@limits.example", "Limits Co");  // 1 of each
+  // Windows are a minute long: 5 more tries may straddle two of them, which
+  // let at most 4 through in all.
+  int limited = 0;
+  for (int i = 0; i < 5; ++i) {
+    HttpReply r = server.Post("/api/v1/auth/register",
+                              {{"email", "squat" + std::to_string(i) + "@limits.example"},
+                               {"password", kPassword},
+                               {"organization_name", "Squat " + std::to_string(i)}});
+    if (r.status == 429) {
+      ++limited;
+      CHECK(r.body["error"]["code"] == "RESOURCE_EXHAUSTED");
+    } else {
+      CHECK(r.status == 201);
+    }
+  }
+  CHECK(limited >= 2);
+  limited = 0;
+  for (int i = 0; i < 5; ++i) {
+    HttpReply r = server.Post(
+        "/api/v1/auth/change-password",
+        {{"current_password", "not the password"}, {"new_password", "whatever new one"}},
+        admin["access_token"]);
+    if (r.status == 429) ++limited;
+  }
+  CHECK(limited >= 1);
+  CHECK(Scalar(server,
+               "SELECT count(*) > 0 FROM auth.audit_logs WHERE action = 'register.rate_limited'") ==
+        "t");
+}
+
+TEST_CASE("A registration never verified expires and frees its e-mail and slug", "[e2e][auth]") {
+  AuthServer server({.extra_env = {{"PENDING_REGISTRATION_TTL", "1m"}}});
+  const json body = {{"email", "squatter@expiry.example"},
+                     {"password", kPassword},
+                     {"organization_name", "Expiry Co"}};
+  REQUIRE(server.Post("/api/v1/auth/register", body).status == 201);
+  // Within the TTL, the e-mail and the slug are taken.
+  CHECK(server.Post("/api/v1/auth/register", body).status == 409);
+  // Past it (the registration is made two minutes old), they are free again.
+  REQUIRE(server.db().sql().Exec(
+      "UPDATE auth.users SET created_at = now() - interval '2 minutes' WHERE email = "
+      "'squatter@expiry.example'"));
+  HttpReply again = server.Post("/api/v1/auth/register", body);
+  INFO(again.raw);
+  CHECK(again.status == 201);
+  CHECK(Scalar(server, "SELECT count(*) FROM auth.users WHERE email = 'squatter@expiry.example'") ==
+        "1");
+  CHECK(Scalar(server, "SELECT count(*) FROM auth.organizations WHERE slug = 'expiry-co'") == "1");
+  // A verified account never expires.
+  const std::string token = server.VerificationToken("squatter@expiry.example");
+  REQUIRE(server.Get("/api/v1/auth/verify-email?token=" + token).status == 200);
+  REQUIRE(server.db().sql().Exec(
+      "UPDATE auth.users SET created_at = now() - interval '2 minutes' WHERE email = "
+      "'squatter@expiry.example'"));
+  CHECK(server.Post("/api/v1/auth/register", body).status == 409);
 }
 
 TEST_CASE("Redis stopped: permission checks still answer and readiness stays 200, degraded",
@@ -796,4 +907,111 @@ while not (done and len(asyncore.socket_map) == 1):
   CHECK_THAT(received.out, Catch::Contains("To: sam@example.com"));
   CHECK_THAT(received.out, Catch::Contains("/api/v1/auth/verify-email?token="));
   CHECK_THAT(received.out, Catch::Contains("Subject: Verify your e-mail address"));
+}
+
+TEST_CASE("Role levels: a Manager cannot make itself Admin, touch an Admin, or create one",
+          "[e2e][auth]") {
+  AuthServer server;
+  json admin = server.RegisterAdmin("root@ranks.example", "Ranks Co");
+  const std::string admin_token = admin["access_token"];
+  const std::string admin_id = admin["user"]["id"];
+  json manager = server.CreateAndLogin(admin_token, "mia@ranks.example", "Manager");
+  const std::string mia = manager["access_token"];
+  const std::string mia_id = manager["user"]["id"];
+  json viewer = server.CreateAndLogin(admin_token, "vic@ranks.example", "Viewer");
+  const std::string vic_id = viewer["user"]["id"];
+  auto roles_of = [&](const std::string& id) {
+    return Scalar(server,
+                  "SELECT string_agg(r.name, ',' ORDER BY r.name) FROM auth.user_roles ur JOIN "
+                  "auth.roles r ON r.id = ur.role_id WHERE ur.user_id = '" +
+                      id + "'");
+  };
+
+  // Over REST: up to Admin, an Admin's roles, a user created as Admin.
+  HttpReply self = server.Post("/api/v1/users/" + mia_id + "/roles", {{"role", "Admin"}}, mia);
+  INFO(self.raw);
+  CHECK(self.status == 403);
+  CHECK(self.body["error"]["code"] == "PERMISSION_DENIED");
+  CHECK(self.body["error"]["field"] == "role");
+  HttpReply strip = server.Delete("/api/v1/users/" + admin_id + "/roles/Admin", mia);
+  CHECK(strip.status == 403);
+  HttpReply touch = server.Post("/api/v1/users/" + admin_id + "/roles", {{"role", "Viewer"}}, mia);
+  CHECK(touch.status == 403);
+  CHECK(touch.body["error"]["field"] == "user_id");
+  HttpReply create = server.Post(
+      "/api/v1/users",
+      {{"email", "eve@ranks.example"}, {"password", kPassword}, {"roles", {"Viewer", "Admin"}}},
+      mia);
+  CHECK(create.status == 403);
+  CHECK(create.body["error"]["field"] == "roles[1]");
+  // Nothing changed.
+  CHECK(roles_of(mia_id) == "Manager");
+  CHECK(roles_of(admin_id) == "Admin");
+  CHECK(Scalar(server, "SELECT count(*) FROM auth.users WHERE email = 'eve@ranks.example'") == "0");
+
+  // Over gRPC alike.
+  {
+    auto stub = server.Stub();
+    Rpc rpc(mia);
+    pb::AssignRoleRequest req;
+    req.set_user_id(mia_id);
+    req.set_role("Admin");
+    pb::AssignRoleResponse res;
+    CHECK(stub->AssignRole(rpc.ctx.get(), req, &res).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+  }
+  CHECK(roles_of(mia_id) == "Manager");
+
+  // At or below its own level, on users at or below it, is allowed.
+  CHECK(server.Post("/api/v1/users/" + vic_id + "/roles", {{"role", "Manager"}}, mia).status ==
+        200);
+  CHECK(server.Delete("/api/v1/users/" + vic_id + "/roles/Viewer", mia).status == 200);
+  CHECK(roles_of(vic_id) == "Manager");
+
+  // The last Admin cannot lose Admin, not even by its own hand.
+  HttpReply last = server.Delete("/api/v1/users/" + admin_id + "/roles/Admin", admin_token);
+  INFO(last.raw);
+  CHECK(last.status == 400);
+  CHECK(last.body["error"]["code"] == "FAILED_PRECONDITION");
+  CHECK(roles_of(admin_id) == "Admin");
+  // With a second Admin it can.
+  CHECK(
+      server.Post("/api/v1/users/" + mia_id + "/roles", {{"role", "Admin"}}, admin_token).status ==
+      200);
+  CHECK(server.Delete("/api/v1/users/" + admin_id + "/roles/Admin", admin_token).status == 200);
+
+  // Every refusal is on record.
+  CHECK(server.Stop().exit_code == 0);
+  CHECK(Scalar(server,
+               "SELECT count(*) FROM auth.audit_logs WHERE result = 'denied' AND action IN "
+               "('role.assign', 'role.revoke', 'user.create')") == "6");
+}
+
+TEST_CASE("A session ends at its absolute lifetime however often it is refreshed", "[e2e][auth]") {
+  AuthServer server({.extra_env = {{"JWT_REFRESH_MAX_LIFETIME", "3s"}}});
+  server.RegisterAdmin("root@lifetime.example", "Lifetime Co");
+  HttpReply login = server.Post("/api/v1/auth/login",
+                                {{"email", "root@lifetime.example"}, {"password", kPassword}});
+  REQUIRE(login.status == 200);
+  const auto logged_in = std::chrono::steady_clock::now();
+  std::string refresh = login.body["refresh_token"];
+  int rotations = 0;
+  int last_status = 0;
+  // Rotate the newest token again and again: it works until the session's
+  // end, three seconds after the login, and never after.
+  CHECK(giia::testing::Eventually(
+      [&] {
+        HttpReply r = server.Post("/api/v1/auth/refresh", {{"refresh_token", refresh}});
+        last_status = r.status;
+        if (r.status != 200) return true;
+        ++rotations;
+        refresh = r.body["refresh_token"];
+        return false;
+      },
+      std::chrono::seconds(20), std::chrono::milliseconds(100)));
+  CHECK(last_status == 401);
+  CHECK(rotations >= 1);
+  // (the server started the clock a little before the login answered)
+  CHECK(std::chrono::steady_clock::now() - logged_in >= std::chrono::milliseconds(2500));
+  CHECK(std::chrono::steady_clock::now() - logged_in < std::chrono::seconds(20));
 }

@@ -28,6 +28,7 @@ using giia::testing::AuthServer;
 using giia::testing::CatalogServer;
 using giia::testing::Eventually;
 using giia::testing::HttpReply;
+using giia::testing::kPassword;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -652,4 +653,86 @@ TEST_CASE("serve all runs both services in one process and buf curl drives the c
   giia::testing::ProcessResult stopped = all.Stop(15);
   INFO(stopped.err);
   CHECK(stopped.exit_code == 0);
+}
+
+TEST_CASE("Whatever revokes at auth is refused at every catalog replica within a second",
+          "[e2e][catalog]") {
+  AuthServer auth;
+  // Decisions are kept for ten minutes: only revocation can end them.
+  CatalogServer one(auth, {.permission_cache_ttl = "10m"});
+  CatalogServer two(auth, {.permission_cache_ttl = "10m"});
+  json admin = auth.RegisterAdmin("root@revoke.example", "Revoke Co");
+  const std::string admin_token = admin["access_token"];
+  auto login = [&](const std::string& email) {
+    HttpReply r = auth.Post("/api/v1/auth/login", {{"email", email}, {"password", kPassword}});
+    INFO(r.raw);
+    REQUIRE(r.status == 200);
+    return r.body;
+  };
+  // The token works at both replicas (and their caches hold its decisions).
+  auto cached = [&](const std::string& token) {
+    for (CatalogServer* c : {&one, &two}) REQUIRE(c->Get("/api/v1/products", token).status == 200);
+  };
+  // Both replicas refuse `token` within a second of `since`.
+  auto refused_within_a_second = [&](const std::string& token,
+                                     std::chrono::steady_clock::time_point since) {
+    for (CatalogServer* c : {&one, &two}) {
+      CHECK(Eventually([&] { return c->Get("/api/v1/products", token).status == 401; },
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           1s - (std::chrono::steady_clock::now() - since)),
+                       10ms));
+    }
+    CHECK(std::chrono::steady_clock::now() - since < 1s);
+  };
+
+  SECTION("logout of every session") {
+    const std::string token =
+        auth.CreateAndLogin(admin_token, "lou@revoke.example", "Viewer")["access_token"];
+    cached(token);
+    REQUIRE(auth.Post("/api/v1/auth/logout", json::object(), token).status == 204);
+    refused_within_a_second(token, std::chrono::steady_clock::now());
+  }
+  SECTION("a password change, and a new login does not bring the old token back") {
+    const std::string old_token =
+        auth.CreateAndLogin(admin_token, "pat@revoke.example", "Viewer")["access_token"];
+    cached(old_token);
+    REQUIRE(auth.Post("/api/v1/auth/change-password",
+                      {{"current_password", kPassword}, {"new_password", "a brand new secret"}},
+                      old_token)
+                .status == 204);
+    refused_within_a_second(old_token, std::chrono::steady_clock::now());
+    HttpReply r = auth.Post("/api/v1/auth/login",
+                            {{"email", "pat@revoke.example"}, {"password", "a brand new secret"}});
+    REQUIRE(r.status == 200);
+    const std::string fresh = r.body["access_token"];
+    cached(fresh);  // fills the replicas' caches again, for the new token's version
+    for (CatalogServer* c : {&one, &two})
+      CHECK(c->Get("/api/v1/products", old_token).status == 401);
+  }
+  SECTION("refresh token reuse ends the access tokens minted from the stolen chain") {
+    auth.CreateAndLogin(admin_token, "rex@revoke.example", "Viewer");
+    json first = login("rex@revoke.example");
+    HttpReply rotated =
+        auth.Post("/api/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}});
+    REQUIRE(rotated.status == 200);
+    HttpReply again =
+        auth.Post("/api/v1/auth/refresh", {{"refresh_token", rotated.body["refresh_token"]}});
+    REQUIRE(again.status == 200);
+    const std::string thief = again.body["access_token"];
+    cached(thief);
+    // The first token, long rotated, comes back: reuse.
+    REQUIRE(auth.Post("/api/v1/auth/refresh", {{"refresh_token", first["refresh_token"]}}).status ==
+            401);
+    refused_within_a_second(thief, std::chrono::steady_clock::now());
+  }
+  SECTION("a lock after too many failed logins") {
+    const std::string token =
+        auth.CreateAndLogin(admin_token, "lee@revoke.example", "Viewer")["access_token"];
+    cached(token);
+    for (int i = 0; i < 5; ++i) {
+      auth.Post("/api/v1/auth/login", {{"email", "lee@revoke.example"}, {"password", "not it!!"}});
+    }
+    refused_within_a_second(token, std::chrono::steady_clock::now());
+    CHECK(auth.Get("/api/v1/users/me", token).status == 401);
+  }
 }

@@ -28,6 +28,8 @@ class ResolveOnlyTx final : public giia::auth::AccountTx, giia::auth::AccountRep
                                                                         const std::string&))
   GIIA_UNUSED(giia::Result<std::optional<giia::auth::Organization>> GetOrganization(
       const giia::OrganizationId&))
+  GIIA_UNUSED(giia::Result<int> PurgeExpiredRegistrations(const std::string&, const std::string&,
+                                                          giia::auth::Timestamp))
   GIIA_UNUSED(giia::Result<giia::UserId> InsertUser(const giia::auth::NewUser&))
   GIIA_UNUSED(giia::Result<std::optional<giia::auth::UserRecord>> GetUser(
       const giia::OrganizationId&, const giia::UserId&))
@@ -45,11 +47,17 @@ class ResolveOnlyTx final : public giia::auth::AccountTx, giia::auth::AccountRep
   GIIA_UNUSED(giia::Status SaveFailedAttempts(const giia::UserId&, int,
                                               std::optional<giia::auth::Timestamp>))
   GIIA_UNUSED(giia::Status RecordLogin(const giia::UserId&, giia::auth::Timestamp))
-  GIIA_UNUSED(giia::Status SetPassword(const giia::UserId&, const std::string&))
-  GIIA_UNUSED(giia::Status BumpTokenVersion(const giia::UserId&))
+  GIIA_UNUSED(giia::Result<std::int64_t> SetPassword(const giia::UserId&, const std::string&))
+  GIIA_UNUSED(giia::Result<std::int64_t> BumpTokenVersion(const giia::UserId&))
   GIIA_UNUSED(giia::Status Activate(const giia::UserId&, giia::auth::Timestamp))
   GIIA_UNUSED(giia::Result<bool> AssignRole(const giia::OrganizationId&, const giia::UserId&,
                                             const std::string&, const std::optional<giia::UserId>&))
+  GIIA_UNUSED(giia::Result<std::optional<int>> RoleLevel(const giia::OrganizationId&,
+                                                         const std::string&))
+  GIIA_UNUSED(giia::Result<std::optional<int>> HighestLevel(const giia::OrganizationId&,
+                                                            const giia::UserId&))
+  GIIA_UNUSED(
+      giia::Result<std::vector<giia::UserId>> LockTopRankHolders(const giia::OrganizationId&))
   GIIA_UNUSED(giia::Result<bool> RevokeRole(const giia::OrganizationId&, const giia::UserId&,
                                             const std::string&))
   GIIA_UNUSED(giia::Result<std::string> InsertRefresh(const giia::auth::NewRefresh&))

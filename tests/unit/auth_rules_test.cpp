@@ -73,6 +73,12 @@ TEST_CASE("Refresh rotation goes by generation, with a grace for the predecessor
   RefreshRecord revoked = latest;
   revoked.revoked_at = now - 1s;
   CHECK(DecideRefresh(revoked, revoked, now, 30s) == RefreshVerdict::kRevoked);
+  // A session past its absolute end is over, whatever its newest token says.
+  RefreshRecord old_session = latest;
+  old_session.family_expires_at = now;
+  CHECK(DecideRefresh(old_session, old_session, now, 30s) == RefreshVerdict::kExpired);
+  old_session.family_expires_at = now + 1s;
+  CHECK(DecideRefresh(old_session, old_session, now, 30s) == RefreshVerdict::kRotate);
 }
 
 TEST_CASE("Organization slugs come from names", "[unit][auth]") {
@@ -264,4 +270,30 @@ TEST_CASE("The verified-token cache answers repeats without verifying, and still
   CHECK_FALSE(cache.Verify("bad", 1500));
   CHECK_FALSE(cache.Verify("bad", 1500));
   CHECK(inner.verifies == 3);
+}
+
+TEST_CASE("Role levels: grant, revoke and create only at or below the caller's rank",
+          "[unit][auth]") {
+  using auth::CheckRank;
+  const std::optional<int> none;
+  // An Admin (1) may give anything to anyone.
+  CHECK(CheckRank(1, "Admin", 1, 2, "role"));
+  CHECK(CheckRank(1, "Viewer", 4, 1, "role"));
+  // A Manager (2) may give Manager and below to a Manager or below, or to
+  // someone with no role.
+  CHECK(CheckRank(2, "Manager", 2, 2, "role"));
+  CHECK(CheckRank(2, "Viewer", 4, none, "role"));
+  auto up = CheckRank(2, "Admin", 1, 4, "role");
+  REQUIRE_FALSE(up);
+  CHECK(up.error().code == ErrorCode::kPermissionDenied);
+  CHECK(up.error().field == "role");
+  CHECK(up.error().message.find("Admin (level 1)") != std::string::npos);
+  auto above = CheckRank(2, "Viewer", 4, 1, "role");
+  REQUIRE_FALSE(above);
+  CHECK(above.error().code == ErrorCode::kPermissionDenied);
+  CHECK(above.error().field == "user_id");
+  // CreateUser names the role's index.
+  CHECK(CheckRank(3, "Manager", 2, none, "roles[1]").error().field == "roles[1]");
+  // No role at all: nothing can be given.
+  CHECK(CheckRank(none, "Viewer", 4, none, "role").error().code == ErrorCode::kPermissionDenied);
 }

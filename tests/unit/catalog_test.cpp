@@ -209,10 +209,14 @@ class FakeCodec final : public auth::AccessTokenCodec {
  public:
   Result<std::string> Sign(const auth::AccessClaims&) const override { return std::string(); }
   Result<auth::AccessClaims> Verify(std::string_view token, std::int64_t) const override {
-    if (token != "good") return MakeError(ErrorCode::kUnauthenticated, "bad signature");
+    // "good" is version 0 of u1's tokens, "good-v1" version 1.
+    if (token != "good" && token != "good-v1") {
+      return MakeError(ErrorCode::kUnauthenticated, "bad signature");
+    }
     auth::AccessClaims c;
     c.subject = "u1";
     c.organization = "o1";
+    c.token_version = token == "good-v1" ? 1 : 0;
     c.expires_at = 4'000'000'000;
     return c;
   }
@@ -230,6 +234,9 @@ class FakeOracle final : public PermissionOracle {
     if (down) return MakeError(ErrorCode::kUnavailable, "auth is down");
     std::vector<auth::Decision> out;
     for (const auto& p : permissions) {
+      if (caller.token_version < refuse_below) {
+        return MakeError(ErrorCode::kUnauthenticated, "token revoked");
+      }
       const bool allowed = p.ends_with(":read") || (p == "catalog:write" && writer);
       out.push_back({p, allowed, allowed ? "granted" : "no role grants it"});
     }
@@ -238,9 +245,25 @@ class FakeOracle final : public PermissionOracle {
   int calls = 0;
   bool down = false;
   bool writer = true;
+  std::int64_t refuse_below = 0;  // auth refuses tokens older than this version
   std::string last_token;
   std::function<void()> while_asked;  // runs inside Check, before it answers
 };
+
+events::Event SessionsRevoked(const std::string& org, const std::string& user,
+                              std::int64_t version) {
+  events::Event e;
+  e.service = "auth";
+  e.type = "user.sessions_revoked";
+  e.aggregate_type = "user";
+  e.aggregate_id = user;
+  e.organization_id = org;
+  e.data = {{"user_id", user},
+            {"organization_id", org},
+            {"token_version", version},
+            {"reason", std::string("logout")}};
+  return e;
+}
 
 events::Event AuthEvent(const std::string& service, const std::string& org,
                         const std::string& user) {
@@ -333,5 +356,61 @@ TEST_CASE("The remote authorizer caches decisions for a TTL and fails closed", "
     CHECK(authz.stats().unavailable == 2);
     oracle.down = false;
     CHECK(authz.Authorize(*caller, "catalog:read", req)->allowed);
+  }
+}
+
+TEST_CASE("The remote authorizer honours revocation: token versions and auth's revocation event",
+          "[unit][catalog]") {
+  FakeCodec codec;
+  FakeOracle oracle;
+  auto now = std::chrono::steady_clock::time_point(100s);
+  RemoteAuthorizer authz(codec, oracle, {.ttl = 600s, .revocation_memory = 3600s},
+                         [&] { return now; });
+  const auth::RequestInfo req;
+  auto old_token = authz.Authenticate("good");
+  REQUIRE(old_token);
+  CHECK(old_token->token_version == 0);
+  REQUIRE(authz.Authorize(*old_token, "catalog:write", req)->allowed);  // cached for version 0
+
+  SECTION("a decision cached for one token version never answers another") {
+    // The password changed (version 1) and the user logged in again: the
+    // new token asks auth itself instead of refilling version 0's entries...
+    oracle.refuse_below = 1;
+    auto fresh = authz.Authenticate("good-v1");
+    REQUIRE(fresh);
+    CHECK(authz.Authorize(*fresh, "catalog:write", req)->allowed);
+    CHECK(oracle.calls == 2);
+    // ... and what it filled does not serve the old token.
+    authz.Forget(OrganizationId("o1"), UserId("u1"));
+    CHECK(authz.Authorize(*fresh, "catalog:write", req)->allowed);
+    auto old_again = authz.Authorize(*old_token, "catalog:write", req);
+    REQUIRE_FALSE(old_again);
+    CHECK(old_again.error().code == ErrorCode::kUnauthenticated);
+  }
+  SECTION("user.sessions_revoked refuses older tokens at once, before any cache") {
+    authz.OnAuthEvent(SessionsRevoked("o2", "u1", 1));  // another organization
+    authz.OnAuthEvent(SessionsRevoked("o1", "u2", 1));  // another user
+    CHECK(authz.Authenticate("good"));
+    authz.OnAuthEvent(SessionsRevoked("o1", "u1", 1));
+    auto refused = authz.Authenticate("good");
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ErrorCode::kUnauthenticated);
+    CHECK(refused.error().message == "token revoked");
+    CHECK(authz.Authenticate("good-v1"));  // the new version works
+    // An older event arriving late lowers nothing.
+    authz.OnAuthEvent(SessionsRevoked("o1", "u1", 0));
+    CHECK_FALSE(authz.Authenticate("good"));
+    // The floor is remembered for revocation_memory, longer than tokens live.
+    now += 3601s;
+    CHECK(authz.Authenticate("good"));
+  }
+  SECTION("a revocation without its version (a malformed event) still drops the decisions") {
+    events::Event e = SessionsRevoked("o1", "u1", 1);
+    e.data = {{"user_id", std::string("u1")}};
+    oracle.refuse_below = 1;
+    authz.OnAuthEvent(e);
+    auto asked = authz.Authorize(*old_token, "catalog:write", req);
+    REQUIRE_FALSE(asked);
+    CHECK(asked.error().code == ErrorCode::kUnauthenticated);
   }
 }

@@ -113,9 +113,10 @@ constexpr const char* kRoleFor = R"sql(
 SELECT id FROM auth.roles WHERE name = $2 AND (organization_id = $1 OR organization_id IS NULL)
 ORDER BY organization_id NULLS LAST LIMIT 1)sql";
 
-#define GIIA_REFRESH_COLUMNS                                           \
+#define GIIA_REFRESH_COLUMNS \
   "id, user_id, organization_id, family_id, generation, " GIIA_MICROS( \
-      "expires_at") ", " GIIA_MICROS("rotated_at") ", " GIIA_MICROS("revoked_at")
+      "expires_at") ", " GIIA_MICROS("rotated_at") ", " GIIA_MICROS("revoked_at") ", " GIIA_MICROS( \
+      "family_expires_at")
 
 // The GIIA_REFRESH_COLUMNS of the first row, starting at column `c`.
 auth::RefreshRecord ReadRefresh(const Rows& rows, std::size_t c = 0) {
@@ -128,9 +129,10 @@ auth::RefreshRecord ReadRefresh(const Rows& rows, std::size_t c = 0) {
   t.expires_at = *ReadTs(rows, 0, c + 5);
   t.rotated_at = ReadTs(rows, 0, c + 6);
   t.revoked_at = ReadTs(rows, 0, c + 7);
+  t.family_expires_at = ReadTs(rows, 0, c + 8);
   return t;
 }
-constexpr std::size_t kRefreshColumnCount = 8;
+constexpr std::size_t kRefreshColumnCount = 9;
 
 // GIIA_USER_COLUMNS and kCredentialsColumns of the first row, from column `c`.
 auth::Credentials ReadCredentials(const Rows& rows, std::size_t c = 0) {
@@ -158,18 +160,18 @@ LEFT JOIN LATERAL
                                         R"sql(
      FROM auth.users u WHERE u.id = presented.user_id AND u.deleted_at IS NULL
     FOR SHARE OF u) holder ON true)sql";
-// $1..$8: RefreshParams.
+// $1..$9: RefreshParams.
 #define GIIA_INSERT_REFRESH                                                                \
   "INSERT INTO auth.refresh_tokens (user_id, organization_id, token_hash, family_id,"      \
-  " generation, expires_at, user_agent, ip_address)"                                       \
+  " generation, expires_at, user_agent, ip_address, family_expires_at)"                    \
   " VALUES ($1, $2, decode($3, 'hex'), COALESCE(NULLIF($4::text, '')::uuid,"               \
   " gen_random_uuid()), $5, to_timestamp($6::double precision / 1000000), NULLIF($7, '')," \
-  " NULLIF($8, ''))"
+  " NULLIF($8, ''), to_timestamp($9::double precision / 1000000))"
 constexpr const char* kInsertRefresh = GIIA_INSERT_REFRESH " RETURNING family_id";
-// $1..$8 the successor, $9 the token it succeeds, $10 when (Unix microseconds).
+// $1..$9 the successor, $10 the token it succeeds, $11 when (Unix microseconds).
 constexpr const char* kRotateRefresh =
     "WITH rotated AS (UPDATE auth.refresh_tokens"
-    " SET rotated_at = to_timestamp($10::double precision / 1000000) WHERE id = $9)"
+    " SET rotated_at = to_timestamp($11::double precision / 1000000) WHERE id = $10)"
     " " GIIA_INSERT_REFRESH;
 constexpr const char* kLockLatestInFamily =
     "SELECT " GIIA_REFRESH_COLUMNS
@@ -182,8 +184,15 @@ std::string Sql(const char* fmt, int n) {
 }
 
 std::vector<Param> RefreshParams(const auth::NewRefresh& t) {
-  return {t.user.value(), t.organization.value(), t.token_hash, t.family,
-          t.generation,   Micros(t.expires_at),   t.user_agent, t.ip_address};
+  return {t.user.value(),
+          t.organization.value(),
+          t.token_hash,
+          t.family,
+          t.generation,
+          Micros(t.expires_at),
+          t.user_agent,
+          t.ip_address,
+          t.family_expires_at ? Param(Micros(*t.family_expires_at)) : Param(std::nullopt)};
 }
 
 class PgAccountTx final : public auth::AccountTx, auth::AccountRepository {
@@ -214,6 +223,27 @@ class PgAccountTx final : public auth::AccountTx, auth::AccountRepository {
     if (rows->empty()) return std::optional<auth::Organization>();
     return std::optional<auth::Organization>(
         auth::Organization{OrganizationId(rows->Text(0, 0)), rows->Text(0, 1), rows->Text(0, 2)});
+  }
+
+  Result<int> PurgeExpiredRegistrations(const std::string& email, const std::string& slug,
+                                        Timestamp cutoff) override {
+    auto gone = conn_.Exec(
+        "DELETE FROM auth.users u WHERE u.status = 'pending' AND u.email_verified_at IS NULL"
+        " AND u.created_at < " +
+            Sql(kToTs, 3) +
+            " AND (u.email = $1 OR u.organization_id IN"
+            " (SELECT id FROM auth.organizations WHERE slug = $2))"
+            " RETURNING u.organization_id",
+        {email, slug, Micros(cutoff)});
+    if (!gone) return tl::unexpected(gone.error());
+    for (std::size_t r = 0; r < gone->size(); ++r) {
+      auto org = conn_.Exec(
+          "DELETE FROM auth.organizations o WHERE o.id = $1"
+          " AND NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.organization_id = o.id)",
+          {gone->Text(r, 0)});
+      if (!org) return tl::unexpected(org.error());
+    }
+    return static_cast<int>(gone->size());
   }
 
   Result<UserId> InsertUser(const auth::NewUser& user) override {
@@ -301,6 +331,13 @@ VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING 
     return Ok();
   }
 
+  // The token_version an UPDATE ... RETURNING token_version left.
+  static Result<std::int64_t> NewVersion(Result<Rows> rows) {
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->empty()) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
+    return rows->Int(0, 0);
+  }
+
   Status SaveFailedAttempts(const UserId& id, int failed,
                             std::optional<Timestamp> locked_until) override {
     return Update(
@@ -314,17 +351,17 @@ VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING 
             Sql(kToTs, 2) + " WHERE id = $1",
         {id.value(), Micros(at)});
   }
-  Status SetPassword(const UserId& id, const std::string& hash) override {
-    return Update(
-        "UPDATE auth.users SET password_hash = $2, token_version = token_version + 1,"
-        " updated_at = now() WHERE id = $1",
-        {id.value(), hash});
+  Result<std::int64_t> SetPassword(const UserId& id, const std::string& hash) override {
+    return NewVersion(
+        conn_.Exec("UPDATE auth.users SET password_hash = $2, token_version = token_version + 1,"
+                   " updated_at = now() WHERE id = $1 RETURNING token_version",
+                   {id.value(), hash}));
   }
-  Status BumpTokenVersion(const UserId& id) override {
-    return Update(
-        "UPDATE auth.users SET token_version = token_version + 1, updated_at = now()"
-        " WHERE id = $1",
-        {id.value()});
+  Result<std::int64_t> BumpTokenVersion(const UserId& id) override {
+    return NewVersion(
+        conn_.Exec("UPDATE auth.users SET token_version = token_version + 1, updated_at = now()"
+                   " WHERE id = $1 RETURNING token_version",
+                   {id.value()}));
   }
   Status Activate(const UserId& id, Timestamp at) override {
     return Update(
@@ -359,6 +396,42 @@ VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING 
          assigned_by ? Param(assigned_by->value()) : Param(std::nullopt)});
     if (!r) return tl::unexpected(r.error());
     return r->affected > 0;
+  }
+
+  Result<std::optional<int>> RoleLevel(const OrganizationId& org,
+                                       const std::string& role) override {
+    auto rows = conn_.Exec(
+        "SELECT level FROM auth.roles WHERE name = $2 AND (organization_id = $1 OR"
+        " organization_id IS NULL) ORDER BY organization_id NULLS LAST LIMIT 1",
+        {org.value(), role});
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->empty()) return std::optional<int>();
+    return std::optional<int>(static_cast<int>(rows->Int(0, 0)));
+  }
+
+  Result<std::optional<int>> HighestLevel(const OrganizationId& org, const UserId& user) override {
+    auto rows = conn_.Exec(
+        "SELECT min(r.level) FROM auth.user_roles ur JOIN auth.roles r ON r.id = ur.role_id"
+        " WHERE ur.organization_id = $1 AND ur.user_id = $2",
+        {org.value(), user.value()});
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->empty() || rows->IsNull(0, 0)) return std::optional<int>();
+    return std::optional<int>(static_cast<int>(rows->Int(0, 0)));
+  }
+
+  Result<std::vector<UserId>> LockTopRankHolders(const OrganizationId& org) override {
+    // FOR UPDATE of the grants: a concurrent revocation waits, and then sees
+    // the grant this one removed as gone.
+    auto rows = conn_.Exec(
+        "SELECT ur.user_id FROM auth.user_roles ur JOIN auth.roles r ON r.id = ur.role_id"
+        " JOIN auth.users u ON u.id = ur.user_id"
+        " WHERE ur.organization_id = $1 AND r.level = 1 AND u.deleted_at IS NULL"
+        " FOR UPDATE OF ur",
+        {org.value()});
+    if (!rows) return tl::unexpected(rows.error());
+    std::vector<UserId> out;
+    for (std::size_t r = 0; r < rows->size(); ++r) out.emplace_back(rows->Text(r, 0));
+    return out;
   }
 
   Result<bool> RevokeRole(const OrganizationId& org, const UserId& user,

@@ -63,6 +63,7 @@ struct RefreshRecord {
   Timestamp expires_at;
   std::optional<Timestamp> rotated_at;
   std::optional<Timestamp> revoked_at;
+  std::optional<Timestamp> family_expires_at;  // the session's absolute end; none for old ones
 };
 
 struct NewRefresh {
@@ -74,6 +75,7 @@ struct NewRefresh {
   Timestamp expires_at;
   std::string user_agent;
   std::string ip_address;
+  std::optional<Timestamp> family_expires_at;
 };
 
 // A refresh token with what deciding its fate needs: the token and its
@@ -95,6 +97,12 @@ class AccountRepository {
                                                                 const std::string& slug) = 0;
   [[nodiscard]] virtual Result<std::optional<Organization>> GetOrganization(
       const OrganizationId& id) = 0;
+  // Deletes registrations never verified and made before `cutoff` that hold
+  // `email` or the organization slug `slug`: the pending users, and their
+  // organizations once no user is left in them. Returns how many users went.
+  [[nodiscard]] virtual Result<int> PurgeExpiredRegistrations(const std::string& email,
+                                                              const std::string& slug,
+                                                              Timestamp cutoff) = 0;
 
   // --- users (every read is scoped to an organization, except by e-mail for login)
   // Errors: kAlreadyExists (field email) when a live user has the e-mail.
@@ -118,8 +126,10 @@ class AccountRepository {
   // Clears failed attempts and any lock; sets last_login_at.
   [[nodiscard]] virtual Status RecordLogin(const UserId& id, Timestamp at) = 0;
   // Stores a new hash and bumps the token version (outstanding tokens die).
-  [[nodiscard]] virtual Status SetPassword(const UserId& id, const std::string& hash) = 0;
-  [[nodiscard]] virtual Status BumpTokenVersion(const UserId& id) = 0;
+  // Both return the new token version.
+  [[nodiscard]] virtual Result<std::int64_t> SetPassword(const UserId& id,
+                                                         const std::string& hash) = 0;
+  [[nodiscard]] virtual Result<std::int64_t> BumpTokenVersion(const UserId& id) = 0;
   // Status active, e-mail verified at `at`.
   [[nodiscard]] virtual Status Activate(const UserId& id, Timestamp at) = 0;
 
@@ -132,6 +142,19 @@ class AccountRepository {
   [[nodiscard]] virtual Result<bool> AssignRole(const OrganizationId& org, const UserId& user,
                                                 const std::string& role,
                                                 const std::optional<UserId>& assigned_by) = 0;
+  // The level of the role named `role` for `org` (the organization's own
+  // role, else the global one); nullopt when there is none. 1 ranks highest.
+  [[nodiscard]] virtual Result<std::optional<int>> RoleLevel(const OrganizationId& org,
+                                                             const std::string& role) = 0;
+  // The user's rank in `org`: the smallest level among its roles; nullopt
+  // when it has none.
+  [[nodiscard]] virtual Result<std::optional<int>> HighestLevel(const OrganizationId& org,
+                                                                const UserId& user) = 0;
+  // The live users of `org` that hold a level-1 role (a user once per such
+  // role), their grants locked until the transaction ends, so that two
+  // concurrent revocations cannot both see another holder.
+  [[nodiscard]] virtual Result<std::vector<UserId>> LockTopRankHolders(
+      const OrganizationId& org) = 0;
   // True when the user had the role.
   [[nodiscard]] virtual Result<bool> RevokeRole(const OrganizationId& org, const UserId& user,
                                                 const std::string& role) = 0;

@@ -109,6 +109,9 @@ RefreshVerdict DecideRefresh(const RefreshRecord& presented, const RefreshRecord
                              Timestamp now, std::chrono::seconds grace) {
   if (presented.revoked_at || latest.revoked_at) return RefreshVerdict::kRevoked;
   if (presented.expires_at <= now) return RefreshVerdict::kExpired;
+  if (presented.family_expires_at && *presented.family_expires_at <= now) {
+    return RefreshVerdict::kExpired;
+  }
   if (!presented.rotated_at) {
     return presented.generation == latest.generation ? RefreshVerdict::kRotate
                                                      : RefreshVerdict::kReuse;
@@ -120,6 +123,28 @@ RefreshVerdict DecideRefresh(const RefreshRecord& presented, const RefreshRecord
     return RefreshVerdict::kGraceRotate;
   }
   return RefreshVerdict::kReuse;
+}
+
+Status CheckRank(std::optional<int> caller, const std::string& role_name, int role,
+                 std::optional<int> subject, const std::string& role_field) {
+  if (!caller) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "you hold no role in this organization, so you cannot give or take roles",
+                     role_field);
+  }
+  if (role < *caller) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "role " + role_name + " (level " + std::to_string(role) +
+                         ") ranks above your highest role (level " + std::to_string(*caller) + ")",
+                     role_field);
+  }
+  if (subject && *subject < *caller) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "the user ranks above you (level " + std::to_string(*subject) +
+                         " against your " + std::to_string(*caller) + ")",
+                     "user_id");
+  }
+  return Ok();
 }
 
 AuthService::AuthService(AuthDeps deps, AuthSettings settings)
@@ -148,6 +173,37 @@ void AuthService::Audit(AuditEntry entry, const RequestInfo& req) {
   deps_.audit.Record(std::move(entry));
 }
 
+Status AuthService::AnnounceRevocation(AccountTx& tx, const UserId& user, const OrganizationId& org,
+                                       std::int64_t version, const std::string& reason,
+                                       const RequestInfo& req) {
+  events::Event e = NewEvent("user.sessions_revoked", user.value(), org.value(), req);
+  e.data = {{"user_id", user.value()},
+            {"organization_id", org.value()},
+            {"token_version", version},
+            {"reason", reason},
+            {"revoked_at", e.time}};
+  return tx.outbox().Append(e);
+}
+
+Result<int> AuthService::CheckRankIn(AccountTx& tx, const Caller& caller, const std::string& role,
+                                     const std::string& field, const UserId* subject) {
+  auto level = tx.accounts().RoleLevel(caller.organization, role);
+  if (!level) return tl::unexpected(level.error());
+  if (!*level) return MakeError(ErrorCode::kNotFound, "no role named " + role, field);
+  auto mine = tx.accounts().HighestLevel(caller.organization, caller.user);
+  if (!mine) return tl::unexpected(mine.error());
+  std::optional<int> theirs;
+  if (subject != nullptr) {
+    auto r = tx.accounts().HighestLevel(caller.organization, *subject);
+    if (!r) return tl::unexpected(r.error());
+    theirs = *r;
+  }
+  if (auto ok = CheckRank(*mine, role, **level, theirs, field); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  return **level;
+}
+
 // --- tokens
 
 Result<TokenPair> AuthService::IssueTokens(AccountTx& tx, const UserRecord& user,
@@ -172,7 +228,12 @@ Result<TokenPair> AuthService::IssueTokens(AccountTx& tx, const UserRecord& user
   pair.access_expires_at = now + settings_.access_ttl;
 
   pair.refresh_token = deps_.secrets.NewToken();
+  // However often it is rotated, a session ends refresh_max_lifetime after its login.
+  const std::optional<Timestamp> family_end =
+      rotates != nullptr ? rotates->family_expires_at
+                         : std::optional<Timestamp>(now + settings_.refresh_max_lifetime);
   pair.refresh_expires_at = now + settings_.refresh_ttl;
+  if (family_end && *family_end < pair.refresh_expires_at) pair.refresh_expires_at = *family_end;
   NewRefresh row;
   row.user = user.id;
   row.organization = user.organization;
@@ -180,6 +241,7 @@ Result<TokenPair> AuthService::IssueTokens(AccountTx& tx, const UserRecord& user
   row.family = rotates != nullptr ? rotates->family : "";
   row.generation = rotates != nullptr ? rotates->generation + 1 : 0;
   row.expires_at = pair.refresh_expires_at;
+  row.family_expires_at = family_end;
   row.user_agent = req.user_agent.substr(0, 500);
   row.ip_address = req.ip_address;
   if (rotates != nullptr) {
@@ -191,6 +253,58 @@ Result<TokenPair> AuthService::IssueTokens(AccountTx& tx, const UserRecord& user
   auto stored = tx.accounts().InsertRefresh(row);
   if (!stored) return tl::unexpected(stored.error());
   return pair;
+}
+
+Status AuthService::Throttle(const std::string& what, int per_minute, const RequestInfo& req,
+                             const std::string& email) {
+  if (deps_.limiter == nullptr || per_minute <= 0 || req.ip_address.empty()) return Ok();
+  auto allowed = deps_.limiter->Allow(what + ":" + req.ip_address, per_minute);
+  // An unreachable limiter does not stop the request; the lockout still holds.
+  if (!allowed || *allowed) return Ok();
+  AuditEntry entry{.action = what + ".rate_limited", .resource = "session", .result = "denied"};
+  if (!email.empty()) entry.metadata = {{"email", email}};
+  Audit(std::move(entry), req);
+  return MakeError(ErrorCode::kResourceExhausted,
+                   "too many attempts from this address; retry in a minute");
+}
+
+void AuthService::VerifyDummy(std::string_view password) {
+  std::call_once(dummy_once_, [&] {
+    auto h = deps_.hasher.Hash(deps_.secrets.NewToken());
+    if (h) dummy_hash_ = *h;
+  });
+  if (!dummy_hash_.empty()) (void)deps_.hasher.Verify(dummy_hash_, password);
+}
+
+Status AuthService::LockOut(const Credentials& creds, const AttemptDecision& attempt,
+                            const RequestInfo& req) {
+  const UserRecord& user = creds.user;
+  Status locked = deps_.store.Run([&](AccountTx& tx) -> Status {
+    events::Event e = NewEvent("user.locked", user.id.value(), user.organization.value(), req);
+    e.data = {{"user_id", user.id.value()},
+              {"organization_id", user.organization.value()},
+              {"locked_until", Rfc3339(*attempt.locked_until)},
+              {"failed_attempts", static_cast<std::int64_t>(attempt.attempt)}};
+    if (auto ok = tx.outbox().Append(e); !ok) return ok;
+    // A lock ends the account's sessions and access tokens too
+    // (PRODUCT.md): whoever guessed may already hold one.
+    auto version = tx.accounts().BumpTokenVersion(user.id);
+    if (!version) return tl::unexpected(version.error());
+    if (auto ok = tx.accounts().RevokeAllRefresh(user.id, "locked"); !ok) return ok;
+    return AnnounceRevocation(tx, user.id, user.organization, *version, "locked", req);
+  });
+  if (!locked) return locked;
+  deps_.permissions.Invalidate(user.organization, user.id);
+  Audit({.organization_id = user.organization.value(),
+         .user_id = user.id.value(),
+         .action = "user.locked",
+         .resource = "user",
+         .resource_id = user.id.value(),
+         .result = "success",
+         .metadata = {{"failed_attempts", std::to_string(attempt.attempt)},
+                      {"locked_until", Rfc3339(*attempt.locked_until)}}},
+        req);
+  return Ok();
 }
 
 Result<Registration> AuthService::Register(const RegisterInput& in, const RequestInfo& req) {
@@ -212,11 +326,18 @@ Result<Registration> AuthService::Register(const RegisterInput& in, const Reques
                            "organization_slug must be 1-63 lower-case letters, digits or dashes, "
                            "starting with a letter or digit");
   }
+  if (auto ok = Throttle("register", settings_.register_rate_per_minute, req, *email); !ok) {
+    return tl::unexpected(ok.error());
+  }
   auto hash = deps_.hasher.Hash(in.password);
   if (!hash) return tl::unexpected(hash.error());
 
+  const Timestamp cutoff = deps_.now() - settings_.pending_registration_ttl;
   Registration out;
   Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    // A registration never verified does not hold its e-mail or slug forever.
+    auto purged = tx.accounts().PurgeExpiredRegistrations(*email, slug, cutoff);
+    if (!purged) return tl::unexpected(purged.error());
     auto org = tx.accounts().CreateOrganization(in.organization_name, slug);
     if (!org) return tl::unexpected(org.error());
     NewUser user;
@@ -312,18 +433,8 @@ Result<LoginResult> AuthService::Login(const std::string& email_in, const std::s
   }
   auto email = NormalizeEmail(email_in);
   if (!email) return tl::unexpected(email.error());
-  if (deps_.limiter != nullptr && settings_.login_rate_per_minute > 0 && !req.ip_address.empty()) {
-    auto allowed = deps_.limiter->Allow("login:" + req.ip_address, settings_.login_rate_per_minute);
-    // An unreachable limiter does not stop logins; the lockout still holds.
-    if (allowed && !*allowed) {
-      Audit({.action = "login.rate_limited",
-             .resource = "session",
-             .result = "denied",
-             .metadata = {{"email", *email}}},
-            req);
-      return MakeError(ErrorCode::kResourceExhausted,
-                       "too many login attempts from this address; retry in a minute");
-    }
+  if (auto ok = Throttle("login", settings_.login_rate_per_minute, req, *email); !ok) {
+    return tl::unexpected(ok.error());
   }
 
   const Timestamp now = deps_.now();
@@ -346,7 +457,7 @@ Result<LoginResult> AuthService::Login(const std::string& email_in, const std::s
            .user_id = creds ? creds->user.id.value() : "",
            .action = "login.failed",
            .resource = "session",
-           .result = "failure",
+           .result = reason == "locked" ? "denied" : "failure",
            .metadata = {{"email", *email}, {"reason", reason}}},
           req);
     return Unauthenticated("wrong e-mail or password");
@@ -354,49 +465,25 @@ Result<LoginResult> AuthService::Login(const std::string& email_in, const std::s
 
   if (!creds) {
     // Same work as for a known user, so timing does not tell which e-mails exist.
-    std::call_once(dummy_once_, [&] {
-      auto h = deps_.hasher.Hash(deps_.secrets.NewToken());
-      if (h) dummy_hash_ = *h;
-    });
-    if (!dummy_hash_.empty()) (void)deps_.hasher.Verify(dummy_hash_, password);
+    VerifyDummy(password);
     return failed("unknown e-mail");
   }
   if (attempt.refused) {
-    Audit({.organization_id = creds->user.organization.value(),
-           .user_id = creds->user.id.value(),
-           .action = "login.failed",
-           .resource = "session",
-           .result = "denied",
-           .metadata = {{"email", *email}, {"reason", "locked"}}},
-          req);
-    return MakeError(ErrorCode::kResourceExhausted,
-                     "account locked after too many failed logins; retry later or ask an admin");
+    // Told apart from a wrong password neither by the answer nor by its
+    // timing: the lock is for the audit log, the metrics and the user's
+    // e-mail, not for whoever is guessing.
+    VerifyDummy(password);
+    return failed("locked");
   }
 
   auto ok = deps_.hasher.Verify(creds->password_hash, password);
   if (!ok) return tl::unexpected(ok.error());
   if (!*ok) {
+    // The last guess allowed: the lock it took in advance stays.
     if (attempt.locked_until) {
-      // This guess was the last one allowed: the lock it took in advance stays.
-      Status locked = deps_.store.Run([&](AccountTx& tx) -> Status {
-        events::Event e =
-            NewEvent("user.locked", creds->user.id.value(), creds->user.organization.value(), req);
-        e.data = {{"user_id", creds->user.id.value()},
-                  {"organization_id", creds->user.organization.value()},
-                  {"locked_until", Rfc3339(*attempt.locked_until)},
-                  {"failed_attempts", static_cast<std::int64_t>(attempt.attempt)}};
-        return tx.outbox().Append(e);
-      });
-      if (!locked) return tl::unexpected(locked.error());
-      Audit({.organization_id = creds->user.organization.value(),
-             .user_id = creds->user.id.value(),
-             .action = "user.locked",
-             .resource = "user",
-             .resource_id = creds->user.id.value(),
-             .result = "success",
-             .metadata = {{"failed_attempts", std::to_string(attempt.attempt)},
-                          {"locked_until", Rfc3339(*attempt.locked_until)}}},
-            req);
+      if (auto locked = LockOut(*creds, attempt, req); !locked) {
+        return tl::unexpected(locked.error());
+      }
     }
     return failed("wrong password");
   }
@@ -453,9 +540,16 @@ Result<TokenPair> AuthService::Refresh(const std::string& refresh_token, const R
     switch (*verdict) {
       case RefreshVerdict::kRevoked:
       case RefreshVerdict::kExpired: return Ok();
-      case RefreshVerdict::kReuse:
-        // Someone holds a token that was already rotated: end the whole session.
-        return tx.accounts().RevokeFamily(s.presented.family, "reuse");
+      case RefreshVerdict::kReuse: {
+        // Someone holds a token that was already rotated: end the whole
+        // session, and every access token minted from it (the user's version).
+        if (auto ok = tx.accounts().RevokeFamily(s.presented.family, "reuse"); !ok) return ok;
+        if (!s.user) return Ok();
+        auto version = tx.accounts().BumpTokenVersion(s.presented.user);
+        if (!version) return tl::unexpected(version.error());
+        return AnnounceRevocation(tx, s.presented.user, s.presented.organization, *version,
+                                  "refresh token reuse", req);
+      }
       case RefreshVerdict::kRotate:
       case RefreshVerdict::kGraceRotate: break;
     }
@@ -475,6 +569,7 @@ Result<TokenPair> AuthService::Refresh(const std::string& refresh_token, const R
     case RefreshVerdict::kRevoked: return Unauthenticated("refresh token revoked");
     case RefreshVerdict::kExpired: return Unauthenticated("refresh token expired");
     case RefreshVerdict::kReuse:
+      deps_.permissions.Invalidate(presented->organization, presented->user);
       Audit({.organization_id = presented->organization.value(),
              .user_id = presented->user.value(),
              .action = "token.reuse",
@@ -503,6 +598,7 @@ Result<Caller> AuthService::Identify(std::string_view token, std::vector<std::st
   caller.organization = OrganizationId(claims->organization);
   caller.email = claims->email;
   caller.token_id = claims->token_id;
+  caller.token_version = claims->token_version;
   caller.expires_at = Timestamp(std::chrono::seconds(claims->expires_at));
   auto resolved = deps_.permissions.Get(caller.organization, caller.user);
   if (!resolved) return tl::unexpected(resolved.error());
@@ -672,8 +768,10 @@ Status AuthService::Logout(const Caller& caller, const std::string& refresh_toke
       // The version first: it locks the user's row, so a refresh in flight
       // (which holds it FOR SHARE) commits before the revocation reads the
       // sessions, and the session it made is revoked too.
-      if (auto ok = tx.accounts().BumpTokenVersion(caller.user); !ok) return ok;
-      return tx.accounts().RevokeAllRefresh(caller.user, "logout");
+      auto version = tx.accounts().BumpTokenVersion(caller.user);
+      if (!version) return tl::unexpected(version.error());
+      if (auto ok = tx.accounts().RevokeAllRefresh(caller.user, "logout"); !ok) return ok;
+      return AnnounceRevocation(tx, caller.user, caller.organization, *version, "logout", req);
     }
     auto found = tx.accounts().LockRefreshSession(deps_.secrets.Digest(refresh_token));
     if (!found) return tl::unexpected(found.error());
@@ -703,35 +801,64 @@ Status AuthService::ChangePassword(const Caller& caller, const std::string& curr
   if (new_password == current_password) {
     return InvalidArgument("new_password", "new_password must differ from the current one");
   }
+  if (auto ok = Throttle("password.change", settings_.login_rate_per_minute, req, ""); !ok) {
+    return ok;
+  }
+  // Guesses at the current password count like failed logins (a stolen
+  // access token must not be a way to guess it without limit).
+  const Timestamp started = deps_.now();
   std::optional<Credentials> creds;
+  AttemptDecision attempt;
   Status read = deps_.store.Run([&](AccountTx& tx) -> Status {
     auto found = tx.accounts().LockCredentials(caller.user);
     if (!found) return tl::unexpected(found.error());
     creds = std::move(*found);
-    return Ok();
+    if (!creds || creds->user.organization != caller.organization) return Ok();
+    attempt = DecideAttempt(creds->failed_attempts, creds->locked_until, started,
+                            settings_.max_failed_logins, settings_.lockout);
+    if (attempt.refused) return Ok();
+    return tx.accounts().SaveFailedAttempts(creds->user.id, attempt.attempt, attempt.locked_until);
   });
   if (!read) return read;
   if (!creds || creds->user.organization != caller.organization) {
     return Unauthenticated("the token's user no longer exists");
   }
-  auto matches = deps_.hasher.Verify(creds->password_hash, current_password);
-  if (!matches) return tl::unexpected(matches.error());
-  if (!*matches) {
+  auto wrong = [&](const char* reason) -> Status {
     Audit({.organization_id = caller.organization.value(),
            .user_id = caller.user.value(),
            .action = "password.change",
            .resource = "user",
            .resource_id = caller.user.value(),
-           .result = "failure"},
+           .result = "failure",
+           .metadata = {{"reason", reason}}},
           req);
     return InvalidArgument("current_password", "current_password is wrong");
+  };
+  if (attempt.refused) {
+    VerifyDummy(current_password);
+    return wrong("locked");
+  }
+  auto matches = deps_.hasher.Verify(creds->password_hash, current_password);
+  if (!matches) return tl::unexpected(matches.error());
+  if (!*matches) {
+    if (attempt.locked_until) {
+      if (auto locked = LockOut(*creds, attempt, req); !locked) return locked;
+    }
+    return wrong("wrong password");
   }
   auto hash = deps_.hasher.Hash(new_password);
   if (!hash) return tl::unexpected(hash.error());
   const Timestamp now = deps_.now();
   Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
-    if (auto ok = tx.accounts().SetPassword(caller.user, *hash); !ok) return ok;
+    auto version = tx.accounts().SetPassword(caller.user, *hash);
+    if (!version) return tl::unexpected(version.error());
+    if (auto ok = tx.accounts().SaveFailedAttempts(caller.user, 0, std::nullopt); !ok) return ok;
     if (auto ok = tx.accounts().RevokeAllRefresh(caller.user, "password changed"); !ok) return ok;
+    if (auto ok = AnnounceRevocation(tx, caller.user, caller.organization, *version,
+                                     "password changed", req);
+        !ok) {
+      return ok;
+    }
     events::Event e =
         NewEvent("user.password_changed", caller.user.value(), caller.organization.value(), req);
     e.data = {{"user_id", caller.user.value()},
@@ -853,6 +980,10 @@ Result<UserRecord> AuthService::CreateUser(const Caller& caller, const CreateUse
   if (!hash) return tl::unexpected(hash.error());
   UserRecord out;
   Status status = deps_.store.Run([&](AccountTx& tx) -> Status {
+    for (std::size_t i = 0; i < roles.size(); ++i) {
+      auto level = CheckRankIn(tx, caller, roles[i], "roles[" + std::to_string(i) + "]", nullptr);
+      if (!level) return tl::unexpected(level.error());
+    }
     NewUser user;
     user.organization = caller.organization;
     user.email = *email;
@@ -883,7 +1014,18 @@ Result<UserRecord> AuthService::CreateUser(const Caller& caller, const CreateUse
     out = std::move(**record);
     return Ok();
   });
-  if (!status) return tl::unexpected(status.error());
+  if (!status) {
+    if (status.error().code == ErrorCode::kPermissionDenied) {
+      Audit({.organization_id = caller.organization.value(),
+             .user_id = caller.user.value(),
+             .action = "user.create",
+             .resource = "user",
+             .result = "denied",
+             .metadata = {{"email", *email}, {"reason", status.error().message}}},
+            req);
+    }
+    return tl::unexpected(status.error());
+  }
   Audit({.organization_id = caller.organization.value(),
          .user_id = caller.user.value(),
          .action = "user.create",
@@ -917,6 +1059,22 @@ Result<UserRecord> AuthService::ChangeRole(const Caller& caller, const std::stri
     auto user = tx.accounts().GetUser(caller.organization, subject);
     if (!user) return tl::unexpected(user.error());
     if (!*user) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
+    const auto& held = (*user)->roles;
+    if (!assign && std::find(held.begin(), held.end(), role) == held.end()) {
+      return MakeError(ErrorCode::kNotFound, "the user does not have this role", "role");
+    }
+    auto level = CheckRankIn(tx, caller, role, "role", &subject);
+    if (!level) return tl::unexpected(level.error());
+    if (!assign && *level == 1) {  // the organization keeps someone of the highest rank
+      auto holders = tx.accounts().LockTopRankHolders(caller.organization);
+      if (!holders) return tl::unexpected(holders.error());
+      const bool another = std::any_of(holders->begin(), holders->end(),
+                                       [&](const UserId& u) { return u != subject; });
+      if (!another) {
+        return MakeError(ErrorCode::kFailedPrecondition,
+                         "the last " + role + " of an organization cannot lose it", "role");
+      }
+    }
     auto changed = assign
                        ? tx.accounts().AssignRole(caller.organization, subject, role, caller.user)
                        : tx.accounts().RevokeRole(caller.organization, subject, role);
@@ -938,7 +1096,20 @@ Result<UserRecord> AuthService::ChangeRole(const Caller& caller, const std::stri
     out = std::move(**after);
     return Ok();
   });
-  if (!status) return tl::unexpected(status.error());
+  if (!status) {
+    const ErrorCode code = status.error().code;
+    if (code == ErrorCode::kPermissionDenied || code == ErrorCode::kFailedPrecondition) {
+      Audit({.organization_id = caller.organization.value(),
+             .user_id = caller.user.value(),
+             .action = assign ? "role.assign" : "role.revoke",
+             .resource = "role",
+             .resource_id = user_id,
+             .result = "denied",
+             .metadata = {{"role", role}, {"reason", status.error().message}}},
+            req);
+    }
+    return tl::unexpected(status.error());
+  }
   deps_.permissions.Invalidate(caller.organization, subject);
   Audit({.organization_id = caller.organization.value(),
          .user_id = caller.user.value(),

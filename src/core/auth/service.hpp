@@ -29,7 +29,13 @@ struct AuthSettings {
   int max_failed_logins = 5;
   std::chrono::seconds lockout{15 * 60};
   std::chrono::seconds verification_ttl{24 * 3600};
-  int login_rate_per_minute = 0;  // per client address; 0: off
+  int login_rate_per_minute = 0;     // per client address, also change-password; 0: off
+  int register_rate_per_minute = 0;  // per client address; 0: off
+  // A registration not verified within this frees its e-mail and slug.
+  std::chrono::seconds pending_registration_ttl{24 * 3600};
+  // A refresh family (a login's session) ends this long after the login,
+  // however often it is rotated.
+  std::chrono::seconds refresh_max_lifetime{30 * 24 * 3600};
   bool audit_enabled = true;
   // Share of allowed permission checks written to the audit log (denied ones
   // always are, when auditing is on).
@@ -43,6 +49,7 @@ struct Caller {
   OrganizationId organization{""};
   std::string email;
   std::string token_id;
+  std::int64_t token_version = 0;  // the token's `ver`: the user's version when it was issued
   Timestamp expires_at;
   // The access token itself, set by authorizers that call other services on
   // the caller's behalf (catalog -> auth). Never logged.
@@ -141,6 +148,8 @@ struct AuthDeps {
   std::function<Timestamp()> now = [] { return std::chrono::system_clock::now(); };
 };
 
+struct AttemptDecision;
+
 class AuthService final : public RequestAuthorizer {
  public:
   AuthService(AuthDeps deps, AuthSettings settings);
@@ -205,8 +214,28 @@ class AuthService final : public RequestAuthorizer {
                                 const RefreshRecord* rotates, const RequestInfo& req);
   // Authenticate, also handing out the user's roles when `roles` is set.
   Result<Caller> Identify(std::string_view token, std::vector<std::string>* roles);
+  // Counts one `what` ("login") from the request's client against
+  // `per_minute`. Errors: kResourceExhausted when over it (audited).
+  Status Throttle(const std::string& what, int per_minute, const RequestInfo& req,
+                  const std::string& email);
+  // What the last allowed failed attempt does (a login or a password
+  // change): user.locked, and the account's sessions and tokens end.
+  Status LockOut(const Credentials& creds, const AttemptDecision& attempt, const RequestInfo& req);
+  // The same argon2id work as a real check, for answers that must not be
+  // told apart by their timing.
+  void VerifyDummy(std::string_view password);
   Result<UserRecord> ChangeRole(const Caller& caller, const std::string& user_id,
                                 const std::string& role, bool assign, const RequestInfo& req);
+  // CheckRank for the caller, `role` and (when set) `subject`, as stored;
+  // returns the role's level. Errors: kNotFound naming `field` for no such
+  // role; kPermissionDenied naming `field` (the role) or user_id (the subject).
+  Result<int> CheckRankIn(AccountTx& tx, const Caller& caller, const std::string& role,
+                          const std::string& field, const UserId* subject);
+  // Appends user.sessions_revoked: the user's access tokens older than
+  // `version` are void, at auth and at every service that verifies them.
+  Status AnnounceRevocation(AccountTx& tx, const UserId& user, const OrganizationId& org,
+                            std::int64_t version, const std::string& reason,
+                            const RequestInfo& req);
   Result<UserRecord> LoadUser(const OrganizationId& org, const std::string& user_id,
                               const std::string& field);
   Decision Decide(const std::optional<ResolvedPermissions>& resolved,
@@ -241,6 +270,15 @@ struct AttemptDecision {
 };
 AttemptDecision DecideAttempt(int failed_attempts, std::optional<Timestamp> locked_until,
                               Timestamp now, int max_failed, std::chrono::seconds lockout);
+
+// Role levels: 1 ranks highest (Admin). A caller whose rank (its highest
+// role's level; nullopt: it holds none) is `caller` may grant, revoke or
+// create a user with a role of level `role` only at or below its own rank,
+// and never change the roles of a subject who ranks above it (`subject`,
+// nullopt: it holds none). Errors: kPermissionDenied, field `role_field`
+// for the role and user_id for the subject.
+Status CheckRank(std::optional<int> caller, const std::string& role_name, int role,
+                 std::optional<int> subject, const std::string& role_field);
 
 enum class RefreshVerdict { kRotate, kGraceRotate, kReuse, kRevoked, kExpired };
 // `latest` is the family's newest generation.

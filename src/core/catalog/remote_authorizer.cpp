@@ -1,6 +1,8 @@
 #include "core/catalog/remote_authorizer.hpp"
 
+#include <algorithm>
 #include <mutex>
+#include <variant>
 
 namespace giia::catalog {
 
@@ -20,18 +22,37 @@ Result<auth::Caller> RemoteAuthorizer::Authenticate(std::string_view token) {
   caller.organization = OrganizationId(claims->organization);
   caller.email = claims->email;
   caller.token_id = claims->token_id;
+  caller.token_version = claims->token_version;
   caller.expires_at = auth::Timestamp(std::chrono::seconds(claims->expires_at));
+  {
+    std::shared_lock lock(mu_);
+    if (!floors_.empty()) {
+      auto it = floors_.find(UserKey(caller.organization, caller.user));
+      if (it != floors_.end() && caller.token_version < it->second.version &&
+          it->second.until > now_()) {
+        return MakeError(ErrorCode::kUnauthenticated, "token revoked");
+      }
+    }
+  }
   caller.access_token = std::string(token);
   return caller;
 }
 
-std::string RemoteAuthorizer::Key(const auth::Caller& caller, const std::string& permission) {
+std::string RemoteAuthorizer::UserKey(const OrganizationId& org, const UserId& user) {
   std::string key;
-  key.reserve(caller.organization.value().size() + caller.user.value().size() + permission.size() +
-              2);
-  key += caller.organization.value();
+  key.reserve(org.value().size() + user.value().size() + 2);
+  key += org.value();
   key += '\x1f';
-  key += caller.user.value();
+  key += user.value();
+  key += '\x1f';
+  return key;
+}
+
+// organization, user, token version, permission: a decision for one token
+// version never answers a token of another.
+std::string RemoteAuthorizer::Key(const auth::Caller& caller, const std::string& permission) {
+  std::string key = UserKey(caller.organization, caller.user);
+  key += std::to_string(caller.token_version);
   key += '\x1f';
   key += permission;
   return key;
@@ -99,17 +120,43 @@ Result<auth::Decision> RemoteAuthorizer::AuthorizeAll(const auth::Caller& caller
 }
 
 void RemoteAuthorizer::Forget(const OrganizationId& org, const UserId& user) {
-  const std::string prefix = org.value() + '\x1f' + user.value() + '\x1f';
+  const std::string prefix = UserKey(org, user);
   std::unique_lock lock(mu_);
   ++forgets_;
   std::erase_if(cache_, [&](const auto& entry) { return entry.first.starts_with(prefix); });
+}
+
+void RemoteAuthorizer::RevokeBelow(const OrganizationId& org, const UserId& user,
+                                   std::int64_t version) {
+  const auto now = now_();
+  std::unique_lock lock(mu_);
+  if (floors_.size() >= options_.max_entries) {
+    std::erase_if(floors_, [&](const auto& f) { return f.second.until <= now; });
+    if (floors_.size() >= options_.max_entries) {
+      // Full of live floors: keep refusing the oldest versions is not
+      // possible, so the cache goes instead (every decision is asked again,
+      // and auth refuses what is revoked).
+      floors_.clear();
+      cache_.clear();
+    }
+  }
+  Floor& f = floors_[UserKey(org, user)];
+  f.version = std::max(f.version, version);
+  f.until = now + options_.revocation_memory;
 }
 
 void RemoteAuthorizer::OnAuthEvent(const events::Event& event) {
   if (event.service != "auth" || event.organization_id.empty() || event.aggregate_id.empty()) {
     return;
   }
-  Forget(OrganizationId(event.organization_id), UserId(event.aggregate_id));
+  const OrganizationId org(event.organization_id);
+  const UserId user(event.aggregate_id);
+  if (event.type == "user.sessions_revoked") {
+    if (const events::Value* v = event.Find("token_version")) {
+      if (const auto* version = std::get_if<std::int64_t>(v)) RevokeBelow(org, user, *version);
+    }
+  }
+  Forget(org, user);
 }
 
 RemoteAuthorizer::Stats RemoteAuthorizer::stats() const {

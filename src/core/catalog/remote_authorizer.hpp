@@ -6,6 +6,10 @@
 // expire; then the request fails UNAVAILABLE. Never open. What auth says
 // changed about a user (its events: a role, the password, a lock) drops
 // that user's decisions at once, so the TTL bounds only a missed event.
+// Revocation: a decision is kept per token version (one cached for a token
+// of version 3 never answers a token of version 4), and auth's
+// user.sessions_revoked event sets the user's minimum version here, so a
+// token older than it is refused before any cache is looked at.
 
 #include <atomic>
 #include <chrono>
@@ -36,6 +40,9 @@ class PermissionOracle {
 struct RemoteAuthorizerOptions {
   std::chrono::milliseconds ttl{30'000};
   std::size_t max_entries = 100'000;  // the cache is emptied when it grows past this
+  // How long a minimum token version is remembered: longer than any access
+  // token lives (they are refused by their expiry after that).
+  std::chrono::milliseconds revocation_memory{24 * 3600 * 1000};
 };
 
 class RemoteAuthorizer final : public auth::RequestAuthorizer {
@@ -45,7 +52,8 @@ class RemoteAuthorizer final : public auth::RequestAuthorizer {
       const auth::AccessTokenCodec& tokens, PermissionOracle& oracle,
       RemoteAuthorizerOptions options, Clock now = [] { return std::chrono::steady_clock::now(); });
 
-  // Signature and claims, locally; no I/O.
+  // Signature and claims, locally; no I/O. Errors: kUnauthenticated, also
+  // for a token older than its user's minimum version.
   [[nodiscard]] Result<auth::Caller> Authenticate(std::string_view token) override;
   [[nodiscard]] Result<auth::Decision> Authorize(const auth::Caller& caller,
                                                  const std::string& permission,
@@ -60,7 +68,10 @@ class RemoteAuthorizer final : public auth::RequestAuthorizer {
   void Forget(const OrganizationId& org, const UserId& user);
   // Forget() for the user an auth event is about: every auth event names its
   // organization and, as the aggregate, its user. Other events are ignored.
+  // user.sessions_revoked also raises the user's minimum token version.
   void OnAuthEvent(const events::Event& event);
+  // Tokens of `user` with a version below `version` are refused from now on.
+  void RevokeBelow(const OrganizationId& org, const UserId& user, std::int64_t version);
 
   struct Stats {
     std::uint64_t hits = 0;
@@ -75,15 +86,21 @@ class RemoteAuthorizer final : public auth::RequestAuthorizer {
     std::string reason;
     std::chrono::steady_clock::time_point expires;
   };
+  struct Floor {
+    std::int64_t version = 0;
+    std::chrono::steady_clock::time_point until;
+  };
   static std::string Key(const auth::Caller& caller, const std::string& permission);
+  static std::string UserKey(const OrganizationId& org, const UserId& user);
 
   const auth::AccessTokenCodec& tokens_;
   PermissionOracle& oracle_;
   RemoteAuthorizerOptions options_;
   Clock now_;
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, Entry> cache_;  // guarded by mu_
-  std::uint64_t forgets_ = 0;                     // guarded by mu_: Forget() calls so far
+  std::unordered_map<std::string, Entry> cache_;   // guarded by mu_
+  std::uint64_t forgets_ = 0;                      // guarded by mu_: Forget() calls so far
+  std::unordered_map<std::string, Floor> floors_;  // guarded by mu_: minimum versions
   std::atomic<std::uint64_t> hits_{0}, misses_{0}, unavailable_{0};
 };
 

@@ -15,6 +15,10 @@ const std::vector<Schema>& Schemas() {
       {"auth", "user.verified", {"user_id", "email", "verified_at"}, {"organization_id"}},
       {"auth", "user.password_changed", {"user_id", "changed_at"}, {"organization_id"}},
       {"auth", "user.locked", {"user_id", "organization_id", "locked_until"}, {"failed_attempts"}},
+      {"auth",
+       "user.sessions_revoked",
+       {"user_id", "organization_id", "token_version", "reason"},
+       {"revoked_at"}},
       {"auth", "role.assigned", {"user_id", "role", "organization_id"}, {"assigned_by"}},
       {"auth", "role.revoked", {"user_id", "role", "organization_id"}, {"revoked_by"}},
       // catalog
