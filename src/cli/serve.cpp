@@ -473,6 +473,9 @@ class AuthRuntime final : public Runtime {
     registry_.AddCallback("giia_audit_entries_dropped_total",
                           "Audit log entries dropped because the queue was full.", "counter", {},
                           [&a] { return static_cast<double>(a.dropped()); });
+    registry_.AddCallback("giia_audit_entries_rejected_total",
+                          "Audit log entries dropped because the database refused their data.",
+                          "counter", {}, [&a] { return static_cast<double>(a.rejected()); });
     registry_.AddCallback("giia_audit_queue_depth", "Audit log entries waiting to be written.",
                           "gauge", {}, [&a] { return static_cast<double>(a.queued()); });
 

@@ -562,16 +562,20 @@ Status PgAuditStore::Append(const std::vector<auth::AuditEntry>& batch) {
     for (const auto& [key, value] : e.metadata) metadata[key] = value;
     const std::string json =
         metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    params.insert(
-        params.end(),
-        {opt(e.organization_id), opt(e.user_id), e.action.substr(0, 100), e.resource.substr(0, 200),
-         opt(e.resource_id), e.result.substr(0, 50), opt(e.ip_address.substr(0, 45)),
-         opt(e.user_agent.substr(0, 500)), opt(e.request_id.substr(0, 100)), json, Micros(e.at)});
+    params.insert(params.end(), {opt(e.organization_id), opt(e.user_id), e.action, e.resource,
+                                 opt(e.resource_id), e.result, opt(e.ip_address), opt(e.user_agent),
+                                 opt(e.request_id), json, Micros(e.at)});
   }
   auto lease = pool_.Acquire();
   if (!lease) return tl::unexpected(lease.error());
   auto r = (*lease)->ExecOnce(sql, params);  // its length varies with the batch
-  if (!r) return tl::unexpected(r.error());
+  if (!r) {
+    // SQLSTATE class 22 arrives as kInvalidArgument, 23505 as kAlreadyExists
+    // (the table has no foreign key, so no 23503); both are the data's fault.
+    Error error = r.error();
+    if (error.code == ErrorCode::kAlreadyExists) error.code = ErrorCode::kInvalidArgument;
+    return tl::unexpected(std::move(error));
+  }
   return Ok();
 }
 

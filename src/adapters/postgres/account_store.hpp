@@ -23,7 +23,10 @@ class PgAccountStore final : public auth::AccountStore {
   events::OutboxSignal* wake_;  // not owned; may be null
 };
 
-// auth.audit_logs: one multi-row INSERT per batch.
+// auth.audit_logs: one multi-row INSERT per batch, of the entries as they
+// are (the writer made them storable: auth::StorableAuditEntry). Errors:
+// kInvalidArgument when PostgreSQL refuses an entry's data (SQLSTATE class
+// 22 or 23, e.g. 22021 for invalid UTF-8), kUnavailable when it is down.
 class PgAuditStore final : public auth::AuditStore {
  public:
   explicit PgAuditStore(Pool& pool) : pool_(pool) {}

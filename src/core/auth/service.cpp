@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/auth/credentials.hpp"
+#include "core/common/text.hpp"
 #include "core/common/time.hpp"
 
 namespace giia::auth {
@@ -242,7 +243,7 @@ Result<TokenPair> AuthService::IssueTokens(AccountTx& tx, const UserRecord& user
   row.generation = rotates != nullptr ? rotates->generation + 1 : 0;
   row.expires_at = pair.refresh_expires_at;
   row.family_expires_at = family_end;
-  row.user_agent = req.user_agent.substr(0, 500);
+  row.user_agent = ValidUtf8(req.user_agent, kAuditUserAgentBytes);
   row.ip_address = req.ip_address;
   if (rotates != nullptr) {
     if (auto ok = tx.accounts().RotateRefresh(rotates->id, now, row); !ok) {

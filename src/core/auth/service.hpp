@@ -63,6 +63,11 @@ struct RequestInfo {
   std::string user_agent;
 };
 
+// `info` made valid UTF-8 without NUL and cut, on a character boundary, to
+// the audit log's bounds (kAudit*Bytes in audit.hpp). The edges (gRPC, REST)
+// apply it to what they take from a request, before any use case sees it.
+RequestInfo StorableRequestInfo(RequestInfo info);
+
 struct TokenPair {
   std::string access_token;
   std::string refresh_token;

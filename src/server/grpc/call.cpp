@@ -117,7 +117,7 @@ auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx) {
     info.request_id = buf;
   }
   if (auto it = md.find("user-agent"); it != md.end()) {
-    info.user_agent.assign(it->second.data(), std::min<std::size_t>(it->second.size(), 500));
+    info.user_agent.assign(it->second.data(), it->second.size());
   }
   // "ipv4:127.0.0.1:50000" / "ipv6:[::1]:50000"
   std::string peer = ctx.peer();
@@ -127,8 +127,8 @@ auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx) {
   } else if (auto last = peer.rfind(':'); last != std::string::npos) {
     peer = peer.substr(0, last);
   }
-  info.ip_address = peer.substr(0, 45);
-  return info;
+  info.ip_address = std::move(peer);
+  return auth::StorableRequestInfo(std::move(info));
 }
 
 MethodSeries::MethodSeries(metrics::Registry& registry, const char* method)

@@ -29,7 +29,8 @@ Result<Ctx> Begin(auth::RequestAuthorizer& authorizer, std::string_view service,
   Ctx c;
   c.info.request_id = req.request_id;
   c.info.ip_address = req.remote_addr;
-  c.info.user_agent = req.Header("User-Agent").substr(0, 500);
+  c.info.user_agent = req.Header("User-Agent");
+  c.info = auth::StorableRequestInfo(std::move(c.info));
   auto caller = auth::Guard(authorizer, std::string(service) + method,
                             auth::BearerToken(req.Header("Authorization")), c.info);
   if (!caller) return tl::unexpected(caller.error());

@@ -10,6 +10,7 @@ AuditWriter::AuditWriter(auth::AuditStore& store, AuditWriterOptions options, sp
 AuditWriter::~AuditWriter() { Stop(std::chrono::seconds(5)); }
 
 void AuditWriter::Record(auth::AuditEntry entry) {
+  entry = auth::StorableAuditEntry(std::move(entry));  // outside the lock
   {
     std::lock_guard lock(mu_);
     if (queue_.size() >= options_.max_queue) {
@@ -43,16 +44,46 @@ bool AuditWriter::WriteSome(std::size_t max) {
     }
   }
   if (in_flight_.empty()) return true;
-  Status ok = store_.Append(in_flight_);
-  if (!ok) {
-    log_.warn("audit log write failed; {} entries kept for retry: {}", in_flight_.size(),
+  std::size_t handled = 0;
+  const bool ok = WriteRange(0, in_flight_.size(), handled);
+  std::lock_guard lock(mu_);
+  if (ok) {
+    in_flight_.clear();
+  } else {
+    in_flight_.erase(in_flight_.begin(), in_flight_.begin() + static_cast<std::ptrdiff_t>(handled));
+  }
+  return ok;
+}
+
+bool AuditWriter::WriteRange(std::size_t begin, std::size_t end, std::size_t& handled) {
+  // Only this thread changes in_flight_; reading it without the lock is safe.
+  const std::size_t count = end - begin;
+  Status ok = count == in_flight_.size()
+                  ? store_.Append(in_flight_)
+                  : store_.Append(std::vector<auth::AuditEntry>(
+                        in_flight_.begin() + static_cast<std::ptrdiff_t>(begin),
+                        in_flight_.begin() + static_cast<std::ptrdiff_t>(end)));
+  if (ok) {
+    written_.fetch_add(static_cast<std::int64_t>(count));
+    handled = end;
+    return true;
+  }
+  if (ok.error().code != ErrorCode::kInvalidArgument) {
+    log_.warn("audit log write failed; {} entries kept for retry: {}", in_flight_.size() - begin,
               ok.error().message);
     return false;
   }
-  written_.fetch_add(static_cast<std::int64_t>(in_flight_.size()));
-  std::lock_guard lock(mu_);
-  in_flight_.clear();
-  return true;
+  if (count == 1) {
+    // The entry's text is not logged: it is what the store could not take.
+    const auth::AuditEntry& e = in_flight_[begin];
+    log_.error("audit log entry rejected by the store and dropped: action={} request_id={}: {}",
+               e.action, e.request_id, ok.error().message);
+    rejected_.fetch_add(1);
+    handled = end;
+    return true;
+  }
+  const std::size_t middle = begin + count / 2;
+  return WriteRange(begin, middle, handled) && WriteRange(middle, end, handled);
 }
 
 void AuditWriter::Loop() {

@@ -5,6 +5,13 @@
 // Stop() writes everything queued before returning (within its deadline):
 // nothing recorded before a graceful shutdown is lost. When the queue is full
 // (the database has been down for long), new entries are dropped and counted.
+//
+// No input stops it: Record() makes each entry storable first
+// (auth::StorableAuditEntry: valid UTF-8, bounded). A batch the store refuses
+// for its data (kInvalidArgument) is split in halves, recursively, so the
+// other entries are written; an entry refused on its own is dropped, logged
+// and counted (rejected()). Any other failure (the database is down) keeps
+// the rest of the batch for retry with backoff, as before: nothing is lost.
 
 #include <atomic>
 #include <chrono>
@@ -41,12 +48,17 @@ class AuditWriter final : public auth::AuditLog {
   std::size_t Stop(std::chrono::milliseconds deadline);
 
   std::int64_t written() const { return written_.load(); }
-  std::int64_t dropped() const { return dropped_.load(); }
+  std::int64_t dropped() const { return dropped_.load(); }    // the queue was full
+  std::int64_t rejected() const { return rejected_.load(); }  // the store refused the data
   std::size_t queued() const;
 
  private:
   void Loop();
   bool WriteSome(std::size_t max);  // false when the store failed
+  // Writes in_flight_[begin, end), splitting on data errors. Returns false
+  // when the store failed otherwise; `handled` is then the count of leading
+  // in_flight_ entries written or rejected (entries are handled in order).
+  bool WriteRange(std::size_t begin, std::size_t end, std::size_t& handled);
 
   auth::AuditStore& store_;
   const AuditWriterOptions options_;
@@ -59,6 +71,7 @@ class AuditWriter final : public auth::AuditLog {
   bool started_ = false;
   std::atomic<std::int64_t> written_{0};
   std::atomic<std::int64_t> dropped_{0};
+  std::atomic<std::int64_t> rejected_{0};
   std::thread thread_;
 };
 

@@ -1,0 +1,30 @@
+#include "core/auth/audit.hpp"
+
+#include "core/auth/service.hpp"
+#include "core/common/text.hpp"
+
+namespace giia::auth {
+
+AuditEntry StorableAuditEntry(AuditEntry entry) {
+  entry.action = ValidUtf8(entry.action, kAuditActionBytes);
+  entry.resource = ValidUtf8(entry.resource, kAuditResourceBytes);
+  entry.resource_id = ValidUtf8(entry.resource_id, kAuditResourceIdBytes);
+  entry.result = ValidUtf8(entry.result, kAuditResultBytes);
+  entry.ip_address = ValidUtf8(entry.ip_address, kAuditIpAddressBytes);
+  entry.user_agent = ValidUtf8(entry.user_agent, kAuditUserAgentBytes);
+  entry.request_id = ValidUtf8(entry.request_id, kAuditRequestIdBytes);
+  for (auto& [key, value] : entry.metadata) {
+    key = ValidUtf8(key, kAuditMetadataKeyBytes);
+    value = ValidUtf8(value, kAuditMetadataValueBytes);
+  }
+  return entry;
+}
+
+RequestInfo StorableRequestInfo(RequestInfo info) {
+  info.request_id = ValidUtf8(info.request_id, kAuditRequestIdBytes);
+  info.ip_address = ValidUtf8(info.ip_address, kAuditIpAddressBytes);
+  info.user_agent = ValidUtf8(info.user_agent, kAuditUserAgentBytes);
+  return info;
+}
+
+}  // namespace giia::auth
