@@ -247,6 +247,71 @@ TEST_CASE("Every route answers bad input, no token, denial and other tenants as 
   CHECK(junk.body["error"]["field"] == "body");
   CHECK(server.Get("/api/v1/users?page_size=500", a).body["error"]["field"] == "page_size");
 
+  // A value of the wrong type, on every route that reads a body, is refused
+  // naming the field: never coerced, and nothing changes.
+  struct WrongType {
+    std::string path;
+    json body;
+    std::string field;
+    std::string token;
+  };
+  const std::string me = admin["user"]["id"];
+  const json reg = {{"email", "w@w.example"}, {"password", kPassword}, {"organization_name", "W"}};
+  const auto with = [](json body, const std::string& key, json value) {
+    body[key] = std::move(value);
+    return body;
+  };
+  const json user = {{"email", "w@a.example"}, {"password", kPassword}};
+  for (const auto& [path, body, field, token] : std::vector<WrongType>{
+           {"/api/v1/auth/register", with(reg, "email", 0), "email", ""},
+           {"/api/v1/auth/register", with(reg, "password", 12345678), "password", ""},
+           {"/api/v1/auth/register", with(reg, "first_name", json::array({"W"})), "first_name", ""},
+           {"/api/v1/auth/register", with(reg, "last_name", false), "last_name", ""},
+           {"/api/v1/auth/register", with(reg, "organization_name", 0), "organization_name", ""},
+           {"/api/v1/auth/register", with(reg, "organization_slug", json::object({{"s", "w"}})),
+            "organization_slug", ""},
+           {"/api/v1/auth/verify-email", {{"token", 12345}}, "token", ""},
+           {"/api/v1/auth/login",
+            {{"email", "ann@a.example"}, {"password", 12345678}},
+            "password",
+            ""},
+           {"/api/v1/auth/login",
+            {{"email", json::object({{"$ne", ""}})}, {"password", kPassword}},
+            "email",
+            ""},
+           {"/api/v1/auth/refresh", {{"refresh_token", 1}}, "refresh_token", ""},
+           {"/api/v1/auth/logout", {{"refresh_token", json::array()}}, "refresh_token", a},
+           {"/api/v1/auth/change-password",
+            {{"current_password", kPassword}, {"new_password", 123456789}},
+            "new_password",
+            a},
+           {"/api/v1/auth/change-password",
+            {{"current_password", true}, {"new_password", kPassword}},
+            "current_password",
+            a},
+           {"/api/v1/users", with(user, "email", 5), "email", a},
+           {"/api/v1/users", with(user, "password", json::array()), "password", a},
+           {"/api/v1/users", with(user, "first_name", 1.5), "first_name", a},
+           {"/api/v1/users", with(user, "last_name", 0), "last_name", a},
+           {"/api/v1/users", with(user, "roles", "Admin"), "roles", a},
+           {"/api/v1/users", with(user, "roles", json::object({{"name", "Viewer"}})), "roles", a},
+           {"/api/v1/users", with(user, "roles", json::array({1})), "roles[0]", a},
+           {"/api/v1/users", with(user, "roles", json::array({"Viewer", json::array({"Admin"})})),
+            "roles[1]", a},
+           {"/api/v1/users/" + me + "/roles", {{"role", json::array({"Viewer"})}}, "role", a},
+           {"/api/v1/users/" + me + "/roles", {{"role", 1}}, "role", a},
+       }) {
+    HttpReply r = server.Post(path, body, token);
+    INFO(path << " " << body.dump() << " -> " << r.raw);
+    CHECK(r.status == 400);
+    CHECK(r.body["error"]["code"] == "INVALID_ARGUMENT");
+    CHECK(r.body["error"]["field"] == field);
+  }
+  CHECK(Scalar(server,
+               "SELECT count(*) FROM auth.users WHERE email IN ('w@w.example', 'w@a.example')") ==
+        "0");
+  CHECK(Scalar(server, "SELECT count(*) FROM auth.user_roles WHERE user_id = '" + me + "'") == "1");
+
   // Unauthenticated, denied.
   CHECK(server.Get("/api/v1/users").status == 401);
   CHECK(server.Get("/api/v1/users", "garbage").status == 401);
