@@ -862,3 +862,77 @@ while not (done and len(asyncore.socket_map) == 1):
   CHECK_THAT(received.out, Catch::Contains("/api/v1/auth/verify-email?token="));
   CHECK_THAT(received.out, Catch::Contains("Subject: Verify your e-mail address"));
 }
+
+TEST_CASE(
+    "SMTP with a password: no STARTTLS, no mail (the password never goes in clear) "
+    "unless SMTP_REQUIRE_TLS=false",
+    "[e2e][auth]") {
+  // A fake SMTP server that offers AUTH but not STARTTLS. It prints what the
+  // client sent (C: commands, D: message lines) and exits once the first
+  // client hangs up: its exit is what the test waits on.
+  const std::string fake = R"py(
+import socket, sys
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(4)
+conn, _ = srv.accept()
+f = conn.makefile("rwb")
+def say(s):
+    f.write((s + "\r\n").encode()); f.flush()
+def heard(prefix, line):
+    sys.stdout.write(prefix + line.decode(errors="replace"))
+say("220 fake ESMTP")
+while True:
+    line = f.readline()
+    if not line:
+        break
+    heard("C: ", line)
+    cmd = line.strip().upper()
+    if cmd.startswith(b"EHLO"):
+        say("250-fake"); say("250 AUTH PLAIN")
+    elif cmd == b"AUTH PLAIN":
+        say("334 "); heard("C: ", f.readline()); say("235 ok")
+    elif cmd.startswith(b"AUTH"):
+        say("235 ok")
+    elif cmd == b"DATA":
+        say("354 go")
+        while True:
+            data = f.readline()
+            if not data or data.rstrip(b"\r\n") == b".":
+                break
+            heard("D: ", data)
+        say("250 queued")
+    elif cmd == b"QUIT":
+        say("221 bye"); break
+    else:
+        say("250 ok")
+)py";
+  for (const bool require_tls : {true, false}) {
+    INFO("SMTP_REQUIRE_TLS=" << require_tls);
+    const int port = giia::testing::FreePort();
+    giia::testing::Process smtp("/usr/bin/python3",
+                                {"-u", "-W", "ignore", "-c", fake, std::to_string(port)}, {}, "");
+    giia::testing::ProcessEnv env = {{"EMAIL_PROVIDER", "smtp"},
+                                     {"SMTP_URL", "smtp://127.0.0.1:" + std::to_string(port)},
+                                     {"SMTP_USERNAME", "mailer"},
+                                     {"SMTP_PASSWORD", "smtp-secret"}};
+    if (!require_tls) env["SMTP_REQUIRE_TLS"] = "false";
+    AuthServer server({.extra_env = env});
+    HttpReply reg = server.Post(
+        "/api/v1/auth/register",
+        {{"email", "tls@example.com"}, {"password", kPassword}, {"organization_name", "TLS Co"}});
+    REQUIRE(reg.status == 201);
+    ProcessResult heard = smtp.Wait(std::chrono::seconds(60));
+    INFO(heard.out << heard.err);
+    CHECK(heard.exit_code == 0);
+    CHECK_THAT(heard.out, Catch::Contains("C: EHLO"));
+    if (require_tls) {
+      CHECK_THAT(heard.out, !Catch::Contains("AUTH") && !Catch::Contains("MAIL FROM") &&
+                                !Catch::Contains("D: ") && !Catch::Contains("smtp-secret"));
+    } else {
+      CHECK_THAT(heard.out,
+                 Catch::Contains("C: AUTH PLAIN") && Catch::Contains("D: To: tls@example.com"));
+    }
+  }
+}
