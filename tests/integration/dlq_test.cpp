@@ -276,9 +276,10 @@ TEST_CASE("giia dlq replay refuses a forged dead letter aimed at the broker's AP
   CHECK(left["messages"][1]["subject"] == subjects[2]);
 }
 
-TEST_CASE("giia dlq inspect shows a 100,000-deep payload raw instead of crashing", "[e2e][dlq]") {
+TEST_CASE("giia dlq inspect shows a 400,000-deep payload raw instead of crashing", "[e2e][dlq]") {
   giia::testing::EventsWorld w;
-  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  // As deep as a NATS message (1 MB at most) allows.
+  const std::string deep = std::string(400000, '[') + std::string(400000, ']');
   std::vector<nats::OutgoingMessage> letter = {
       {events::DeadLetterSubject("mailer", "auth.user.registered"),
        "dlq:mailer:AUTH_EVENTS:1",
