@@ -10,11 +10,53 @@
 #   scripts/dev.sh status  what runs, where, and the migration status
 #
 # Settings land in .devenv/env; use them with `giia --env-file .devenv/env ...`.
+#
+# giia serves on 127.0.0.1 only (the seeded admin's password is in .devenv/):
+# GIIA_DEV_LISTEN=0.0.0.0 scripts/dev.sh serves on every interface instead.
+# Secrets are files of mode 0600 from their creation, and no password is ever
+# an argument of a command (psql reads them from a pgpass file and stdin).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 DEV="$GIIA_ROOT/.devenv"
 GIIA="$GIIA_ROOT/build/dev/src/giia"
+
+# private_file FILE: writes stdin to FILE, mode 0600 from its creation (a
+# new file under umask 077, then renamed over FILE, whatever FILE's mode was).
+private_file() {
+  local file=$1
+  (
+    umask 077
+    rm -f "$file.new"
+    cat >"$file.new"
+  )
+  mv -f "$file.new" "$file"
+}
+
+# A random secret in FILE unless FILE already holds one.
+ensure_secret() {
+  [[ -s $1 ]] || random_secret | private_file "$1"
+}
+
+# write_env PG_PORT REDIS_PORT NATS_PORT: .devenv/env (mode 0600), with the
+# passwords read from their files.
+write_env() {
+  local pg_port=$1 redis_port=$2 nats_port=$3
+  local listen=${GIIA_DEV_LISTEN:-127.0.0.1}
+  private_file "$DEV/env" <<ENV
+# Written by scripts/dev.sh. Use: giia --env-file .devenv/env COMMAND
+DATABASE_URL=postgresql://giia:$(cat "$DEV/pg-password")@127.0.0.1:$pg_port/giia
+REDIS_URL=redis://127.0.0.1:$redis_port
+NATS_URL=nats://127.0.0.1:$nats_port
+JWT_SECRET=$(cat "$DEV/jwt-secret")
+HTTP_HOST=$listen
+GRPC_HOST=$listen
+LOG_FORMAT=text
+EMAIL_PROVIDER=file
+EMAIL_FILE_DIR=$DEV/mail
+PUBLIC_BASE_URL=http://127.0.0.1:8083
+ENV
+}
 
 # Ports: kept from the last start, else the usual ones shifted into a quiet
 # range, else any free one.
@@ -32,7 +74,7 @@ up() {
   log "building giia (build/dev)"
   build "$GIIA_ROOT/build/dev" RelWithDebInfo -DGIIA_BUILD_TESTS=OFF
   mkdir -p "$DEV"
-  [[ -f $DEV/pg-password ]] || { random_secret >"$DEV/pg-password"; chmod 600 "$DEV/pg-password"; }
+  ensure_secret "$DEV/pg-password"
   local pg_port redis_port nats_port nats_monitor pgpass
   pg_port=$(pick_port postgres 55432)
   redis_port=$(pick_port redis 56379)
@@ -53,31 +95,25 @@ up() {
     nats_start "$DEV/nats" "$nats_port" "$nats_monitor"
   fi
 
-  # The application's own role and database; the superuser stays for admin work.
-  local admin="postgresql://postgres:$pgpass@127.0.0.1:$pg_port/postgres"
-  if ! psql -qtA "$admin" -c "SELECT 1 FROM pg_roles WHERE rolname = 'giia'" | grep -q 1; then
-    psql -q "$admin" -c "CREATE ROLE giia LOGIN PASSWORD '$pgpass'" >/dev/null
-    psql -q "$admin" -c "CREATE DATABASE giia OWNER giia" >/dev/null
+  # The application's own role and database; the superuser stays for admin
+  # work. psql finds the password in a pgpass file; the SQL that carries it
+  # goes on stdin.
+  private_file "$DEV/pgpass" <<<"127.0.0.1:$pg_port:*:postgres:$pgpass"
+  local admin="postgresql://postgres@127.0.0.1:$pg_port/postgres"
+  if ! PGPASSFILE="$DEV/pgpass" psql -qtA "$admin" -c "SELECT 1 FROM pg_roles WHERE rolname = 'giia'" | grep -q 1; then
+    PGPASSFILE="$DEV/pgpass" psql -q -v ON_ERROR_STOP=1 "$admin" >/dev/null <<SQL
+CREATE ROLE giia LOGIN PASSWORD '$pgpass';
+CREATE DATABASE giia OWNER giia;
+SQL
   fi
 
-  [[ -f $DEV/jwt-secret ]] || { random_secret >"$DEV/jwt-secret"; chmod 600 "$DEV/jwt-secret"; }
-  cat >"$DEV/env" <<ENV
-# Written by scripts/dev.sh. Use: giia --env-file .devenv/env COMMAND
-DATABASE_URL=postgresql://giia:$pgpass@127.0.0.1:$pg_port/giia
-REDIS_URL=redis://127.0.0.1:$redis_port
-NATS_URL=nats://127.0.0.1:$nats_port
-JWT_SECRET=$(cat "$DEV/jwt-secret")
-LOG_FORMAT=text
-EMAIL_PROVIDER=file
-EMAIL_FILE_DIR=$DEV/mail
-PUBLIC_BASE_URL=http://127.0.0.1:8083
-ENV
-  chmod 600 "$DEV/env"
+  ensure_secret "$DEV/jwt-secret"
+  write_env "$pg_port" "$redis_port" "$nats_port"
 
   log "migrating"
   "$GIIA" --env-file "$DEV/env" migrate up --wait 10s
   log "seeding roles and the local admin"
-  [[ -f $DEV/admin-password ]] || { random_secret >"$DEV/admin-password"; chmod 600 "$DEV/admin-password"; }
+  ensure_secret "$DEV/admin-password"
   "$GIIA" --env-file "$DEV/env" seed-roles --admin-email admin@giia.local <"$DEV/admin-password"
 
   cat <<DONE
@@ -91,6 +127,7 @@ giia's local environment is up (servers in .devenv/, stop them with scripts/dev.
 
   auth:    REST http://127.0.0.1:8083, gRPC 127.0.0.1:9091 (reflection on)
   catalog: REST http://127.0.0.1:8084, gRPC 127.0.0.1:9092 (reflection on)
+  listening on ${GIIA_DEV_LISTEN:-127.0.0.1} only (GIIA_DEV_LISTEN=0.0.0.0 for every interface)
   e-mails (verification links): one JSON file each in .devenv/mail/
 
 Other terminal:
@@ -130,6 +167,9 @@ status() {
   fi
   return $rc
 }
+
+# Sourced (by tests/scripts/dev_sh_test.sh): the functions only.
+[[ ${BASH_SOURCE[0]} == "$0" ]] || return 0
 
 case "${1:-up}" in
   up) up && serve ;;

@@ -142,7 +142,41 @@ class Build {
       if (e.valueFrom) throw new Error(`env ${e.name} uses valueFrom, which this check cannot resolve`);
       env[e.name] = e.value ?? "";
     }
+    // A path into a Secret volume names the test file that stands in for it.
+    const mounts = this.secretMounts(c);
+    for (const [k, v] of Object.entries(env)) {
+      const m = mounts.find((x) => typeof v === "string" && v.startsWith(`${x.mountPath}/`));
+      if (m) env[k] = m.dir + v.slice(m.mountPath.length);
+    }
     return env;
+  }
+  // The Secrets a container's pod spec names: in envFrom and as volumes.
+  secretsOf(c) {
+    const w = this.workloads().find((x) => containersOf(x).some((y) => y.c === c));
+    const names = [
+      ...(c.envFrom || []).filter((ef) => ef.secretRef).map((ef) => ef.secretRef.name),
+      ...(w?.spec.template.spec.volumes || []).filter((v) => v.secret).map((v) => v.secret.secretName),
+    ];
+    return names.map((n) => this.get("Secret", n) || { metadata: { name: n }, stringData: {} });
+  }
+  // The Secret volumes a container mounts, each as a directory of test files
+  // (testFile) in place of the Secret's keys: [{mountPath, dir}].
+  secretMounts(c) {
+    const w = this.workloads().find((x) => containersOf(x).some((y) => y.c === c));
+    const volumes = w?.spec.template.spec.volumes || [];
+    const out = [];
+    for (const m of c.volumeMounts || []) {
+      const v = volumes.find((x) => x.name === m.name);
+      if (!v?.secret) continue;
+      const s = this.get("Secret", v.secret.secretName);
+      if (!s) throw new Error(`volume ${v.name} names Secret ${v.secret.secretName}, which is not in the build`);
+      const dir = path.join(TEST_FILES, this.name, w.metadata.name, v.name);
+      fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      const items = v.secret.items || Object.keys(s.stringData || {}).map((key) => ({ key, path: key }));
+      for (const it of items) fs.writeFileSync(path.join(dir, it.path), testFile(it.key), { mode: 0o644 });
+      out.push({ mountPath: m.mountPath.replace(/\/$/, ""), dir });
+    }
+    return out;
   }
   servicesSelecting(labels) {
     return this.all("Service").filter((s) => labelsMatch(s.spec?.selector, labels));
@@ -155,6 +189,18 @@ function testSecret(key) {
   if (/DATABASE_URL$/.test(key)) return "postgresql://giia@127.0.0.1:5432/giia?connect_timeout=1";
   if (/JWT_SECRET$/.test(key)) return TEST_JWT;
   throw new Error(`Secret key ${key} has no test value in tools/check-k8s.mjs (testSecret)`);
+}
+
+// Test files for the keys of Secret volumes: one Ed25519 key pair per run
+// stands in for the PEM keys, in a directory uid 10001 can read.
+const TEST_KEYS = crypto.generateKeyPairSync("ed25519");
+const TEST_FILES = fs.mkdtempSync(path.join(os.tmpdir(), "giia-check-k8s-files-"));
+fs.chmodSync(TEST_FILES, 0o755);
+process.on("exit", () => fs.rmSync(TEST_FILES, { recursive: true, force: true }));
+function testFile(key) {
+  if (/private/i.test(key)) return TEST_KEYS.privateKey.export({ type: "pkcs8", format: "pem" });
+  if (/public/i.test(key)) return TEST_KEYS.publicKey.export({ type: "spki", format: "pem" });
+  throw new Error(`Secret volume key ${key} has no test file in tools/check-k8s.mjs (testFile)`);
 }
 
 const containersOf = (w) => [
@@ -496,6 +542,28 @@ function checkDeployment(B, d) {
 
   if (b === "prod") {
     R.expect(`${name}: gRPC reflection is off in prod`, v.ENABLE_GRPC_REFLECTION === "false", `ENABLE_GRPC_REFLECTION=${v.ENABLE_GRPC_REFLECTION}`);
+    // EdDSA in prod: only auth can sign. The catalog's pod spec names no
+    // JWT_SECRET and no private key, in its environment or in any Secret it
+    // mounts or reads, so a compromised catalog cannot mint tokens.
+    const rawEnv = B.containerEnv(c, (k, val) => val);
+    const has = (key) => Object.keys(rawEnv).some((k) => k === key || k === `${service.toUpperCase()}_${key}`);
+    const secretKeys = B.secretsOf(c).flatMap((s) => Object.keys({ ...s.stringData, ...s.data }).map((k) => [s.metadata.name, k]));
+    if (service === "catalog") {
+      R.check(`${name}: holds the EdDSA public key only (no JWT_SECRET, no private key: it cannot mint tokens)`, () => {
+        const p = [];
+        for (const key of ["JWT_SECRET", "JWT_PRIVATE_KEY_FILE"]) if (has(key)) p.push(`its environment sets ${key}`);
+        if (!has("JWT_PUBLIC_KEY_FILE")) p.push("no JWT_PUBLIC_KEY_FILE");
+        for (const [s, k] of secretKeys) if (/JWT_SECRET|private/i.test(k)) p.push(`Secret ${s} in its pod spec holds ${k}`);
+        return p.join("; ");
+      });
+    } else {
+      R.check(`${name}: signs with the EdDSA key files, without JWT_SECRET`, () => {
+        const p = [];
+        if (has("JWT_SECRET") || secretKeys.some(([, k]) => /JWT_SECRET/.test(k))) p.push("JWT_SECRET is in its pod spec");
+        for (const key of ["JWT_PRIVATE_KEY_FILE", "JWT_PUBLIC_KEY_FILE"]) if (!has(key)) p.push(`no ${key}`);
+        return p.join("; ");
+      });
+    }
   }
 }
 

@@ -72,7 +72,12 @@ pg_start() {
   runuser -u postgres -- test -w "$dir" || die "the postgres user cannot reach $dir; clone the checkout where other users can traverse its parents"
   if [[ ! -f $dir/data/PG_VERSION ]]; then
     local pwfile="$dir/pwfile"
-    printf '%s\n' "$password" >"$pwfile"
+    # Mode 0600 from its creation; initdb reads the password from it (never
+    # from its command line).
+    (
+      umask 077
+      printf '%s\n' "$password" >"$pwfile"
+    )
     chown postgres "$pwfile"
     runuser -u postgres -- "$PG_BIN/initdb" -D "$dir/data" -U postgres --pwfile="$pwfile" \
       -A scram-sha-256 -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||

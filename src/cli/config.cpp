@@ -60,6 +60,9 @@ constexpr KeySpec kKeys[] = {
      "EMAIL_PROVIDER=smtp: the sender"},
     {"SMTP_USERNAME", "", "", false, "EMAIL_PROVIDER=smtp: login, when the server wants one"},
     {"SMTP_PASSWORD", "", "", true, "EMAIL_PROVIDER=smtp: password"},
+    {"SMTP_REQUIRE_TLS", "true", "true", false,
+     "EMAIL_PROVIDER=smtp with a login: an smtp:// server must offer STARTTLS (false: the "
+     "password may go in clear)"},
     {"EMAIL_FILE_DIR", "mail", "mail", false,
      "EMAIL_PROVIDER=file: one JSON file per message here"},
     {"PUBLIC_BASE_URL", "http://localhost:8083", "http://localhost:8084", false,
@@ -325,6 +328,7 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
   cfg.smtp_from = c.Text("SMTP_FROM");
   cfg.smtp_username = c.Text("SMTP_USERNAME");
   cfg.smtp_password = c.Text("SMTP_PASSWORD");
+  cfg.smtp_require_tls = c.Bool("SMTP_REQUIRE_TLS");
   if (cfg.email_provider == "smtp" && cfg.smtp_url.empty()) {
     c.Problem("SMTP_URL", "is required with EMAIL_PROVIDER=smtp");
   }

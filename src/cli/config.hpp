@@ -106,6 +106,7 @@ struct Config {
   std::string smtp_from;
   std::string smtp_username;
   std::string smtp_password;
+  bool smtp_require_tls = true;
   std::string public_base_url;
   int password_hash_memory_kib = 65536;
   int password_hash_iterations = 2;

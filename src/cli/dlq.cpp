@@ -163,13 +163,18 @@ void RunDlq(Action action, DlqOptions o, CommandEnv& env) {
       json out = LetterJson(s);
       out["headers"] = json::object();
       for (const auto& [k, v] : s.headers) out["headers"][k] = v;
-      json payload = json::parse(s.payload, nullptr, false);
+      // A payload nested too deep to print is shown as a string.
+      json payload = codec::JsonDepth(s.payload) <= codec::kMaxPrettyDepth
+                         ? json::parse(s.payload, nullptr, false)
+                         : json(json::value_t::discarded);
       out["payload"] = payload.is_discarded() ? json(s.payload) : payload;
-      env.output.Line(out.dump(2));
+      env.output.Line(out.dump(2, ' ', false, json::error_handler_t::replace));
       return;
     }
     env.output.Line("sequence " + std::to_string(s.sequence) + " on " + s.subject);
-    for (const auto& [k, v] : s.headers) env.output.Line("  " + k + ": " + v);
+    for (const auto& [k, v] : s.headers) {
+      env.output.Line("  " + events::Escaped(k) + ": " + events::Escaped(v, 4096));
+    }
     env.output.Line("payload:");
     env.output.Line(codec::PrettyJson(s.payload));
     return;
@@ -244,6 +249,15 @@ void RunDlq(Action action, DlqOptions o, CommandEnv& env) {
   char host[256] = "localhost";
   gethostname(host, sizeof(host) - 1);
   replay.by = std::string(user != nullptr ? user : "unknown") + "@" + host;
+  // $USER and the host name go into a header: no control characters.
+  std::erase_if(replay.by, [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+  // Only to the service's own streams (never DLQ_EVENTS): the original
+  // subject is a header anyone who can write to the DLQ could forge.
+  replay.subjects.clear();
+  for (const nats::StreamSpec& stream : nats::DefaultStreams()) {
+    if (stream.name == "DLQ_EVENTS") continue;
+    replay.subjects.insert(replay.subjects.end(), stream.subjects.begin(), stream.subjects.end());
+  }
   if (*rate > 0) {
     const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
         std::chrono::duration<double>(1.0 / *rate));

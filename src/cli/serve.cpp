@@ -391,8 +391,9 @@ class AuthRuntime final : public Runtime {
       if (!file) return tl::unexpected(file.error());
       mailer_ = std::move(*file);
     } else if (cfg_.email_provider == "smtp") {
-      mailer_ = std::make_unique<mail::SmtpMailer>(
-          mail::SmtpOptions{cfg_.smtp_url, cfg_.smtp_from, cfg_.smtp_username, cfg_.smtp_password});
+      mail::SmtpOptions smtp{cfg_.smtp_url, cfg_.smtp_from, cfg_.smtp_username, cfg_.smtp_password};
+      smtp.require_tls = cfg_.smtp_require_tls;
+      mailer_ = std::make_unique<mail::SmtpMailer>(std::move(smtp));
     } else {
       mailer_ = std::make_unique<mail::ConsoleMailer>(std::cerr);
     }

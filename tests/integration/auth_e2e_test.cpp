@@ -262,6 +262,71 @@ TEST_CASE("Every route answers bad input, no token, denial and other tenants as 
   CHECK(junk.body["error"]["field"] == "body");
   CHECK(server.Get("/api/v1/users?page_size=500", a).body["error"]["field"] == "page_size");
 
+  // A value of the wrong type, on every route that reads a body, is refused
+  // naming the field: never coerced, and nothing changes.
+  struct WrongType {
+    std::string path;
+    json body;
+    std::string field;
+    std::string token;
+  };
+  const std::string me = admin["user"]["id"];
+  const json reg = {{"email", "w@w.example"}, {"password", kPassword}, {"organization_name", "W"}};
+  const auto with = [](json body, const std::string& key, json value) {
+    body[key] = std::move(value);
+    return body;
+  };
+  const json user = {{"email", "w@a.example"}, {"password", kPassword}};
+  for (const auto& [path, body, field, token] : std::vector<WrongType>{
+           {"/api/v1/auth/register", with(reg, "email", 0), "email", ""},
+           {"/api/v1/auth/register", with(reg, "password", 12345678), "password", ""},
+           {"/api/v1/auth/register", with(reg, "first_name", json::array({"W"})), "first_name", ""},
+           {"/api/v1/auth/register", with(reg, "last_name", false), "last_name", ""},
+           {"/api/v1/auth/register", with(reg, "organization_name", 0), "organization_name", ""},
+           {"/api/v1/auth/register", with(reg, "organization_slug", json::object({{"s", "w"}})),
+            "organization_slug", ""},
+           {"/api/v1/auth/verify-email", {{"token", 12345}}, "token", ""},
+           {"/api/v1/auth/login",
+            {{"email", "ann@a.example"}, {"password", 12345678}},
+            "password",
+            ""},
+           {"/api/v1/auth/login",
+            {{"email", json::object({{"$ne", ""}})}, {"password", kPassword}},
+            "email",
+            ""},
+           {"/api/v1/auth/refresh", {{"refresh_token", 1}}, "refresh_token", ""},
+           {"/api/v1/auth/logout", {{"refresh_token", json::array()}}, "refresh_token", a},
+           {"/api/v1/auth/change-password",
+            {{"current_password", kPassword}, {"new_password", 123456789}},
+            "new_password",
+            a},
+           {"/api/v1/auth/change-password",
+            {{"current_password", true}, {"new_password", kPassword}},
+            "current_password",
+            a},
+           {"/api/v1/users", with(user, "email", 5), "email", a},
+           {"/api/v1/users", with(user, "password", json::array()), "password", a},
+           {"/api/v1/users", with(user, "first_name", 1.5), "first_name", a},
+           {"/api/v1/users", with(user, "last_name", 0), "last_name", a},
+           {"/api/v1/users", with(user, "roles", "Admin"), "roles", a},
+           {"/api/v1/users", with(user, "roles", json::object({{"name", "Viewer"}})), "roles", a},
+           {"/api/v1/users", with(user, "roles", json::array({1})), "roles[0]", a},
+           {"/api/v1/users", with(user, "roles", json::array({"Viewer", json::array({"Admin"})})),
+            "roles[1]", a},
+           {"/api/v1/users/" + me + "/roles", {{"role", json::array({"Viewer"})}}, "role", a},
+           {"/api/v1/users/" + me + "/roles", {{"role", 1}}, "role", a},
+       }) {
+    HttpReply r = server.Post(path, body, token);
+    INFO(path << " " << body.dump() << " -> " << r.raw);
+    CHECK(r.status == 400);
+    CHECK(r.body["error"]["code"] == "INVALID_ARGUMENT");
+    CHECK(r.body["error"]["field"] == field);
+  }
+  CHECK(Scalar(server,
+               "SELECT count(*) FROM auth.users WHERE email IN ('w@w.example', 'w@a.example')") ==
+        "0");
+  CHECK(Scalar(server, "SELECT count(*) FROM auth.user_roles WHERE user_id = '" + me + "'") == "1");
+
   // Unauthenticated, denied.
   CHECK(server.Get("/api/v1/users").status == 401);
   CHECK(server.Get("/api/v1/users", "garbage").status == 401);
@@ -1014,4 +1079,76 @@ TEST_CASE("A session ends at its absolute lifetime however often it is refreshed
   // (the server started the clock a little before the login answered)
   CHECK(std::chrono::steady_clock::now() - logged_in >= std::chrono::milliseconds(2500));
   CHECK(std::chrono::steady_clock::now() - logged_in < std::chrono::seconds(20));
+TEST_CASE(
+    "SMTP with a password: no STARTTLS, no mail (the password never goes in clear) "
+    "unless SMTP_REQUIRE_TLS=false",
+    "[e2e][auth]") {
+  // A fake SMTP server that offers AUTH but not STARTTLS. It prints what the
+  // client sent (C: commands, D: message lines) and exits once the first
+  // client hangs up: its exit is what the test waits on.
+  const std::string fake = R"py(
+import socket, sys
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(4)
+conn, _ = srv.accept()
+f = conn.makefile("rwb")
+def say(s):
+    f.write((s + "\r\n").encode()); f.flush()
+def heard(prefix, line):
+    sys.stdout.write(prefix + line.decode(errors="replace"))
+say("220 fake ESMTP")
+while True:
+    line = f.readline()
+    if not line:
+        break
+    heard("C: ", line)
+    cmd = line.strip().upper()
+    if cmd.startswith(b"EHLO"):
+        say("250-fake"); say("250 AUTH PLAIN")
+    elif cmd == b"AUTH PLAIN":
+        say("334 "); heard("C: ", f.readline()); say("235 ok")
+    elif cmd.startswith(b"AUTH"):
+        say("235 ok")
+    elif cmd == b"DATA":
+        say("354 go")
+        while True:
+            data = f.readline()
+            if not data or data.rstrip(b"\r\n") == b".":
+                break
+            heard("D: ", data)
+        say("250 queued")
+    elif cmd == b"QUIT":
+        say("221 bye"); break
+    else:
+        say("250 ok")
+)py";
+  for (const bool require_tls : {true, false}) {
+    INFO("SMTP_REQUIRE_TLS=" << require_tls);
+    const int port = giia::testing::FreePort();
+    giia::testing::Process smtp("/usr/bin/python3",
+                                {"-u", "-W", "ignore", "-c", fake, std::to_string(port)}, {}, "");
+    giia::testing::ProcessEnv env = {{"EMAIL_PROVIDER", "smtp"},
+                                     {"SMTP_URL", "smtp://127.0.0.1:" + std::to_string(port)},
+                                     {"SMTP_USERNAME", "mailer"},
+                                     {"SMTP_PASSWORD", "smtp-secret"}};
+    if (!require_tls) env["SMTP_REQUIRE_TLS"] = "false";
+    AuthServer server({.extra_env = env});
+    HttpReply reg = server.Post(
+        "/api/v1/auth/register",
+        {{"email", "tls@example.com"}, {"password", kPassword}, {"organization_name", "TLS Co"}});
+    REQUIRE(reg.status == 201);
+    ProcessResult heard = smtp.Wait(std::chrono::seconds(60));
+    INFO(heard.out << heard.err);
+    CHECK(heard.exit_code == 0);
+    CHECK_THAT(heard.out, Catch::Contains("C: EHLO"));
+    if (require_tls) {
+      CHECK_THAT(heard.out, !Catch::Contains("AUTH") && !Catch::Contains("MAIL FROM") &&
+                                !Catch::Contains("D: ") && !Catch::Contains("smtp-secret"));
+    } else {
+      CHECK_THAT(heard.out,
+                 Catch::Contains("C: AUTH PLAIN") && Catch::Contains("D: To: tls@example.com"));
+    }
+  }
 }

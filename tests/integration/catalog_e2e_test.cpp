@@ -440,6 +440,91 @@ TEST_CASE("Versions, duplicate sku, soft delete and reuse, paging bounds and sea
     }
     CHECK(catalog.Get(path, t).body["product"]["version"] == 1);
   }
+  SECTION("a value of the wrong type is refused naming the field, on every route with a body") {
+    json s = MustCreate(catalog, "/api/v1/suppliers", {{"code", "ACME"}, {"name", "Acme"}}, t,
+                        "supplier");
+    json b = MustCreate(catalog, "/api/v1/buffer-profiles",
+                        {{"name", "Fast"}, {"lead_time_factor", 0.5}, {"variability_factor", 0.5}},
+                        t, "buffer_profile");
+    const std::string supplier = "/api/v1/suppliers/" + s["id"].get<std::string>();
+    const std::string profile = "/api/v1/buffer-profiles/" + b["id"].get<std::string>();
+    struct WrongType {
+      std::string method, path;
+      json body;
+      std::string field;
+    };
+    for (const auto& [method, route, body, field] : std::vector<WrongType>{
+             {"POST", "/api/v1/products", {{"sku", 1}, {"name", "X"}}, "sku"},
+             {"POST", "/api/v1/products", {{"sku", "X-1"}, {"name", 0}}, "name"},
+             {"POST",
+              "/api/v1/products",
+              {{"sku", "X-1"}, {"name", "X"}, {"standard_cost", "9"}},
+              "standard_cost"},
+             {"POST",
+              "/api/v1/products",
+              {{"sku", "X-1"}, {"name", "X"}, {"organization_id", 7}},
+              "organization_id"},
+             {"PUT", path, {{"description", false}, {"version", 1}}, "description"},
+             {"PUT", path, {{"category", json::array({"fasteners"})}, {"version", 1}}, "category"},
+             {"PUT", path, {{"unit_of_measure", 3}, {"version", 1}}, "unit_of_measure"},
+             {"PUT",
+              path,
+              {{"status", json::object({{"is", "active"}})}, {"version", 1}},
+              "status"},
+             {"PUT", path, {{"standard_cost", true}, {"version", 1}}, "standard_cost"},
+             {"PUT", path, {{"name", "Y"}, {"version", "1"}}, "version"},
+             {"PUT", path, {{"name", "Y"}, {"version", 1.5}}, "version"},
+             {"POST", "/api/v1/suppliers", {{"code", 5}, {"name", "S"}}, "code"},
+             {"POST",
+              "/api/v1/suppliers",
+              {{"code", "S2"}, {"name", "S"}, {"default_lead_time_days", "7"}},
+              "default_lead_time_days"},
+             {"POST",
+              "/api/v1/suppliers",
+              {{"code", "S2"}, {"name", "S"}, {"default_lead_time_days", 7.5}},
+              "default_lead_time_days"},
+             {"PUT", supplier, {{"contact_email", 1}, {"version", 1}}, "contact_email"},
+             {"PUT", supplier, {{"contact_name", json::array()}, {"version", 1}}, "contact_name"},
+             {"PUT", supplier, {{"contact_phone", 5550100}, {"version", 1}}, "contact_phone"},
+             {"POST", "/api/v1/buffer-profiles", {{"name", 1}}, "name"},
+             {"POST",
+              "/api/v1/buffer-profiles",
+              {{"name", "P"}, {"lead_time_factor", "0.5"}},
+              "lead_time_factor"},
+             {"PUT", profile, {{"adu_method", 1}, {"version", 1}}, "adu_method"},
+             {"PUT",
+              profile,
+              {{"variability_factor", json::array({0.5})}, {"version", 1}},
+              "variability_factor"},
+             {"PUT",
+              path + "/buffer-profile",
+              {{"buffer_profile_id", 5}, {"version", 1}},
+              "buffer_profile_id"},
+             {"POST", path + "/buffer-zones", {{"adu", "10"}}, "adu"},
+             {"POST", path + "/buffer-zones", {{"adu", 10}, {"moq", json::object()}}, "moq"},
+             {"POST", path + "/suppliers", {{"supplier_id", 5}}, "supplier_id"},
+             {"POST",
+              path + "/suppliers",
+              {{"supplier_id", s["id"]}, {"lead_time_days", "3"}},
+              "lead_time_days"},
+             {"POST",
+              path + "/suppliers",
+              {{"supplier_id", s["id"]}, {"is_primary", "true"}},
+              "is_primary"},
+         }) {
+      HttpReply r = method == "POST" ? catalog.Post(route, body, t) : catalog.Put(route, body, t);
+      INFO(method << " " << route << " " << body.dump() << " -> " << r.raw);
+      CHECK(r.status == 400);
+      CHECK(r.body["error"]["code"] == "INVALID_ARGUMENT");
+      CHECK(r.body["error"]["field"] == field);
+    }
+    CHECK(catalog.Get(path, t).body["product"]["version"] == 1);
+    CHECK(catalog.Get(supplier, t).body["supplier"]["version"] == 1);
+    CHECK(catalog.Get(profile, t).body["buffer_profile"]["version"] == 1);
+    CHECK(catalog.Get("/api/v1/products", t).body["total"] == 1);
+    CHECK(catalog.Get("/api/v1/suppliers", t).body["total"] == 1);
+    CHECK(catalog.Get(path + "/suppliers", t).body["items"].empty());
+  }
   SECTION("a duplicate sku is ALREADY_EXISTS; after a soft delete the sku is free again") {
     HttpReply dup = catalog.Post("/api/v1/products", {{"sku", "BOLT-M8"}, {"name", "Again"}}, t);
     CHECK(dup.status == 409);

@@ -238,3 +238,64 @@ TEST_CASE("A replay of more letters than a batch republishes, records and remove
     CHECK(r.error().code == ErrorCode::kNotFound);
   }
 }
+
+TEST_CASE("giia dlq replay refuses a forged dead letter aimed at the broker's API or the DLQ",
+          "[e2e][dlq]") {
+  giia::testing::EventsWorld w;
+  // Whoever can write to DLQ_EVENTS writes the original-subject header.
+  const std::vector<std::string> subjects = {
+      "auth.user.registered", "$JS.API.STREAM.DELETE.AUTH_EVENTS", "dlq.mailer.auth.x"};
+  std::vector<nats::OutgoingMessage> letters;
+  for (std::size_t i = 0; i < subjects.size(); ++i) {
+    letters.push_back({events::DeadLetterSubject("mailer", "auth.user.registered"),
+                       "dlq:mailer:AUTH_EVENTS:" + std::to_string(i + 1),
+                       "{}",
+                       {{nats::header::kOriginalSubject, subjects[i]},
+                        {nats::header::kConsumer, "mailer"},
+                        {nats::header::kEventId, "evt-" + std::to_string(i)},
+                        {nats::header::kReplayCount, "0"}}});
+  }
+  for (const Status& ok : w.js->PublishAll(letters)) REQUIRE(ok);
+  const testing::ProcessEnv env = {{"NATS_URL", w.nats.url()}, {"LOG_FORMAT", "json"}};
+
+  auto replay = RunGiia({"dlq", "replay", "--all"}, env);
+  INFO(replay.out << replay.err);
+  CHECK(replay.exit_code != 0);
+  CHECK_THAT(replay.out,
+             Catch::Contains("replayed 1 to auth.user.registered") &&
+                 Catch::Contains("$JS.API.STREAM.DELETE.AUTH_EVENTS\" is not a subject of the "
+                                 "service's streams (auth.>, catalog.>)") &&
+                 Catch::Contains("dlq.mailer.auth.x\" is not a subject"));
+  CHECK_THAT(replay.err, Catch::Contains("2 message(s) could not be replayed"));
+  // The stream is still there, with the one good replay; the forged letters stay.
+  CHECK(testing::StreamMaxAgeSeconds(w.nats.url(), "AUTH_EVENTS") > 0);
+  CHECK(ReadStream(w.nats.url(), "AUTH_EVENTS").size() == 1);
+  auto left = json::parse(RunGiia({"dlq", "list", "--output", "json"}, env).out);
+  REQUIRE(left["total"] == 2);
+  CHECK(left["messages"][0]["subject"] == subjects[1]);
+  CHECK(left["messages"][1]["subject"] == subjects[2]);
+}
+
+TEST_CASE("giia dlq inspect shows a 400,000-deep payload raw instead of crashing", "[e2e][dlq]") {
+  giia::testing::EventsWorld w;
+  // As deep as a NATS message (1 MB at most) allows.
+  const std::string deep = std::string(400000, '[') + std::string(400000, ']');
+  std::vector<nats::OutgoingMessage> letter = {
+      {events::DeadLetterSubject("mailer", "auth.user.registered"),
+       "dlq:mailer:AUTH_EVENTS:1",
+       deep,
+       {{nats::header::kOriginalSubject, "auth.user.registered"},
+        {nats::header::kConsumer, "mailer"}}}};
+  for (const Status& ok : w.js->PublishAll(letter)) REQUIRE(ok);
+  const std::string seq = std::to_string(ReadStream(w.nats.url(), "DLQ_EVENTS").at(0).sequence);
+  const testing::ProcessEnv env = {{"NATS_URL", w.nats.url()}, {"LOG_FORMAT", "json"}};
+
+  auto text = RunGiia({"dlq", "inspect", seq}, env);
+  INFO(text.err);
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("payload:\n\"[[[[") && Catch::Contains("]]]]\"\n"));
+  auto as_json = RunGiia({"dlq", "inspect", seq, "--output", "json"}, env);
+  INFO(as_json.err);
+  REQUIRE(as_json.exit_code == 0);
+  CHECK(json::parse(as_json.out)["payload"] == deep);  // as a string
+}

@@ -411,6 +411,7 @@ TEST_CASE("A paced replay republishes one letter per pace", "[unit][events][dlq]
   for (std::uint64_t seq = 1; seq <= 3; ++seq) {
     StoredLetter l;
     l.sequence = seq;
+    l.letter.original_subject = "catalog.product.created";
     store.letters.push_back(l);
   }
   int paces = 0;
@@ -421,4 +422,95 @@ TEST_CASE("A paced replay republishes one letter per pace", "[unit][events][dlq]
   CHECK(paces == 3);
   CHECK(store.republish_batches == std::vector<std::size_t>{1, 1, 1});
   CHECK(report->replayed.size() == 3);
+}
+
+TEST_CASE("A replay goes only to subjects of the service's own streams", "[unit][events][dlq]") {
+  using giia::events::CheckReplaySubject;
+  using giia::events::kReplayableSubjects;
+  for (const char* ok : {"auth.user.registered", "catalog.product.created", "auth.x"}) {
+    INFO(ok);
+    CHECK(CheckReplaySubject(ok, kReplayableSubjects));
+  }
+  for (const char* bad :
+       {"$JS.API.STREAM.DELETE.AUTH_EVENTS", "dlq.x", "dlq.mailer.auth.user.registered", "auth",
+        "auth.", "auth.>", "auth.*", "auth..x", ".auth.x", "authx.y", "catalogue.x", "",
+        "auth.user registered", "auth.user\r\nX-Evil: 1", "other.thing"}) {
+    INFO(bad);
+    auto r = CheckReplaySubject(bad, kReplayableSubjects);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::kFailedPrecondition);
+    CHECK(r.error().message.find('\n') == std::string::npos);  // escaped
+  }
+  CHECK(CheckReplaySubject("$JS.API.STREAM.DELETE.X", kReplayableSubjects)
+            .error()
+            .message.find("auth.>, catalog.>") != std::string::npos);
+}
+
+TEST_CASE("A header value with CR, LF or NUL is refused", "[unit][events][dlq]") {
+  using giia::events::CheckHeaderValue;
+  CHECK(CheckHeaderValue("by", "ann@host"));
+  CHECK(CheckHeaderValue("by", ""));
+  for (std::string bad : {std::string("a\rb"), std::string("a\nb"), std::string("a\0b", 3),
+                          std::string("x\r\nGiia-Replay-Count: 0")}) {
+    auto r = CheckHeaderValue("by", bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("by") == 0);
+    CHECK(r.error().message.find_first_of(std::string("\r\n\0", 3)) == std::string::npos);
+  }
+}
+
+TEST_CASE("A forged dead letter is refused and stays, the others are replayed",
+          "[unit][events][dlq]") {
+  FakeLetterStore store;
+  const std::vector<std::pair<std::string, std::string>> letters = {
+      {"auth.user.registered", "evt-1"},
+      {"$JS.API.STREAM.DELETE.AUTH_EVENTS", "evt-2"},
+      {"dlq.mailer.auth.user.registered", "evt-3"},
+      {"auth.user.registered", "evt-4\r\nNats-Msg-Id: x"},
+  };
+  for (std::size_t i = 0; i < letters.size(); ++i) {
+    StoredLetter l;
+    l.sequence = i + 1;
+    l.letter.original_subject = letters[i].first;
+    l.letter.event_id = letters[i].second;
+    store.letters.push_back(l);
+  }
+  for (bool dry_run : {true, false}) {
+    ReplayOptions options;
+    options.dry_run = dry_run;
+    auto report = ReplayDeadLetters(store).Run(LetterFilter{}, options);
+    REQUIRE(report);
+    std::vector<std::uint64_t> replayed, failed;
+    for (const auto& l : report->replayed) replayed.push_back(l.sequence);
+    for (const auto& [l, e] : report->failed) failed.push_back(l.sequence);
+    CHECK(replayed == std::vector<std::uint64_t>{1});
+    CHECK(failed == std::vector<std::uint64_t>{2, 3, 4});
+  }
+  CHECK(store.republish_batches == std::vector<std::size_t>{1});  // only letter 1, ever
+  CHECK(store.removed == std::vector<std::uint64_t>{1});
+  ReplayOptions bad_by;
+  bad_by.by = "eve\r\nGiia-Replay-Count: 0";
+  auto refused = ReplayDeadLetters(store).Run(LetterFilter{}, bad_by);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().field == "by");
+}
+
+TEST_CASE("dlq inspect's payload printing survives a 100,000-deep document",
+          "[unit][events][dlq]") {
+  using giia::codec::JsonDepth;
+  using giia::codec::PrettyJson;
+  CHECK(JsonDepth("1") == 0);
+  CHECK(JsonDepth(R"({"a":[1,{"b":"[[[{"}]]})") == 3);  // brackets in strings do not count
+  CHECK(JsonDepth(R"(["\"[[", []])") == 2);
+  CHECK(PrettyJson(R"({"a":1})") == "{\n  \"a\": 1\n}");
+
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const std::string shown = PrettyJson(deep);  // no crash, no stack overflow
+  CHECK(shown == "\"" + deep + "\"");          // raw, as one string
+  const std::string limit = std::string(128, '[') + std::string(128, ']');
+  CHECK(PrettyJson(limit).find('\n') != std::string::npos);  // still pretty at the bound
+  const std::string over = std::string(129, '[') + std::string(129, ']');
+  CHECK(PrettyJson(over) == "\"" + over + "\"");
+  // Not JSON: raw, escaped (no terminal escape, no line break gets through).
+  CHECK(PrettyJson("not json\x1b[2J\nnext") == R"("not json\u001b[2J\nnext")");
 }

@@ -1,5 +1,6 @@
 #include "adapters/codec/cloudevents.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace giia::codec {
@@ -104,10 +105,35 @@ Result<events::Event> DecodeCloudEvent(std::string_view text) {
   return e;
 }
 
+std::size_t JsonDepth(std::string_view text) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 std::string PrettyJson(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) return std::string(text);
-  return j.dump(2, ' ', false, json::error_handler_t::replace);
+  if (JsonDepth(text) <= kMaxPrettyDepth) {
+    json j = json::parse(text, nullptr, false);
+    if (!j.is_discarded()) return j.dump(2, ' ', false, json::error_handler_t::replace);
+  }
+  return json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace giia::codec

@@ -77,14 +77,24 @@ Status SmtpMailer::Send(const auth::Mail& mail) {
   curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
-  if (!options_.username.empty()) {
+  // A login over smtp:// needs STARTTLS, or the password would go in clear
+  // (libcurl then fails before AUTH when the server does not offer it).
+  const bool login = !options_.username.empty() || !options_.password.empty();
+  const bool must_tls = login && options_.require_tls;
+  curl_easy_setopt(curl, CURLOPT_USE_SSL,
+                   static_cast<long>(must_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+  if (login) {
     curl_easy_setopt(curl, CURLOPT_USERNAME, options_.username.c_str());
     curl_easy_setopt(curl, CURLOPT_PASSWORD, options_.password.c_str());
   }
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(rcpt);
   curl_easy_cleanup(curl);
+  if (code == CURLE_USE_SSL_FAILED && must_tls) {
+    return MakeError(ErrorCode::kUnavailable,
+                     "SMTP send refused: the server did not offer STARTTLS and a password is "
+                     "configured (SMTP_REQUIRE_TLS=false would send it in clear)");
+  }
   if (code != CURLE_OK) {
     return MakeError(ErrorCode::kUnavailable,
                      "SMTP send failed: " + std::string(curl_easy_strerror(code)));

@@ -42,7 +42,83 @@ LetterSummary Summarize(const std::vector<StoredLetter>& letters) {
   return summary;
 }
 
+std::string Escaped(std::string_view text, std::size_t max) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c >= 0x7f || c == '\\') {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (text.size() > max) out += "...";
+  return out;
+}
+
+Status CheckReplaySubject(std::string_view subject, std::span<const std::string> patterns) {
+  const auto refuse = [&](const std::string& why) {
+    return MakeError(ErrorCode::kFailedPrecondition, "refused: the original subject \"" +
+                                                         Escaped(subject) + "\" " + why +
+                                                         "; the letter stays in the DLQ");
+  };
+  // Tokens: non-empty, printable ASCII, no wildcard.
+  std::size_t token = 0;
+  for (char ch : subject) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '.') {
+      if (token == 0) return refuse("has an empty token");
+      token = 0;
+      continue;
+    }
+    if (c <= 0x20 || c >= 0x7f) return refuse("has a space, control or non-ASCII character");
+    if (c == '*' || c == '>') return refuse("has a wildcard");
+    ++token;
+  }
+  if (token == 0) return refuse("is empty or ends with a dot");
+  for (const std::string& p : patterns) {
+    if (p.ends_with(".>")) {
+      const std::string_view prefix = std::string_view(p).substr(0, p.size() - 1);  // "auth."
+      if (subject.size() > prefix.size() && subject.starts_with(prefix)) return Ok();
+    } else if (subject == p) {
+      return Ok();
+    }
+  }
+  std::string allowed;
+  for (const std::string& p : patterns) allowed += (allowed.empty() ? "" : ", ") + p;
+  return refuse("is not a subject of the service's streams (" + allowed + ")");
+}
+
+Status CheckHeaderValue(std::string_view name, std::string_view value) {
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string(name) + " \"" + Escaped(value) +
+                         "\" carries CR, LF or NUL and cannot be written as a header");
+  }
+  return Ok();
+}
+
 namespace {
+
+// Whether `s` may be replayed: its subject is one of the service's and the
+// header values a replay writes from it can be written as they are.
+Status Replayable(const StoredLetter& s, const ReplayOptions& o) {
+  if (Status ok = CheckReplaySubject(s.letter.original_subject, o.subjects); !ok) return ok;
+  const std::pair<const char*, const std::string*> written[] = {
+      {"the consumer", &s.letter.consumer},
+      {"the event id", &s.letter.event_id},
+      {"the failure time", &s.failed_at}};
+  for (const auto& [name, value] : written) {
+    if (Status ok = CheckHeaderValue(name, *value); !ok) {
+      return MakeError(ok.error().code,
+                       "refused: " + ok.error().message + "; the letter stays in the DLQ");
+    }
+  }
+  return Ok();
+}
 
 // The result for input `i`; a store that answered fewer results than it was
 // given breaks its contract, and the letters it left out count as failed.
@@ -93,6 +169,9 @@ void ReplayDeadLetters::ReplayBatch(std::span<const StoredLetter> letters, const
 
 Result<ReplayReport> ReplayDeadLetters::Run(const LetterFilter& filter,
                                             const ReplayOptions& options) {
+  if (Status ok = CheckHeaderValue("by", options.by); !ok) {
+    return InvalidArgument("by", ok.error().message);
+  }
   auto all = store_.List();
   if (!all) return tl::unexpected(all.error());
   ReplayReport report;
@@ -101,6 +180,10 @@ Result<ReplayReport> ReplayDeadLetters::Run(const LetterFilter& filter,
   for (const StoredLetter& s : Select(*all, filter)) {
     if (s.letter.replay_count >= options.max_replays) {
       report.quarantined.push_back(s);
+      continue;
+    }
+    if (Status ok = Replayable(s, options); !ok) {
+      report.failed.emplace_back(s, ok.error());
       continue;
     }
     if (options.dry_run) {

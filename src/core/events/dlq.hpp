@@ -10,6 +10,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/events/consumer.hpp"
@@ -81,8 +82,32 @@ struct ReplayReport {
   std::vector<std::pair<StoredLetter, Error>> failed;
 };
 
+// The subjects a replay may publish to: those of the service's own event
+// streams (AUTH_EVENTS, CATALOG_EVENTS). A dead letter names its original
+// subject in a header, which whoever can write to the DLQ stream can forge:
+// never dlq.> (a loop) nor $JS.API.> (the broker's own API).
+inline const std::vector<std::string> kReplayableSubjects = {"auth.>", "catalog.>"};
+
+// Ok when `subject` is a concrete subject (dot-separated, non-empty tokens of
+// printable ASCII without wildcards) under one of `patterns`, each "x.>"
+// (x. and at least one more token) or an exact subject. Errors:
+// kFailedPrecondition naming the subject, escaped.
+Status CheckReplaySubject(std::string_view subject, std::span<const std::string> patterns);
+
+// Ok when a header value can be written as it is: no CR, LF or NUL (which
+// would end the header or the header block early). Errors: kInvalidArgument
+// naming the header.
+Status CheckHeaderValue(std::string_view name, std::string_view value);
+
+// `text` with control and non-ASCII bytes written as \xNN and at most `max`
+// bytes of it, for an error message or a terminal.
+std::string Escaped(std::string_view text, std::size_t max = 200);
+
 struct ReplayOptions {
   bool dry_run = false;
+  // The subjects a letter may be replayed to; another one is refused (it
+  // fails, and stays in the DLQ).
+  std::vector<std::string> subjects = kReplayableSubjects;
   int max_replays = 3;
   std::string by;  // who replays, for the audit record
   // Called before each republish (rate limit); may be empty. When set,
@@ -92,10 +117,14 @@ struct ReplayOptions {
 };
 
 // For each selected letter: republish, record the replay, then remove it from
-// the DLQ; a letter whose republish or record failed stays. Letters are
+// the DLQ; a letter whose republish or record failed stays, and so does one
+// whose original subject is not in options.subjects or whose headers to write
+// carry CR, LF or NUL (failed, before anything is published; a dry run
+// reports it too). Letters are
 // replayed in batches (each step for the whole batch at once), in sequence
 // order. Letters replayed max_replays times already are quarantined instead.
-// Errors: kUnavailable when the DLQ cannot be listed.
+// Errors: kUnavailable when the DLQ cannot be listed; kInvalidArgument ("by")
+// when options.by carries CR, LF or NUL.
 class ReplayDeadLetters {
  public:
   explicit ReplayDeadLetters(DeadLetterStore& store) : store_(store) {}
