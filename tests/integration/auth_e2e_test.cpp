@@ -1079,6 +1079,8 @@ TEST_CASE("A session ends at its absolute lifetime however often it is refreshed
   // (the server started the clock a little before the login answered)
   CHECK(std::chrono::steady_clock::now() - logged_in >= std::chrono::milliseconds(2500));
   CHECK(std::chrono::steady_clock::now() - logged_in < std::chrono::seconds(20));
+}
+
 TEST_CASE(
     "SMTP with a password: no STARTTLS, no mail (the password never goes in clear) "
     "unless SMTP_REQUIRE_TLS=false",
