@@ -49,4 +49,41 @@ int ClosedPort() {
   return l.port();
 }
 
+std::string RawHttp(int port, const std::string& request, std::chrono::milliseconds wait) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{static_cast<time_t>(wait.count() / 1000),
+             static_cast<suseconds_t>(wait.count() % 1000 * 1000)};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string answer;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    // A server may answer (413, 431) and close before it read everything.
+    std::size_t sent = 0;
+    while (sent < request.size()) {
+      const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<std::size_t>(n);
+    }
+    char buf[8192];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) answer.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  return answer;
+}
+
+RawReply ParseRawReply(const std::string& answer) {
+  RawReply r;
+  if (answer.rfind("HTTP/1.", 0) == 0 && answer.size() >= 12) {
+    r.status = std::atoi(answer.substr(9, 3).c_str());
+  }
+  const auto head_end = answer.find("\r\n\r\n");
+  if (head_end != std::string::npos) r.body = answer.substr(head_end + 4);
+  return r;
+}
+
 }  // namespace giia::testing

@@ -2,6 +2,7 @@
 // Loopback sockets for tests: a listener on a port the OS picks (which can
 // stay silent or answer one HTTP request), and a port where nothing listens.
 
+#include <chrono>
 #include <string>
 
 namespace giia::testing {
@@ -24,5 +25,18 @@ class TcpListener {
 
 // A loopback port nothing listens on (bound, then closed).
 int ClosedPort();
+
+// Sends `request` as it is (any bytes) to 127.0.0.1:`port` and returns
+// everything the server answers until it closes the connection or `wait`
+// passes without a byte. Send "Connection: close" to get one whole answer.
+std::string RawHttp(int port, const std::string& request,
+                    std::chrono::milliseconds wait = std::chrono::seconds(20));
+
+// The status of a raw HTTP answer (0 when there is none) and its body.
+struct RawReply {
+  int status = 0;
+  std::string body;
+};
+RawReply ParseRawReply(const std::string& answer);
 
 }  // namespace giia::testing
