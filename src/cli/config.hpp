@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/client_address.hpp"
 #include "core/common/result.hpp"
 
 namespace giia::cli {
@@ -97,6 +98,7 @@ struct Config {
   std::chrono::milliseconds permission_cache_ttl{30000};
   bool rate_limit_enabled = true;
   int rate_limit_requests_per_minute = 60;
+  TrustedProxies trusted_proxies;  // TRUSTED_PROXIES; empty: nobody's headers are believed
   std::string email_provider;
   std::string email_file_dir;
   std::string smtp_url;
