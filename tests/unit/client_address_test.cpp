@@ -42,7 +42,7 @@ TEST_CASE("Addresses parse in every spelling, with or without a port", "[unit][c
   CHECK_FALSE(ParseIpAddress(std::string(100, '1')));
 }
 
-TEST_CASE("TRUSTED_PROXIES: IPv4 and IPv6 CIDRs; anything else is refused naming the key",
+TEST_CASE("TRUSTED_PROXIES: IPv4 and IPv6 CIDRs, anything else refused naming the key",
           "[unit][client-address]") {
   CHECK(Trust("").empty());
   CHECK(Trust(" 10.0.0.0/8 , fd00::/8,192.0.2.7").ToString() == "10.0.0.0/8,fd00::/8,192.0.2.7/32");
