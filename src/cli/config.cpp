@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "adapters/postgres/connection.hpp"
+#include "core/common/client_address.hpp"
 #include "core/common/duration.hpp"
 #include "core/common/redact.hpp"
 
@@ -18,7 +19,8 @@ constexpr KeySpec kKeys[] = {
     {"GRPC_HOST", "0.0.0.0", "0.0.0.0", false, "address the gRPC server binds"},
     {"GRPC_PORT", "9091", "9092", false, "gRPC port"},
     {"METRICS_PORT", "", "", false, "moves /metrics to its own port when set"},
-    {"DATABASE_URL", "", "", false, "PostgreSQL URL (its password is redacted when shown)"},
+    {"DATABASE_URL", "", "", false,
+     "PostgreSQL URL (its password is redacted when shown, in every form)"},
     {"DATABASE_MAX_OPEN_CONNS", "25", "25", false, "connection pool size"},
     {"DATABASE_CONNECT_TIMEOUT", "5s", "5s", false,
      "time to connect, and to wait for a free pooled connection"},
@@ -54,6 +56,9 @@ constexpr KeySpec kKeys[] = {
      "registrations per minute per client address"},
     {"PENDING_REGISTRATION_TTL", "24h", "24h", false,
      "a registration not verified within this frees its e-mail and organization slug"},
+    {"TRUSTED_PROXIES", "", "", false,
+     "comma-separated CIDRs (IPv4, IPv6) of the proxies whose X-Forwarded-For / Forwarded "
+     "give the client address; empty: the peer address is the client"},
     {"EMAIL_PROVIDER", "console", "console", false, "console, file or smtp"},
     {"SMTP_URL", "", "", false, "EMAIL_PROVIDER=smtp: smtp://host:587 or smtps://host:465"},
     {"SMTP_FROM", "GIIA <no-reply@giia.local>", "GIIA <no-reply@giia.local>", false,
@@ -118,7 +123,7 @@ std::string ResolvedValue::Describe() const {
 std::string ResolvedValue::Display() const {
   if (!set) return "";
   if (secret) return std::string(kRedacted);
-  return RedactUrlPasswords(value);
+  return RedactCredentials(value);
 }
 
 std::vector<ResolvedValue> Resolve(const Layers& layers, const std::string& service) {
@@ -228,7 +233,7 @@ class Checker {
     }
     if (At(key).set) {
       // A secret URL (a webhook with its token) is not echoed at all.
-      const std::string shown = At(key).secret ? "the value" : "\"" + RedactUrlPasswords(v) + "\"";
+      const std::string shown = At(key).secret ? "the value" : "\"" + RedactCredentials(v) + "\"";
       Problem(key, shown + " is not a " + *schemes.begin() + ":// URL");
     }
     return v;
@@ -322,6 +327,11 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
   cfg.pending_registration_ttl = c.Duration("PENDING_REGISTRATION_TTL");
   if (cfg.pending_registration_ttl < std::chrono::minutes(1)) {
     c.Problem("PENDING_REGISTRATION_TTL", "must be at least 1m");
+  }
+  if (auto proxies = TrustedProxies::Parse(c.Text("TRUSTED_PROXIES")); proxies) {
+    cfg.trusted_proxies = std::move(*proxies);
+  } else {
+    c.Problem("TRUSTED_PROXIES", proxies.error().message);
   }
   cfg.email_provider = c.OneOf("EMAIL_PROVIDER", {"console", "file", "smtp"});
   cfg.smtp_url = c.Url("SMTP_URL", {"smtp", "smtps"});

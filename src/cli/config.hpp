@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/client_address.hpp"
 #include "core/common/result.hpp"
 
 namespace giia::cli {
@@ -100,6 +101,7 @@ struct Config {
   int rate_limit_requests_per_minute = 60;
   int rate_limit_registrations_per_minute = 5;
   std::chrono::milliseconds pending_registration_ttl{24 * 3600 * 1000};
+  TrustedProxies trusted_proxies;  // TRUSTED_PROXIES; empty: nobody's headers are believed
   std::string email_provider;
   std::string email_file_dir;
   std::string smtp_url;

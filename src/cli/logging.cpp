@@ -7,6 +7,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "core/common/redact.hpp"
+
 namespace giia::cli {
 namespace {
 
@@ -38,17 +40,42 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
+// Runs `inner` on the message with every credential form redacted
+// (RedactCredentials), whatever logged it: a URL with a password or a
+// conninfo in an error from a library never reaches the log.
+class RedactingFormatter final : public spdlog::formatter {
+ public:
+  explicit RedactingFormatter(std::unique_ptr<spdlog::formatter> inner)
+      : inner_(std::move(inner)) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::string redacted =
+        RedactCredentials(std::string_view(msg.payload.data(), msg.payload.size()));
+    spdlog::details::log_msg copy = msg;
+    copy.payload = spdlog::string_view_t(redacted.data(), redacted.size());
+    inner_->format(copy, dest);
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<RedactingFormatter>(inner_->clone());
+  }
+
+ private:
+  std::unique_ptr<spdlog::formatter> inner_;
+};
+
 }  // namespace
 
 std::shared_ptr<spdlog::logger> MakeLogger(const std::string& name, const std::string& level,
                                            const std::string& format) {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   auto logger = std::make_shared<spdlog::logger>(name, sink);
+  std::unique_ptr<spdlog::formatter> inner;
   if (format == "json") {
-    logger->set_formatter(std::make_unique<JsonFormatter>());
+    inner = std::make_unique<JsonFormatter>();
   } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %n: %v", spdlog::pattern_time_type::utc);
+    inner = std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %n: %v",
+                                                        spdlog::pattern_time_type::utc);
   }
+  logger->set_formatter(std::make_unique<RedactingFormatter>(std::move(inner)));
   logger->set_level(spdlog::level::from_str(level));
   return logger;
 }

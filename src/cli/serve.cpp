@@ -43,6 +43,7 @@
 #include "core/auth/token_cache.hpp"
 #include "core/catalog/remote_authorizer.hpp"
 #include "core/catalog/service.hpp"
+#include "core/common/redact.hpp"
 #include "server/auth/auth_grpc.hpp"
 #include "server/auth/auth_rest.hpp"
 #include "server/catalog/auth_permissions.hpp"
@@ -68,7 +69,8 @@ class LiveNatsProbe final : public health::DependencyProbe {
   bool critical() const override { return false; }
   Status Check(std::chrono::milliseconds) override {
     if (js_.Connected()) return Ok();
-    return MakeError(ErrorCode::kUnavailable, "not connected to " + js_.url());
+    return MakeError(ErrorCode::kUnavailable,
+                     "NATS at " + RedactCredentials(js_.url()) + " is not connected");
   }
 
  private:
@@ -259,7 +261,7 @@ class Runtime {
     if (auto ok = Build(); !ok) return ok;
 
     server::AddHealthRoutes(*http_, registry_, probes_, draining_, std::chrono::seconds(2),
-                            !cfg_.metrics_port.has_value());
+                            !cfg_.metrics_port.has_value(), &log_);
     server::GrpcServerOptions grpc_options;
     grpc_options.host = cfg_.grpc_host;
     grpc_options.port = cfg_.grpc_port;
@@ -480,8 +482,8 @@ class AuthRuntime final : public Runtime {
     registry_.AddCallback("giia_audit_queue_depth", "Audit log entries waiting to be written.",
                           "gauge", {}, [&a] { return static_cast<double>(a.queued()); });
 
-    server::AddAuthRoutes(*http_, *service_, tokens());
-    grpc_service_ = server::MakeAuthGrpcService(*service_, registry_, log_);
+    server::AddAuthRoutes(*http_, *service_, tokens(), cfg_.trusted_proxies);
+    grpc_service_ = server::MakeAuthGrpcService(*service_, registry_, log_, cfg_.trusted_proxies);
     grpc_name_ = "giia.auth.v1.AuthService";
     return Ok();
   }
@@ -569,8 +571,9 @@ class CatalogRuntime final : public Runtime {
                           "Requests refused because auth could not be asked.", "counter", {},
                           [&r] { return static_cast<double>(r.stats().unavailable); });
 
-    server::AddCatalogRoutes(*http_, *service_, *authorizer_);
-    grpc_service_ = server::MakeCatalogGrpcService(*service_, *authorizer_, registry_, log_);
+    server::AddCatalogRoutes(*http_, *service_, *authorizer_, cfg_.trusted_proxies);
+    grpc_service_ = server::MakeCatalogGrpcService(*service_, *authorizer_, registry_, log_,
+                                                   cfg_.trusted_proxies);
     grpc_name_ = "giia.catalog.v1.CatalogService";
     return Ok();
   }

@@ -895,6 +895,162 @@ TEST_CASE("Logins are rate-limited per client address when RATE_LIMIT_ENABLED", 
   CHECK(limited <= 2);
 }
 
+namespace {
+
+// A junk login (an unknown e-mail) sent with `x_forwarded_for`.
+HttpReply LoginForwardedFor(AuthServer& server, const std::string& x_forwarded_for) {
+  const json body = {{"email", "nobody@example.com"}, {"password", "whatever123"}};
+  return giia::testing::ToReply(server.Client()->Post("/api/v1/auth/login",
+                                                      {{"X-Forwarded-For", x_forwarded_for}},
+                                                      body.dump(), "application/json"));
+}
+
+// Junk logins as `x_forwarded_for` until the limiter refuses one; false when
+// none was refused (the window is a minute: `limit` attempts may straddle two).
+bool LimitClient(AuthServer& server, const std::string& x_forwarded_for, int limit) {
+  for (int i = 0; i < 2 * limit + 1; ++i) {
+    HttpReply r = LoginForwardedFor(server, x_forwarded_for);
+    if (r.status == 429) return true;
+    CHECK(r.status == 401);
+  }
+  return false;
+}
+
+std::string AuditedFrom(AuthServer& server, const std::string& ip) {
+  return Scalar(server, "SELECT count(*) FROM auth.audit_logs WHERE ip_address = '" + ip + "'");
+}
+
+}  // namespace
+
+TEST_CASE(
+    "Behind a trusted proxy, each forwarded client has its own login limit and is audited "
+    "with its address",
+    "[e2e][auth]") {
+  constexpr int kLimit = 5;
+  AuthServer server({.extra_env = {{"RATE_LIMIT_ENABLED", "true"},
+                                   {"RATE_LIMIT_REQUESTS_PER_MINUTE", std::to_string(kLimit)},
+                                   {"TRUSTED_PROXIES", "127.0.0.1/32"}}});
+  // Client A wrote a hop of its own; the proxy (the peer, trusted) appended
+  // the address it saw: the right-most untrusted hop is A.
+  REQUIRE(LimitClient(server, "192.0.2.66, 198.51.100.7", kLimit));
+  // Client B, behind the same proxy, is not blocked by A's junk logins.
+  HttpReply b = LoginForwardedFor(server, "203.0.113.9");
+  CHECK(b.status == 401);
+  // A stays limited; an IPv6 client through a chain of trusted hops is not.
+  CHECK(LoginForwardedFor(server, "198.51.100.7").status == 429);
+  CHECK(LoginForwardedFor(server, "[2001:db8::5]:5555, 127.0.0.1").status == 401);
+  // gRPC: x-forwarded-for metadata.
+  {
+    auto stub = server.Stub();
+    Rpc rpc;
+    rpc.ctx->AddMetadata("x-forwarded-for", "192.0.2.200");
+    pb::LoginRequest req;
+    req.set_email("nobody@example.com");
+    req.set_password("whatever123");
+    pb::LoginResponse res;
+    CHECK(stub->Login(rpc.ctx.get(), req, &res).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  }
+  // The audit log records the client, never the proxy or a hop the client wrote.
+  CHECK(giia::testing::Eventually(
+      [&] {
+        return AuditedFrom(server, "198.51.100.7") != "0" &&
+               AuditedFrom(server, "203.0.113.9") != "0" &&
+               AuditedFrom(server, "2001:db8::5") != "0" &&
+               AuditedFrom(server, "192.0.2.200") != "0";
+      },
+      std::chrono::seconds(15)));
+  CHECK(AuditedFrom(server, "192.0.2.66") == "0");
+  CHECK(AuditedFrom(server, "127.0.0.1") == "0");
+}
+
+TEST_CASE(
+    "Without TRUSTED_PROXIES a spoofed X-Forwarded-For is ignored: the limiter counts the "
+    "peer",
+    "[e2e][auth]") {
+  constexpr int kLimit = 5;
+  AuthServer server({.extra_env = {{"RATE_LIMIT_ENABLED", "true"},
+                                   {"RATE_LIMIT_REQUESTS_PER_MINUTE", std::to_string(kLimit)}}});
+  // A new address in every attempt: all of them count against the peer.
+  int limited = 0;
+  for (int i = 0; i < 2 * kLimit + 1; ++i) {
+    HttpReply r = LoginForwardedFor(server, "198.51.100." + std::to_string(i + 1));
+    if (r.status == 429) ++limited;
+  }
+  CHECK(limited >= 1);
+  CHECK(giia::testing::Eventually(
+      [&] { return std::stoi(AuditedFrom(server, "127.0.0.1")) >= 2 * kLimit + 1; },
+      std::chrono::seconds(15)));
+  CHECK(Scalar(server,
+               "SELECT count(*) FROM auth.audit_logs WHERE ip_address LIKE '198.51.100.%'") == "0");
+}
+
+TEST_CASE(
+    "Credentials in NATS_URL, DATABASE_URL and REDIS_URL appear in no readiness or "
+    "metrics body, config print or log",
+    "[e2e][auth]") {
+  const std::string nats_password = "s3cretpw-nats";
+  AuthServer server({.database_password_in_query = true,
+                     .extra_env = {{"NATS_URL", "nats://user:" + nats_password + "@127.0.0.1:" +
+                                                    std::to_string(giia::testing::FreePort())},
+                                   {"LOG_LEVEL", "debug"}}});
+  const std::string database_url = server.env().at("DATABASE_URL");
+  const auto query = database_url.find("?password=");
+  REQUIRE(query != std::string::npos);
+  const std::string db_password = database_url.substr(query + 10);
+  REQUIRE(db_password.size() >= 4);
+  const std::string redis_password = "s3cretpw-redis";
+  const std::string nats_token = "s3cretpw-token";
+  const std::string ssl_password = "s3cretpw-sslkey";
+  const std::vector<std::string> secrets = {nats_password, db_password, redis_password, nats_token,
+                                            ssl_password};
+  auto check_clean = [&](const std::string& text) {
+    for (const std::string& secret : secrets) CHECK(text.find(secret) == std::string::npos);
+  };
+
+  // NATS is unreachable: degraded, and the body says so without its URL.
+  HttpReply ready = server.Get("/health/ready");
+  INFO(ready.raw);
+  CHECK(ready.status == 200);
+  CHECK(ready.body["status"] == "degraded");
+  CHECK(ready.body["checks"]["nats"]["status"] == "down");
+  CHECK(ready.body["checks"]["postgres"]["status"] == "up");
+  CHECK(ready.raw.find("nats://") == std::string::npos);
+  check_clean(ready.raw);
+  HttpReply metrics = server.Get("/metrics");
+  CHECK(metrics.status == 200);
+  check_clean(metrics.raw);
+
+  // config print, every form, text and JSON.
+  const std::vector<giia::testing::ProcessEnv> forms = {
+      {{"DATABASE_URL", database_url}},
+      {{"DATABASE_URL", "postgresql://giia@db/giia?sslkey=/k.pem&sslpassword=" + ssl_password +
+                            "&sslmode=require"}},
+      {{"REDIS_URL", "redis://" + redis_password + "@127.0.0.1:6379"}},
+      {{"REDIS_URL", "redis://default:" + redis_password + "@127.0.0.1:6379/0"}},
+      {{"NATS_URL", "nats://" + nats_token + "@127.0.0.1:4222"}},
+      {{"NATS_URL", "nats://127.0.0.1:4222,nats://user:" + nats_password + "@127.0.0.1:4223"}},
+      {{"NATS_URL", "tls://" + nats_token + "@127.0.0.1:4222"}},
+  };
+  for (const auto& form : forms) {
+    for (const char* output : {"text", "json"}) {
+      ProcessResult r = giia::testing::RunGiia(
+          {"config", "print", "--service", "auth", "--output", output}, form);
+      INFO(form.begin()->second << "\n" << r.out << r.err);
+      CHECK(r.exit_code == 0);
+      CHECK_THAT(r.out, Catch::Contains("[REDACTED]"));
+      check_clean(r.out);
+      check_clean(r.err);
+    }
+  }
+
+  ProcessResult stopped = server.Stop();
+  CHECK(stopped.exit_code == 0);
+  // The log said why NATS is down, redacted.
+  CHECK_THAT(stopped.err, Catch::Contains("nats is down") && Catch::Contains("[REDACTED]"));
+  check_clean(stopped.err);
+  check_clean(stopped.out);
+}
+
 TEST_CASE("EdDSA: tokens signed with the key files, the public key at /.well-known/jwks.json",
           "[e2e][auth]") {
   const std::string dir =

@@ -326,6 +326,14 @@ TEST_CASE("Secrets never appear in any output", "[e2e][cli]") {
   ProcessEnv down_env = env;
   down_env["DATABASE_URL"] =
       "postgresql://giia:" + url_pw + "@127.0.0.1:" + std::to_string(ClosedPort()) + "/giia";
+  // Forms without a user:password pair: a lone userinfo (Redis password,
+  // NATS token) and libpq's ?password= parameter.
+  const std::string lone_pw = "lone-secret-pw";
+  ProcessEnv lone_env = env;
+  lone_env["DATABASE_URL"] =
+      "postgresql://giia@127.0.0.1:" + std::to_string(ClosedPort()) + "/giia?password=" + url_pw;
+  lone_env["REDIS_URL"] = "redis://" + lone_pw + "@127.0.0.1:" + std::to_string(ClosedPort());
+  lone_env["NATS_URL"] = "nats://" + lone_pw + "@127.0.0.1:" + std::to_string(ClosedPort());
   std::vector<std::pair<std::vector<std::string>, ProcessEnv>> runs = {
       {{"--help"}, env},
       {{"migrate", "--help"}, env},
@@ -339,6 +347,12 @@ TEST_CASE("Secrets never appear in any output", "[e2e][cli]") {
       {{"migrate", "up", "--database-url", "postgres://u:" + url_pw + "@h:bad/db"}, env},
       {{"config", "print"}, down_env},
       {{"health", "--deps", "--timeout", "300ms"}, down_env},
+      {{"config", "print"}, lone_env},
+      {{"config", "print", "--output", "json"}, lone_env},
+      {{"health", "--deps", "--timeout", "300ms"}, lone_env},
+      {{"health", "--deps", "--timeout", "300ms", "--output", "json"}, lone_env},
+      {{"migrate", "up"}, lone_env},
+      {{"dlq", "list"}, lone_env},
       {{"dlq", "list"},
        {{"NATS_URL", "nats://u:" + url_pw + "@127.0.0.1:" + std::to_string(ClosedPort())},
         {"ALERT_WEBHOOK_URL", "ftp://" + hook_token}}},
@@ -347,7 +361,7 @@ TEST_CASE("Secrets never appear in any output", "[e2e][cli]") {
     auto r = RunGiia(args, run_env);
     INFO(args[0] << " " << (args.size() > 1 ? args[1] : "") << "\n" << Explain(r));
     CHECK(r.exit_code != -1);
-    for (const std::string& secret : {jwt, admin_pw, url_pw, hook_token, db_password}) {
+    for (const std::string& secret : {jwt, admin_pw, url_pw, hook_token, db_password, lone_pw}) {
       CHECK(r.out.find(secret) == std::string::npos);
       CHECK(r.err.find(secret) == std::string::npos);
     }

@@ -37,6 +37,8 @@ using namespace giia;
 
 namespace {
 
+const giia::TrustedProxies kNoProxies;
+
 using RouteSet = std::set<std::string>;  // "GET /api/v1/users/{}"
 
 // "/api/v1/users/([^/]+)/roles/([^/]+)" -> "/api/v1/users/{}/roles/{}",
@@ -217,7 +219,7 @@ TEST_CASE("auth.yaml documents exactly the REST routes serve auth registers",
   auth::AuthService service(
       auth::AuthDeps{accounts, hasher, *common.codec, secrets, permissions, audit},
       auth::AuthSettings{});
-  server::AddAuthRoutes(common.http, service, *common.codec);
+  server::AddAuthRoutes(common.http, service, *common.codec, kNoProxies);
   common.AddHealth();
 
   CheckSame(Registered(common.http), Documented(kSpecs + "auth.yaml"),
@@ -234,7 +236,7 @@ TEST_CASE("catalog.yaml documents exactly the REST routes serve catalog register
   auto oracle = server::GrpcPermissionOracle::Create(client);
   REQUIRE(oracle);
   catalog::RemoteAuthorizer authorizer(*common.codec, **oracle, catalog::RemoteAuthorizerOptions{});
-  server::AddCatalogRoutes(common.http, service, authorizer);
+  server::AddCatalogRoutes(common.http, service, authorizer, kNoProxies);
   common.AddHealth();
 
   CheckSame(Registered(common.http), Documented(kSpecs + "catalog.yaml"),

@@ -79,6 +79,16 @@ AuthServer::AuthServer(AuthServerOptions options) {
         "127.0.0.1", std::stoi(database_url.substr(colon + 1, slash - colon - 1)));
     database_url = WithPort(database_url, proxy_->port());
   }
+  if (options.database_password_in_query) {
+    const auto authority = database_url.find("://") + 3;
+    const auto at = database_url.rfind('@');
+    const auto colon = database_url.find(':', authority);
+    REQUIRE(colon < at);
+    const std::string password = database_url.substr(colon + 1, at - colon - 1);
+    database_url = database_url.substr(0, colon) + database_url.substr(at);
+    database_url += (database_url.find('?') == std::string::npos ? "?" : "&");
+    database_url += "password=" + password;
+  }
   env_ = {{"DATABASE_URL", database_url},
           {"REDIS_URL", redis_ ? redis_->url() : TestRedisUrl()},
           {"REDIS_KEY_PREFIX", UniqueRedisPrefix()},

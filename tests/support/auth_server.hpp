@@ -30,6 +30,8 @@ struct AuthServerOptions {
   bool database_proxy = false;  // reach PostgreSQL through a TcpProxy the test may cut
   bool tls = false;             // HTTPS and gRPC over TLS with a self-signed certificate
   bool mutual_tls = false;      // ... and client certificates required (implies tls)
+  // DATABASE_URL as postgres://user@host/db?password=... (libpq reads both forms)
+  bool database_password_in_query = false;
   ProcessEnv extra_env;
 };
 

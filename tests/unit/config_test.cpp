@@ -131,3 +131,46 @@ TEST_CASE("ReadEnvFile reads comments, export, quotes and names bad lines", "[un
   REQUIRE_FALSE(missing);
   CHECK(missing.error().field == "--env-file");
 }
+
+TEST_CASE("TRUSTED_PROXIES: empty by default, CIDRs of both families, malformed names the key",
+          "[unit][config]") {
+  Env none;
+  Layers layers;
+  layers.env = &none;
+  for (const char* service : {"auth", "catalog"}) {
+    auto parsed = Parse(Resolve(layers, service), service);
+    REQUIRE(parsed);
+    CHECK(parsed->trusted_proxies.empty());
+  }
+  Env env = {{"TRUSTED_PROXIES", "10.244.0.0/16, fd00:10:244::/56"}};
+  layers.env = &env;
+  auto parsed = Parse(Resolve(layers, "auth"), "auth");
+  REQUIRE(parsed);
+  CHECK(parsed->trusted_proxies.ToString() == "10.244.0.0/16,fd00:10:244::/56");
+  Env bad = {{"CATALOG_TRUSTED_PROXIES", "10.0.0.0/8,ingress-nginx"}};
+  layers.env = &bad;
+  auto refused = Parse(Resolve(layers, "catalog"), "catalog");
+  REQUIRE_FALSE(refused);
+  REQUIRE(refused.error().size() == 1);
+  CHECK(refused.error()[0].field == "TRUSTED_PROXIES");
+  CHECK_THAT(
+      refused.error()[0].message,
+      Catch::StartsWith("CATALOG_TRUSTED_PROXIES (environment): \"ingress-nginx\" is not a CIDR"));
+}
+
+TEST_CASE("config values are shown without any credential form", "[unit][config]") {
+  Env env = {{"DATABASE_URL", "postgres://giia@db/giia?password=pgsecret1"},
+             {"REDIS_URL", "redis://redissecret1@cache:6379"},
+             {"NATS_URL", "nats://natstoken1@nats:4222,nats://u:natssecret1@b:4222"}};
+  Layers layers;
+  layers.env = &env;
+  const auto values = Resolve(layers, "auth");
+  for (const char* key : {"DATABASE_URL", "REDIS_URL", "NATS_URL"}) {
+    const std::string shown = Find(values, key).Display();
+    CAPTURE(shown);
+    for (const char* secret : {"pgsecret1", "redissecret1", "natstoken1", "natssecret1"}) {
+      CHECK(shown.find(secret) == std::string::npos);
+    }
+  }
+  CHECK(Find(values, "DATABASE_URL").Display() == "postgres://giia@db/giia?password=[REDACTED]");
+}

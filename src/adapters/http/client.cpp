@@ -9,10 +9,23 @@
 namespace giia::http {
 namespace {
 
+// scheme://host[:port] of `url`, for errors: a webhook's path and query are
+// often its token, and its userinfo a password.
+std::string Origin(const std::string& url) {
+  const std::size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return "a URL without a scheme";
+  const std::size_t authority = scheme + 3;
+  std::size_t end = url.find_first_of("/?#", authority);
+  if (end == std::string::npos) end = url.size();
+  std::string host = url.substr(authority, end - authority);
+  if (const std::size_t at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+  return RedactCredentials(url.substr(0, authority) + host);
+}
+
 Result<Response> Perform(const std::string& url, const std::string* json,
                          std::chrono::milliseconds timeout, const TlsFiles& tls) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    return InvalidArgument("url", "\"" + RedactUrlPasswords(url) + "\" is not an http(s) URL");
+    return InvalidArgument("url", Origin(url) + " is not an http(s) URL");
   }
   std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return MakeError(ErrorCode::kInternal, "cannot start an HTTP request");
@@ -41,11 +54,11 @@ Result<Response> Perform(const std::string& url, const std::string* json,
   const CURLcode rc = curl_easy_perform(curl.get());
   curl_slist_free_all(headers);
   if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
-    return InvalidArgument("url", "\"" + RedactUrlPasswords(url) + "\" is not a valid URL");
+    return InvalidArgument("url", Origin(url) + "... is not a valid URL");
   }
   if (rc != CURLE_OK) {
-    return MakeError(ErrorCode::kUnavailable, "HTTP request to " + RedactUrlPasswords(url) +
-                                                  " failed: " + curl_easy_strerror(rc));
+    return MakeError(ErrorCode::kUnavailable,
+                     "HTTP request to " + Origin(url) + " failed: " + curl_easy_strerror(rc));
   }
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
   return response;

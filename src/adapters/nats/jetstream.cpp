@@ -75,7 +75,7 @@ JetStream::JetStream(std::unique_ptr<Impl> impl, std::string url)
 JetStream::~JetStream() = default;
 
 Result<std::unique_ptr<JetStream>> JetStream::Connect(const NatsOptions& options) {
-  const std::string shown = RedactUrlPasswords(options.url);
+  const std::string shown = RedactCredentials(options.url);
   if (options.url.rfind("nats://", 0) != 0 && options.url.rfind("tls://", 0) != 0) {
     return InvalidArgument("NATS_URL", "\"" + shown + "\" is not a nats:// URL");
   }
@@ -146,7 +146,7 @@ bool JetStream::WaitUntilConnected(std::chrono::milliseconds timeout) {
 Status JetStream::EnsureStreams(std::span<const StreamSpec> specs) {
   if (!Connected()) {
     return MakeError(ErrorCode::kUnavailable,
-                     "NATS at " + RedactUrlPasswords(url_) + " is not connected");
+                     "NATS at " + RedactCredentials(url_) + " is not connected");
   }
   for (const StreamSpec& spec : specs) {
     std::vector<const char*> subjects;
@@ -180,7 +180,7 @@ Result<PubAck> JetStream::Publish(const std::string& subject, const std::string&
   if (!Connected()) {
     ++impl_->failures;
     return MakeError(ErrorCode::kUnavailable,
-                     "NATS at " + RedactUrlPasswords(url_) + " is not connected");
+                     "NATS at " + RedactCredentials(url_) + " is not connected");
   }
   natsMsg* msg = nullptr;
   natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, payload.data(),
@@ -257,7 +257,7 @@ std::vector<Status> JetStream::PublishAll(std::span<const OutgoingMessage> messa
   if (!Connected()) {
     fail_all(
         0, results,
-        {ErrorCode::kUnavailable, "NATS at " + RedactUrlPasswords(url_) + " is not connected", ""});
+        {ErrorCode::kUnavailable, "NATS at " + RedactCredentials(url_) + " is not connected", ""});
     return results;
   }
   AckCollector acks;
@@ -412,7 +412,7 @@ std::vector<Status> JetStream::DeleteAll(const std::string& stream,
   if (sequences.empty()) return results;
   if (!Connected()) {
     const Error down{ErrorCode::kUnavailable,
-                     "NATS at " + RedactUrlPasswords(url_) + " is not connected", ""};
+                     "NATS at " + RedactCredentials(url_) + " is not connected", ""};
     for (Status& r : results) r = tl::unexpected(down);
     return results;
   }

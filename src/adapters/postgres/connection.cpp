@@ -89,7 +89,7 @@ Status ValidateUrl(const std::string& url) {
   if (opts == nullptr) {
     std::string why = err != nullptr ? Trim(err) : "not a PostgreSQL URL";
     PQfreemem(err);
-    return InvalidArgument("", "is not a valid PostgreSQL URL: " + RedactUrlPasswords(why));
+    return InvalidArgument("", "is not a valid PostgreSQL URL: " + RedactCredentials(why));
   }
   // libpq checks the port only when it connects; a typo there is a usage
   // error, not an unreachable server.
@@ -143,7 +143,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& optio
   const auto deadline = std::chrono::steady_clock::now() + options.connect_timeout;
   auto unavailable = [&](const std::string& why) {
     return MakeError(ErrorCode::kUnavailable, "cannot connect to PostgreSQL at " + handle->server +
-                                                  ": " + RedactUrlPasswords(why));
+                                                  ": " + RedactCredentials(why));
   };
   if (handle->conn == nullptr) return unavailable("out of memory");
   if (PQstatus(handle->conn) == CONNECTION_BAD) {

@@ -2,6 +2,8 @@
 
 #include <future>
 
+#include "core/common/redact.hpp"
+
 namespace giia::health {
 
 const char* StateName(State state) {
@@ -24,7 +26,7 @@ Readiness CheckReadiness(std::span<DependencyProbe* const> probes,
       r.latency = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - start);
       r.up = s.has_value();
-      if (!s) r.error = s.error().message;
+      if (!s) r.error = RedactCredentials(s.error().message);
       return r;
     }));
   }

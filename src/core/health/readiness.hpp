@@ -27,7 +27,7 @@ struct CheckResult {
   bool up = false;
   bool critical = false;
   std::chrono::milliseconds latency{0};
-  std::string error;
+  std::string error;  // why it is down, credentials redacted; not for the /health/ready body
 };
 
 enum class State { kReady, kDegraded, kNotReady };

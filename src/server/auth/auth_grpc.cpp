@@ -49,8 +49,9 @@ void ToProto(const auth::Decision& d, pb::PermissionDecision* out) {
 
 class AuthGrpc final : public pb::AuthService::CallbackService {
  public:
-  AuthGrpc(auth::AuthService& service, metrics::Registry& registry, spdlog::logger& log)
-      : svc_(service), env_{service, registry, log, pool_} {}
+  AuthGrpc(auth::AuthService& service, metrics::Registry& registry, spdlog::logger& log,
+           const TrustedProxies& trusted_proxies)
+      : svc_(service), env_{service, registry, log, pool_, trusted_proxies} {}
 
 #define GIIA_RPC(Name)                                                                           \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, const pb::Name##Request* req, \
@@ -260,9 +261,9 @@ class AuthGrpc final : public pb::AuthService::CallbackService {
 }  // namespace
 
 std::unique_ptr<grpc::Service> MakeAuthGrpcService(auth::AuthService& service,
-                                                   metrics::Registry& registry,
-                                                   spdlog::logger& log) {
-  return std::make_unique<AuthGrpc>(service, registry, log);
+                                                   metrics::Registry& registry, spdlog::logger& log,
+                                                   const TrustedProxies& trusted_proxies) {
+  return std::make_unique<AuthGrpc>(service, registry, log, trusted_proxies);
 }
 
 }  // namespace giia::server

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "core/auth/service.hpp"
+#include "core/common/client_address.hpp"
 #include "server/metrics/registry.hpp"
 
 namespace grpc {
@@ -18,7 +19,7 @@ namespace giia::server {
 
 // References must outlive the service.
 std::unique_ptr<grpc::Service> MakeAuthGrpcService(auth::AuthService& service,
-                                                   metrics::Registry& registry,
-                                                   spdlog::logger& log);
+                                                   metrics::Registry& registry, spdlog::logger& log,
+                                                   const TrustedProxies& trusted_proxies);
 
 }  // namespace giia::server

@@ -13,6 +13,7 @@ using rest::IntParam;
 using rest::Json;
 using rest::json;
 using rest::Route;
+using rest::RouteEnv;
 constexpr const char* kSvc = "/giia.auth.v1.AuthService/";
 
 std::string Iso(auth::Timestamp t) { return Rfc3339(t); }
@@ -41,10 +42,11 @@ json TokensJson(const auth::TokenPair& t) {
 
 }  // namespace
 
-void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
-                   const auth::AccessTokenCodec& tokens) {
+void AddAuthRoutes(HttpServer& server, auth::AuthService& svc, const auth::AccessTokenCodec& tokens,
+                   const TrustedProxies& trusted_proxies) {
+  const RouteEnv env{svc, trusted_proxies};
   server.Route("POST", "/api/v1/auth/register",
-               Route(svc, kSvc, "Register", true,
+               Route(env, kSvc, "Register", true,
                      [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_STR(email, c.body, "email");
                        GIIA_TRY_STR(password, c.body, "password");
@@ -72,13 +74,13 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
     if (!r) return tl::unexpected(r.error());
     return Json(200, {{"user", UserJson(*r)}});
   };
-  server.Route("POST", "/api/v1/auth/verify-email", Route(svc, kSvc, "VerifyEmail", true, verify));
+  server.Route("POST", "/api/v1/auth/verify-email", Route(env, kSvc, "VerifyEmail", true, verify));
   // The link in the e-mail is opened in a browser.
-  server.Route("GET", "/api/v1/auth/verify-email", Route(svc, kSvc, "VerifyEmail", false, verify));
+  server.Route("GET", "/api/v1/auth/verify-email", Route(env, kSvc, "VerifyEmail", false, verify));
 
   server.Route(
       "POST", "/api/v1/auth/login",
-      Route(svc, kSvc, "Login", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
+      Route(env, kSvc, "Login", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
         GIIA_TRY_STR(email, c.body, "email");
         GIIA_TRY_STR(password, c.body, "password");
         auto r = svc.Login(email, password, c.info);
@@ -89,7 +91,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
       }));
 
   server.Route("POST", "/api/v1/auth/refresh",
-               Route(svc, kSvc, "RefreshToken", true,
+               Route(env, kSvc, "RefreshToken", true,
                      [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_STR(token, c.body, "refresh_token");
                        auto r = svc.Refresh(token, c.info);
@@ -99,7 +101,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
 
   server.Route(
       "POST", "/api/v1/auth/logout",
-      Route(svc, kSvc, "Logout", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
+      Route(env, kSvc, "Logout", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
         GIIA_TRY_STR(token, c.body, "refresh_token");
         auto r = svc.Logout(*c.caller, token, c.info);
         if (!r) return tl::unexpected(r.error());
@@ -107,7 +109,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
       }));
 
   server.Route("POST", "/api/v1/auth/change-password",
-               Route(svc, kSvc, "ChangePassword", true,
+               Route(env, kSvc, "ChangePassword", true,
                      [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_STR(current, c.body, "current_password");
                        GIIA_TRY_STR(next, c.body, "new_password");
@@ -117,7 +119,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
                      }));
 
   server.Route("GET", "/api/v1/users/me",
-               Route(svc, kSvc, "GetCurrentUser", false,
+               Route(env, kSvc, "GetCurrentUser", false,
                      [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
                        auto r = svc.GetUser(*c.caller, "");
                        if (!r) return tl::unexpected(r.error());
@@ -125,7 +127,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
                      }));
 
   server.Route("GET", "/api/v1/users",
-               Route(svc, kSvc, "ListUsers", false,
+               Route(env, kSvc, "ListUsers", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        Error bad;
                        const int page = IntParam(req, "page", &bad);
@@ -159,7 +161,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
 
   server.Route(
       "POST", "/api/v1/users",
-      Route(svc, kSvc, "CreateUser", true,
+      Route(env, kSvc, "CreateUser", true,
             [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
               GIIA_TRY_STR(email, c.body, "email");
               GIIA_TRY_STR(password, c.body, "password");
@@ -182,7 +184,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
             }));
 
   server.Route("GET", "/api/v1/users/([^/]+)",
-               Route(svc, kSvc, "GetUser", false,
+               Route(env, kSvc, "GetUser", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        auto r = svc.GetUser(*c.caller, req.matches.at(0));
                        if (!r) return tl::unexpected(r.error());
@@ -190,7 +192,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
                      }));
 
   server.Route("POST", "/api/v1/users/([^/]+)/roles",
-               Route(svc, kSvc, "AssignRole", true,
+               Route(env, kSvc, "AssignRole", true,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_STR(role, c.body, "role");
                        auto r = svc.AssignRole(*c.caller, req.matches.at(0), role, c.info);
@@ -199,7 +201,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
                      }));
 
   server.Route("DELETE", "/api/v1/users/([^/]+)/roles/([^/]+)",
-               Route(svc, kSvc, "RevokeRole", false,
+               Route(env, kSvc, "RevokeRole", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        auto r =
                            svc.RevokeRole(*c.caller, req.matches.at(0), req.matches.at(1), c.info);
@@ -208,7 +210,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
                      }));
 
   server.Route("POST", "/api/v1/users/([^/]+)/unlock",
-               Route(svc, kSvc, "UnlockUser", false,
+               Route(env, kSvc, "UnlockUser", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        auto r = svc.UnlockUser(*c.caller, req.matches.at(0), c.info);
                        if (!r) return tl::unexpected(r.error());

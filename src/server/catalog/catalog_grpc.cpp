@@ -93,8 +93,9 @@ void FillPage(const catalog::Page<T>& page, Res* res) {
 class CatalogGrpc final : public pb::CatalogService::CallbackService {
  public:
   CatalogGrpc(catalog::CatalogService& service, auth::RequestAuthorizer& authorizer,
-              metrics::Registry& registry, spdlog::logger& log)
-      : svc_(service), env_{authorizer, registry, log, pool_} {}
+              metrics::Registry& registry, spdlog::logger& log,
+              const TrustedProxies& trusted_proxies)
+      : svc_(service), env_{authorizer, registry, log, pool_, trusted_proxies} {}
 
 #define GIIA_RPC(Name)                                                                           \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, const pb::Name##Request* req, \
@@ -349,8 +350,9 @@ class CatalogGrpc final : public pb::CatalogService::CallbackService {
 std::unique_ptr<grpc::Service> MakeCatalogGrpcService(catalog::CatalogService& service,
                                                       auth::RequestAuthorizer& authorizer,
                                                       metrics::Registry& registry,
-                                                      spdlog::logger& log) {
-  return std::make_unique<CatalogGrpc>(service, authorizer, registry, log);
+                                                      spdlog::logger& log,
+                                                      const TrustedProxies& trusted_proxies) {
+  return std::make_unique<CatalogGrpc>(service, authorizer, registry, log, trusted_proxies);
 }
 
 }  // namespace giia::server

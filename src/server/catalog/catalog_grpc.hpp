@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/catalog/service.hpp"
+#include "core/common/client_address.hpp"
 #include "server/metrics/registry.hpp"
 
 namespace grpc {
@@ -22,6 +23,7 @@ namespace giia::server {
 std::unique_ptr<grpc::Service> MakeCatalogGrpcService(catalog::CatalogService& service,
                                                       auth::RequestAuthorizer& authorizer,
                                                       metrics::Registry& registry,
-                                                      spdlog::logger& log);
+                                                      spdlog::logger& log,
+                                                      const TrustedProxies& trusted_proxies);
 
 }  // namespace giia::server

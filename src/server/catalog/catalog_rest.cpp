@@ -17,6 +17,7 @@ using rest::Json;
 using rest::json;
 using rest::Param;
 using rest::Route;
+using rest::RouteEnv;
 constexpr const char* kSvc = "/giia.catalog.v1.CatalogService/";
 constexpr const char* kId = "([^/]+)";  // a path segment
 
@@ -234,11 +235,10 @@ struct Resource {
 // GET <path>: one page of a list use case (ListProducts, SearchProducts, ...).
 // category and q are products' filters only.
 template <typename Entity>
-HttpHandler ListRoute(catalog::CatalogService& svc, auth::RequestAuthorizer& authorizer,
-                      const std::string& rpc,
+HttpHandler ListRoute(catalog::CatalogService& svc, const RouteEnv& env, const std::string& rpc,
                       Result<catalog::Page<Entity>> (catalog::CatalogService::*list)(
                           const auth::Caller&, const std::string&, const catalog::ListQuery&)) {
-  return Route(authorizer, kSvc, rpc, false,
+  return Route(env, kSvc, rpc, false,
                [&svc, list](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                  GIIA_TRY_READ(org, OrganizationOf(req, c));
                  GIIA_TRY_READ(parsed, ListQueryOf(req));
@@ -254,17 +254,16 @@ HttpHandler ListRoute(catalog::CatalogService& svc, auth::RequestAuthorizer& aut
 }
 
 template <typename Entity, typename Fields>
-void AddResource(HttpServer& server, catalog::CatalogService& svc,
-                 auth::RequestAuthorizer& authorizer, const Resource<Entity, Fields>& res,
-                 bool add_list) {
+void AddResource(HttpServer& server, catalog::CatalogService& svc, const RouteEnv& env,
+                 const Resource<Entity, Fields>& res, bool add_list) {
   const std::string one = res.path + "/" + kId;
   const std::string key = res.key;
   if (add_list) {
-    server.Route("GET", res.path, ListRoute(svc, authorizer, "List" + res.rpc + "s", res.list));
+    server.Route("GET", res.path, ListRoute(svc, env, "List" + res.rpc + "s", res.list));
   }
 
   server.Route("POST", res.path,
-               Route(authorizer, kSvc, "Create" + res.rpc, true,
+               Route(env, kSvc, "Create" + res.rpc, true,
                      [&svc, res, key](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        Fields f;
@@ -275,7 +274,7 @@ void AddResource(HttpServer& server, catalog::CatalogService& svc,
                      }));
 
   server.Route("GET", one,
-               Route(authorizer, kSvc, "Get" + res.rpc, false,
+               Route(env, kSvc, "Get" + res.rpc, false,
                      [&svc, res, key](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        auto r = (svc.*res.get)(c.who(), {org, req.matches.at(0), 0});
@@ -285,7 +284,7 @@ void AddResource(HttpServer& server, catalog::CatalogService& svc,
 
   server.Route(
       "PUT", one,
-      Route(authorizer, kSvc, "Update" + res.rpc, true,
+      Route(env, kSvc, "Update" + res.rpc, true,
             [&svc, res, key](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
               GIIA_TRY_READ(org, OrganizationOf(req, c));
               GIIA_TRY_READ(version, VersionOf(req, c, VersionFrom::kBody));
@@ -298,7 +297,7 @@ void AddResource(HttpServer& server, catalog::CatalogService& svc,
 
   server.Route(
       "DELETE", one,
-      Route(authorizer, kSvc, "Delete" + res.rpc, false,
+      Route(env, kSvc, "Delete" + res.rpc, false,
             [&svc, res](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
               GIIA_TRY_READ(org, OrganizationOf(req, c));
               GIIA_TRY_READ(version, VersionOf(req, c, VersionFrom::kQuery));
@@ -311,31 +310,31 @@ void AddResource(HttpServer& server, catalog::CatalogService& svc,
 }  // namespace
 
 void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& svc,
-                      auth::RequestAuthorizer& authorizer) {
+                      auth::RequestAuthorizer& authorizer, const TrustedProxies& trusted_proxies) {
+  const RouteEnv env{authorizer, trusted_proxies};
   using catalog::CatalogService;
   const std::string products = "/api/v1/products";
   const std::string product = products + "/" + kId;
 
   // GET /api/v1/products: ListProducts, or SearchProducts when q is given.
-  HttpHandler list = ListRoute(svc, authorizer, "ListProducts", &CatalogService::ListProducts);
-  HttpHandler search =
-      ListRoute(svc, authorizer, "SearchProducts", &CatalogService::SearchProducts);
+  HttpHandler list = ListRoute(svc, env, "ListProducts", &CatalogService::ListProducts);
+  HttpHandler search = ListRoute(svc, env, "SearchProducts", &CatalogService::SearchProducts);
   server.Route("GET", products, [list, search](const HttpRequest& req) {
     return Param(req, "q").empty() ? list(req) : search(req);
   });
-  AddResource(server, svc, authorizer,
+  AddResource(server, svc, env,
               Resource<catalog::Product, catalog::ProductFields>{
                   products, "Product", "product", &CatalogService::GetProduct,
                   &CatalogService::ListProducts, &CatalogService::CreateProduct,
                   &CatalogService::UpdateProduct, &CatalogService::DeleteProduct},
               false);
-  AddResource(server, svc, authorizer,
+  AddResource(server, svc, env,
               Resource<catalog::Supplier, catalog::SupplierFields>{
                   "/api/v1/suppliers", "Supplier", "supplier", &CatalogService::GetSupplier,
                   &CatalogService::ListSuppliers, &CatalogService::CreateSupplier,
                   &CatalogService::UpdateSupplier, &CatalogService::DeleteSupplier},
               true);
-  AddResource(server, svc, authorizer,
+  AddResource(server, svc, env,
               Resource<catalog::BufferProfile, catalog::BufferProfileFields>{
                   "/api/v1/buffer-profiles", "BufferProfile", "buffer_profile",
                   &CatalogService::GetBufferProfile, &CatalogService::ListBufferProfiles,
@@ -345,7 +344,7 @@ void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& svc,
 
   // {"buffer_profile_id": "<id>" | "" | null (clears), "version": <the product's>}
   server.Route("PUT", product + "/buffer-profile",
-               Route(authorizer, kSvc, "AssignBufferProfile", true,
+               Route(env, kSvc, "AssignBufferProfile", true,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        GIIA_TRY_READ(version, VersionOf(req, c, VersionFrom::kBody));
@@ -363,7 +362,7 @@ void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& svc,
 
   // {"adu", "dlt_days", "moq", "order_cycle_days"}: numbers, 0 when absent.
   server.Route("POST", product + "/buffer-zones",
-               Route(authorizer, kSvc, "CalculateBufferZones", true,
+               Route(env, kSvc, "CalculateBufferZones", true,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        std::optional<double> adu, dlt, moq, cycle;
@@ -386,7 +385,7 @@ void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& svc,
                      }));
 
   server.Route("GET", product + "/suppliers",
-               Route(authorizer, kSvc, "ListProductSuppliers", false,
+               Route(env, kSvc, "ListProductSuppliers", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        auto r = svc.ListProductSuppliers(c.who(), org, req.matches.at(0));
@@ -398,7 +397,7 @@ void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& svc,
 
   // {"supplier_id", "lead_time_days" (whole number), "is_primary" (bool)}
   server.Route("POST", product + "/suppliers",
-               Route(authorizer, kSvc, "AddProductSupplier", true,
+               Route(env, kSvc, "AddProductSupplier", true,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        GIIA_TRY_STR(supplier_id, c.body, "supplier_id");
@@ -420,7 +419,7 @@ void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& svc,
                      }));
 
   server.Route("DELETE", product + "/suppliers/" + kId,
-               Route(authorizer, kSvc, "RemoveProductSupplier", false,
+               Route(env, kSvc, "RemoveProductSupplier", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        auto r = svc.RemoveProductSupplier(c.who(), org, req.matches.at(0),

@@ -5,13 +5,16 @@
 // names.
 
 #include "core/catalog/service.hpp"
+#include "core/common/client_address.hpp"
 #include "server/http/http_server.hpp"
 
 namespace giia::server {
 
 // `authorizer` authenticates callers and answers the permission matrix.
 // References must outlive the server.
+// Forwarding headers name the client only from `trusted_proxies`
+// (TRUSTED_PROXIES). References must outlive the server.
 void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& service,
-                      auth::RequestAuthorizer& authorizer);
+                      auth::RequestAuthorizer& authorizer, const TrustedProxies& trusted_proxies);
 
 }  // namespace giia::server

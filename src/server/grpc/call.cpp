@@ -102,7 +102,8 @@ void SetTime(google::protobuf::Timestamp* out, std::chrono::system_clock::time_p
   out->set_nanos(static_cast<int>(us.count() % 1000000) * 1000);
 }
 
-auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx) {
+auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx,
+                                const TrustedProxies& trusted_proxies) {
   auth::RequestInfo info;
   const auto& md = ctx.client_metadata();
   if (auto it = md.find("x-request-id"); it != md.end()) {
@@ -127,7 +128,18 @@ auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx) {
   } else if (auto last = peer.rfind(':'); last != std::string::npos) {
     peer = peer.substr(0, last);
   }
-  info.ip_address = std::move(peer);
+  // Several values of one key read as one comma-separated header.
+  auto joined = [&md](const char* key) {
+    std::string out;
+    for (auto [it, end] = md.equal_range(key); it != end; ++it) {
+      if (!out.empty()) out += ", ";
+      out.append(it->second.data(), it->second.size());
+    }
+    return out;
+  };
+  const std::string xff = joined("x-forwarded-for");
+  const std::string forwarded = joined("forwarded");
+  info.ip_address = ClientAddress(peer, {xff, forwarded}, trusted_proxies);
   return auth::StorableRequestInfo(std::move(info));
 }
 

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "core/auth/method_policy.hpp"
+#include "core/common/client_address.hpp"
 #include "core/common/would_block.hpp"
 #include "server/metrics/registry.hpp"
 #include "server/status_mapping.hpp"
@@ -94,6 +95,8 @@ struct CallEnv {
   metrics::Registry& registry;
   spdlog::logger& log;
   HandlerPool& pool;
+  // Whose x-forwarded-for / forwarded metadata names the client (TRUSTED_PROXIES).
+  const TrustedProxies& trusted_proxies;
   MethodSeriesCache series{};
 };
 
@@ -114,8 +117,11 @@ grpc::Status Reply(const Result<T>& r, Fill&& fill) {
 grpc::Status Reply(const giia::Status& r);
 // A point in time as a google.protobuf.Timestamp (microseconds).
 void SetTime(google::protobuf::Timestamp* out, std::chrono::system_clock::time_point t);
-// Request id, peer address and user agent of `ctx`.
-auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx);
+// Request id, client address and user agent of `ctx`. The client address is
+// the peer's, or from x-forwarded-for / forwarded metadata when the peer is
+// in `trusted_proxies` (ClientAddress).
+auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx,
+                                const TrustedProxies& trusted_proxies);
 // Counts the call as handled with its code, observes its latency, and writes
 // the access log line.
 void RecordCall(MethodSeries& series, spdlog::logger& log, const char* method,
@@ -170,7 +176,7 @@ grpc::ServerUnaryReactor* ServeAsync(CallEnv& env, grpc::CallbackServerContext* 
   MethodSeries& series = env.series.For(env.registry, method);
   series.Started().Inc();
   Call call;
-  call.request = RequestInfoOf(*ctx);
+  call.request = RequestInfoOf(*ctx, env.trusted_proxies);
   ctx->AddInitialMetadata("x-request-id", call.request.request_id);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   auto finish = [&env, &series, reactor, method, start](const grpc::Status& status,

@@ -14,12 +14,16 @@
 
 namespace giia::server {
 
-// References (and the probes) must outlive the server.
+// References (and the probes) must outlive the server. The /health/ready
+// body names each dependency with its state and latency, never why it is
+// down (the reason names its address, which may carry credentials): with
+// `log`, a check that goes down is logged once with its reason (credentials
+// redacted), and once when it is up again.
 void AddHealthRoutes(HttpServer& server, metrics::Registry& registry,
                      std::span<health::DependencyProbe* const> probes,
                      const std::atomic<bool>& draining,
                      std::chrono::milliseconds timeout = std::chrono::seconds(2),
-                     bool with_metrics = true);
+                     bool with_metrics = true, spdlog::logger* log = nullptr);
 
 // /metrics alone (on METRICS_PORT, when set).
 void AddMetricsRoute(HttpServer& server, metrics::Registry& registry);

@@ -24,11 +24,14 @@ HttpResponse Json(int status, const json& body) {
 
 HttpResponse NoContent() { return HttpResponse{204, "", "application/json"}; }
 
-Result<Ctx> Begin(auth::RequestAuthorizer& authorizer, std::string_view service,
-                  const HttpRequest& req, const std::string& method, bool has_body) {
+Result<Ctx> Begin(const RouteEnv& env, std::string_view service, const HttpRequest& req,
+                  const std::string& method, bool has_body) {
+  auth::RequestAuthorizer& authorizer = env.authorizer;
   Ctx c;
   c.info.request_id = req.request_id;
-  c.info.ip_address = req.remote_addr;
+  c.info.ip_address =
+      ClientAddress(req.remote_addr, {req.Header("X-Forwarded-For"), req.Header("Forwarded")},
+                    env.trusted_proxies);
   c.info.user_agent = req.Header("User-Agent");
   c.info = auth::StorableRequestInfo(std::move(c.info));
   auto caller = auth::Guard(authorizer, std::string(service) + method,

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/auth/method_policy.hpp"
+#include "core/common/client_address.hpp"
 #include "server/http/http_server.hpp"
 
 namespace giia::server::rest {
@@ -22,6 +23,14 @@ HttpResponse Json(int status, const json& body);
 // 204, no body.
 HttpResponse NoContent();
 
+// What the routes of one service share: the permission matrix and the
+// proxies whose forwarding headers name the client (TRUSTED_PROXIES). Both
+// outlive the server.
+struct RouteEnv {
+  auth::RequestAuthorizer& authorizer;
+  const TrustedProxies& trusted_proxies;
+};
+
 // What every route does first: request info, the permission matrix, the body.
 struct Ctx {
   auth::RequestInfo info;
@@ -31,11 +40,12 @@ struct Ctx {
 };
 
 // `service` is the gRPC service prefix ("/giia.auth.v1.AuthService/") and
-// `method` the use case's RPC name ("Login"): together, the matrix row.
-// Errors: those of auth::Guard; kInvalidArgument ("body") when the body is
-// not a JSON object.
-Result<Ctx> Begin(auth::RequestAuthorizer& authorizer, std::string_view service,
-                  const HttpRequest& req, const std::string& method, bool has_body);
+// `method` the use case's RPC name ("Login"): together, the matrix row. The
+// request's ip_address is the client's (ClientAddress: X-Forwarded-For or
+// Forwarded only from a trusted proxy). Errors: those of auth::Guard;
+// kInvalidArgument ("body") when the body is not a JSON object.
+Result<Ctx> Begin(const RouteEnv& env, std::string_view service, const HttpRequest& req,
+                  const std::string& method, bool has_body);
 
 // A string member of the body; "" when absent or null. Errors name the field.
 Result<std::string> Str(const json& body, const char* field);
@@ -79,11 +89,10 @@ std::string Param(const HttpRequest& req, const std::string& name);
 // Runs one route body, turning any Error into the JSON error response.
 // `fn` is Result<HttpResponse>(const HttpRequest&, Ctx&).
 template <typename Fn>
-HttpHandler Route(auth::RequestAuthorizer& authorizer, std::string service, std::string method,
-                  bool has_body, Fn fn) {
-  return [&authorizer, service = std::move(service), method = std::move(method), has_body,
+HttpHandler Route(RouteEnv env, std::string service, std::string method, bool has_body, Fn fn) {
+  return [env, service = std::move(service), method = std::move(method), has_body,
           fn](const HttpRequest& req) {
-    auto ctx = Begin(authorizer, service, req, method, has_body);
+    auto ctx = Begin(env, service, req, method, has_body);
     if (!ctx) return ErrorResponse(ctx.error(), req.request_id);
     Result<HttpResponse> out = fn(req, *ctx);
     if (!out) return ErrorResponse(out.error(), req.request_id);
