@@ -12,3 +12,13 @@ if(GIIA_SANITIZE)
     -fsanitize=${GIIA_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(giia_warnings INTERFACE -fsanitize=${GIIA_SANITIZE})
 endif()
+# GIIA_FUZZ: every giia library with libFuzzer's coverage instrumentation and
+# ASan + UBSan; the harnesses in tests/fuzz add libFuzzer itself at link time.
+if(GIIA_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "GIIA_FUZZ needs clang: -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14")
+  endif()
+  target_compile_options(giia_warnings INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(giia_warnings INTERFACE -fsanitize=address,undefined)
+endif()

@@ -3,7 +3,8 @@
 #   installs what is missing, builds with AddressSanitizer + UBSan and warnings
 #   as errors, checks layering and formatting, starts its own PostgreSQL, Redis
 #   and NATS on free loopback ports, runs the unit, integration and e2e tests,
-#   and stops the servers it started (by PID) whatever happened.
+#   and stops the servers it started (by PID) whatever happened. The whole
+#   suite also runs each fuzz harness for 10 s (scripts/fuzz.sh).
 # Exits with the tests' result. Extra arguments go to ctest (e.g. -L unit).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -51,6 +52,15 @@ GIIA_BINARY="$BUILD/src/giia" "$GIIA_ROOT/scripts/check_docs.sh"
 
 log "checking the deployment files (scripts/check_deploy.sh)"
 GIIA_BINARY="$BUILD/src/giia" "$GIIA_ROOT/scripts/check_deploy.sh"
+
+# The fuzz smoke: every libFuzzer harness for a few seconds on its seed
+# corpus, after a clang-14 build of the libraries it needs in build/fuzz.
+# Runs when no ctest arguments are given (the whole suite) or when
+# GIIA_FUZZ_SMOKE_SECONDS is set; GIIA_FUZZ_SMOKE_SECONDS=0 skips it.
+if [[ ${GIIA_FUZZ_SMOKE_SECONDS:-} != 0 ]] && { (($# == 0)) || [[ -n ${GIIA_FUZZ_SMOKE_SECONDS:-} ]]; }; then
+  log "fuzz smoke: each harness for ${GIIA_FUZZ_SMOKE_SECONDS:-10} s (scripts/fuzz.sh)"
+  "$GIIA_ROOT/scripts/fuzz.sh" "${GIIA_FUZZ_SMOKE_SECONDS:-10}"
+fi
 
 log "starting PostgreSQL, Redis and NATS on free ports"
 mkdir -p "$GIIA_ROOT/build"

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/common/client_address.hpp"
@@ -64,6 +65,8 @@ std::vector<ResolvedValue> Resolve(const Layers& layers, const std::string& serv
 // Reads KEY=VALUE lines (# comments, blank lines, `export `, quotes).
 // Errors: kInvalidArgument (field "--env-file") naming the file and line.
 [[nodiscard]] Result<Env> ReadEnvFile(const std::string& path);
+// The same for the text of a file; `path` only names it in errors.
+[[nodiscard]] Result<Env> ParseEnvFile(std::string_view text, const std::string& path);
 
 struct DatabaseConfig {
   std::string url;

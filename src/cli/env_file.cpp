@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "cli/config.hpp"
 
@@ -13,6 +14,13 @@ Result<Env> ReadEnvFile(const std::string& path) {
     return InvalidArgument(
         "--env-file", "--env-file " + path + ": cannot read it (" + std::strerror(errno) + ")");
   }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseEnvFile(text.str(), path);
+}
+
+Result<Env> ParseEnvFile(std::string_view text, const std::string& path) {
+  std::istringstream in{std::string(text)};
   Env out;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {

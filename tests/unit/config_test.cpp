@@ -127,6 +127,12 @@ TEST_CASE("ReadEnvFile reads comments, export, quotes and names bad lines", "[un
   CHECK_THAT(broken.error().message, Catch::Contains(bad + ":2"));
   std::remove(bad.c_str());
 
+  auto text = ParseEnvFile("A=1\nB='two'\n", "inline.env");
+  REQUIRE(text);
+  CHECK(text->at("B") == "two");
+  CHECK_THAT(ParseEnvFile("A=1\nB='open\n", "inline.env").error().message,
+             Catch::Contains("inline.env:2"));
+
   auto missing = ReadEnvFile("/nonexistent/giia.env");
   REQUIRE_FALSE(missing);
   CHECK(missing.error().field == "--env-file");

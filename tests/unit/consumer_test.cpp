@@ -233,3 +233,34 @@ TEST_CASE("DLQ filters select by sequence, range, subject prefix, type, org and 
   CHECK(summary.by_error["refused"] == 4);
   CHECK(summary.by_subject["catalog.product.created"] == 2);
 }
+
+TEST_CASE("A dead letter's headers read back whatever they say", "[unit][events][dlq]") {
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {dlq_header::kOriginalSubject, "auth.user.registered"},
+      {dlq_header::kOriginalSequence, "42"},
+      {dlq_header::kConsumer, "mailer"},
+      {dlq_header::kAttempts, "5"},
+      {dlq_header::kReplayCount, "2"},
+      {dlq_header::kFailedAt, "2026-01-02T03:04:05Z"},
+      {"Other", "kept"}};
+  const StoredLetter s = ReadLetterHeaders(headers);
+  CHECK(s.letter.original_subject == "auth.user.registered");
+  CHECK(s.letter.stream_sequence == 42);
+  CHECK(s.letter.consumer == "mailer");
+  CHECK(s.letter.attempts == 5);
+  CHECK(s.letter.replay_count == 2);
+  CHECK(s.failed_at == "2026-01-02T03:04:05Z");
+  CHECK(s.headers == headers);
+  // Counts as anyone who can publish to the DLQ stream could write them: a
+  // negative count would lift the replay loop guard, and INT_MAX (what atoi
+  // gave) made replay_count + 1 overflow.
+  CHECK(ReadLetterCount("-1") == 0);
+  CHECK(ReadLetterCount(" 3") == 0);
+  CHECK(ReadLetterCount("3x") == 0);
+  CHECK(ReadLetterCount("") == 0);
+  CHECK(ReadLetterCount("2147483647") == kMaxLetterCount);
+  CHECK(ReadLetterCount("99999999999999999999999") == kMaxLetterCount);
+  CHECK(ReadLetterHeaders({{dlq_header::kOriginalSequence, "18446744073709551616"}})
+            .letter.stream_sequence == 0);
+  CHECK(ReadLetterHeaders({{dlq_header::kOriginalSequence, "12abc"}}).letter.stream_sequence == 0);
+}

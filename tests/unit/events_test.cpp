@@ -142,6 +142,18 @@ TEST_CASE("Decoding names the broken attribute", "[unit][events]") {
                          R"("source":"/giia/auth","subject":"user/1","data":{"a":[1]}})")
             .error()
             .field == "data.a");
+  // Found by tests/fuzz/cloudevents_fuzz: a whole number beyond int64 was read
+  // as a negative one (18446744073709551615 as -1).
+  auto huge = DecodeCloudEvent(R"({"specversion":"1.0","id":"1","type":"t","time":"x",)"
+                               R"("source":"/giia/auth","subject":"user/1",)"
+                               R"("data":{"n":18446744073709551615}})");
+  REQUIRE_FALSE(huge);
+  CHECK(huge.error().field == "data.n");
+  auto largest = DecodeCloudEvent(R"({"specversion":"1.0","id":"1","type":"t","time":"x",)"
+                                  R"("source":"/giia/auth","subject":"user/1",)"
+                                  R"("data":{"n":9223372036854775807}})");
+  REQUIRE(largest);
+  CHECK(std::get<std::int64_t>(*largest->Find("n")) == 9223372036854775807);
 }
 
 namespace {

@@ -42,6 +42,9 @@ TEST_CASE("LoadMigrations names the file that breaks the rules", "[unit][migrate
       {{"auth/0001_x.sql", "", ""}, ".up.sql"},
       {{"0001_x.up.sql", "", ""}, "<service>"},
       {{"auth/0000_x.up.sql", "", ""}, "1 or more"},
+      // Found by tests/fuzz/migration_fuzz: std::stoi threw std::out_of_range.
+      {{"auth/99999999999_x.up.sql", "", ""}, "fit an int"},
+      {{"auth/2147483648_x.down.sql", "", ""}, "fit an int"},
   };
   for (const auto& [file, why] : cases) {
     INFO(file.path);

@@ -1,6 +1,7 @@
 #include "adapters/codec/cloudevents.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace giia::codec {
@@ -91,6 +92,12 @@ Result<events::Event> DecodeCloudEvent(std::string_view text) {
       value = nullptr;
     } else if (v.is_boolean()) {
       value = v.get<bool>();
+    } else if (v.is_number_unsigned() &&
+               v.get<std::uint64_t>() >
+                   static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      // Read as int64 it would turn negative (18446744073709551615 is -1).
+      return InvalidArgument("data." + name,
+                             "data field \"" + name + "\" is a whole number beyond int64");
     } else if (v.is_number_integer()) {
       value = v.get<std::int64_t>();
     } else if (v.is_number()) {

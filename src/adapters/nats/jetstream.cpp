@@ -562,7 +562,7 @@ class NatsInbound final : public events::InboundMessage {
     }
     const char* replays = nullptr;
     if (natsMsgHeader_Get(msg, header::kReplayCount, &replays) == NATS_OK && replays != nullptr) {
-      replay_count_ = std::atoi(replays);
+      replay_count_ = events::ReadLetterCount(replays);
     }
   }
   ~NatsInbound() override { natsMsg_Destroy(msg_); }
@@ -747,23 +747,10 @@ namespace giia::nats {
 namespace {
 
 events::StoredLetter LetterFrom(StoredMessage m) {
-  events::StoredLetter s;
+  events::StoredLetter s = events::ReadLetterHeaders(std::move(m.headers));
   s.sequence = m.sequence;
   s.subject = m.subject;
-  s.failed_at = m.Header(header::kFailedAt);
-  events::DeadLetter& l = s.letter;
-  l.consumer = m.Header(header::kConsumer);
-  l.original_subject = m.Header(header::kOriginalSubject);
-  l.stream = m.Header(header::kOriginalStream);
-  l.stream_sequence = std::strtoull(m.Header(header::kOriginalSequence).c_str(), nullptr, 10);
-  l.attempts = std::atoi(m.Header(header::kAttempts).c_str());
-  l.error = m.Header(header::kLastError);
-  l.event_type = m.Header(header::kEventType);
-  l.event_id = m.Header(header::kEventId);
-  l.organization = m.Header(header::kOrganization);
-  l.replay_count = std::atoi(m.Header(header::kReplayCount).c_str());
   s.payload = std::move(m.data);
-  s.headers = std::move(m.headers);
   return s;
 }
 

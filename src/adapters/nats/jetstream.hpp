@@ -82,19 +82,7 @@ struct OutgoingMessage {
 };
 
 // Header names giia puts on dead letters and replays.
-namespace header {
-inline constexpr const char* kOriginalSubject = "Giia-Original-Subject";
-inline constexpr const char* kOriginalStream = "Giia-Original-Stream";
-inline constexpr const char* kOriginalSequence = "Giia-Original-Sequence";
-inline constexpr const char* kConsumer = "Giia-Consumer";
-inline constexpr const char* kAttempts = "Giia-Attempts";
-inline constexpr const char* kLastError = "Giia-Last-Error";
-inline constexpr const char* kFailedAt = "Giia-Failed-At";
-inline constexpr const char* kEventType = "Giia-Event-Type";
-inline constexpr const char* kEventId = "Giia-Event-Id";
-inline constexpr const char* kOrganization = "Giia-Organization";
-inline constexpr const char* kReplayCount = "Giia-Replay-Count";
-}  // namespace header
+namespace header = events::dlq_header;
 
 // A core NATS subscription (see JetStream::Subscribe); unsubscribes when destroyed.
 class Subscription {

@@ -1,6 +1,7 @@
 #include "core/events/dlq.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 namespace giia::events {
 
@@ -31,6 +32,43 @@ std::vector<StoredLetter> Select(const std::vector<StoredLetter>& all, const Let
     if (Matches(s, f)) out.push_back(s);
   }
   return out;
+}
+
+int ReadLetterCount(std::string_view text) {
+  if (text.empty()) return 0;
+  std::int64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return 0;
+    n = std::min<std::int64_t>(n * 10 + (c - '0'), kMaxLetterCount);
+  }
+  return static_cast<int>(n);
+}
+
+StoredLetter ReadLetterHeaders(std::vector<std::pair<std::string, std::string>> headers) {
+  auto get = [&](const char* name) -> std::string {
+    for (const auto& [k, v] : headers) {
+      if (k == name) return v;
+    }
+    return "";
+  };
+  StoredLetter s;
+  s.failed_at = get(dlq_header::kFailedAt);
+  DeadLetter& l = s.letter;
+  l.consumer = get(dlq_header::kConsumer);
+  l.original_subject = get(dlq_header::kOriginalSubject);
+  l.stream = get(dlq_header::kOriginalStream);
+  const std::string sequence = get(dlq_header::kOriginalSequence);
+  std::uint64_t seq = 0;
+  const auto [end, ec] = std::from_chars(sequence.data(), sequence.data() + sequence.size(), seq);
+  if (ec == std::errc() && end == sequence.data() + sequence.size()) l.stream_sequence = seq;
+  l.attempts = ReadLetterCount(get(dlq_header::kAttempts));
+  l.error = get(dlq_header::kLastError);
+  l.event_type = get(dlq_header::kEventType);
+  l.event_id = get(dlq_header::kEventId);
+  l.organization = get(dlq_header::kOrganization);
+  l.replay_count = ReadLetterCount(get(dlq_header::kReplayCount));
+  s.headers = std::move(headers);
+  return s;
 }
 
 LetterSummary Summarize(const std::vector<StoredLetter>& letters) {

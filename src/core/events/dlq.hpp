@@ -49,6 +49,34 @@ class DeadLetterStore {
   [[nodiscard]] virtual std::vector<Status> Remove(std::span<const std::uint64_t> sequences) = 0;
 };
 
+// Header names giia puts on dead letters and replays (DeadLetterQueue::Put
+// records a DeadLetter as these).
+namespace dlq_header {
+inline constexpr const char* kOriginalSubject = "Giia-Original-Subject";
+inline constexpr const char* kOriginalStream = "Giia-Original-Stream";
+inline constexpr const char* kOriginalSequence = "Giia-Original-Sequence";
+inline constexpr const char* kConsumer = "Giia-Consumer";
+inline constexpr const char* kAttempts = "Giia-Attempts";
+inline constexpr const char* kLastError = "Giia-Last-Error";
+inline constexpr const char* kFailedAt = "Giia-Failed-At";
+inline constexpr const char* kEventType = "Giia-Event-Type";
+inline constexpr const char* kEventId = "Giia-Event-Id";
+inline constexpr const char* kOrganization = "Giia-Organization";
+inline constexpr const char* kReplayCount = "Giia-Replay-Count";
+}  // namespace dlq_header
+
+// A count header (attempts, replays) as Put writes it: decimal digits. Anything
+// else (empty, a sign, a space, other characters) reads as 0, and a count
+// beyond kMaxLetterCount as kMaxLetterCount, so that count + 1 is always an int.
+inline constexpr int kMaxLetterCount = 1'000'000'000;
+int ReadLetterCount(std::string_view text);
+
+// The DeadLetter and failure time recorded in a dead letter's headers (the
+// first of a repeated header counts; absent ones read as "" or 0). Never
+// fails: the headers come from the broker, and whoever can publish to the DLQ
+// stream can write anything in them.
+StoredLetter ReadLetterHeaders(std::vector<std::pair<std::string, std::string>> headers);
+
 // What to select. Empty fields select everything.
 struct LetterFilter {
   std::set<std::uint64_t> sequences;

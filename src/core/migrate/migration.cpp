@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <map>
 #include <tuple>
 
@@ -65,8 +66,12 @@ Result<std::vector<Migration>> LoadMigrations(std::span<const SqlFile> files) {
     if (name.empty() || !std::all_of(name.begin(), name.end(), IsNameChar)) {
       return bad("the part after the number must be lower-case letters, digits or _");
     }
-    const int version = std::stoi(base.substr(0, underscore));
-    if (version <= 0) return bad("the number must be 1 or more");
+    int version = 0;
+    const char* digits = base.data();
+    const auto [end, ec] = std::from_chars(digits, digits + underscore, version);
+    if (ec != std::errc() || end != digits + underscore || version <= 0) {
+      return bad("the number must be 1 or more and fit an int");
+    }
     const auto key = std::make_pair(service, version);
     if (!is_up) {
       if (downs.count(key) != 0) return bad("version repeats");

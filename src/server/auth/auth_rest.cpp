@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "core/common/time.hpp"
+#include "server/auth/auth_bodies.hpp"
 #include "server/http/rest.hpp"
 
 namespace giia::server {
@@ -48,13 +49,8 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc, const auth::Acces
   server.Route("POST", "/api/v1/auth/register",
                Route(env, kSvc, "Register", true,
                      [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
-                       GIIA_TRY_STR(email, c.body, "email");
-                       GIIA_TRY_STR(password, c.body, "password");
-                       GIIA_TRY_STR(first, c.body, "first_name");
-                       GIIA_TRY_STR(last, c.body, "last_name");
-                       GIIA_TRY_STR(org, c.body, "organization_name");
-                       GIIA_TRY_STR(slug, c.body, "organization_slug");
-                       auto r = svc.Register({email, password, first, last, org, slug}, c.info);
+                       GIIA_TRY_READ(in, ParseRegisterBody(c.body));
+                       auto r = svc.Register(in, c.info);
                        if (!r) return tl::unexpected(r.error());
                        return Json(201, {{"user", UserJson(r->user)},
                                          {"organization",
@@ -81,9 +77,8 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc, const auth::Acces
   server.Route(
       "POST", "/api/v1/auth/login",
       Route(env, kSvc, "Login", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
-        GIIA_TRY_STR(email, c.body, "email");
-        GIIA_TRY_STR(password, c.body, "password");
-        auto r = svc.Login(email, password, c.info);
+        GIIA_TRY_READ(in, ParseLoginBody(c.body));
+        auto r = svc.Login(in.email, in.password, c.info);
         if (!r) return tl::unexpected(r.error());
         json body = TokensJson(r->tokens);
         body["user"] = UserJson(r->user);
@@ -159,29 +154,14 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc, const auth::Acces
                                          {"page_size", size == 0 ? 20 : size}});
                      }));
 
-  server.Route(
-      "POST", "/api/v1/users",
-      Route(env, kSvc, "CreateUser", true,
-            [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
-              GIIA_TRY_STR(email, c.body, "email");
-              GIIA_TRY_STR(password, c.body, "password");
-              GIIA_TRY_STR(first, c.body, "first_name");
-              GIIA_TRY_STR(last, c.body, "last_name");
-              std::vector<std::string> roles;
-              if (auto it = c.body.find("roles"); it != c.body.end() && !it->is_null()) {
-                if (!it->is_array()) return InvalidArgument("roles", "roles must be a list");
-                for (std::size_t i = 0; i < it->size(); ++i) {
-                  if (!(*it)[i].is_string()) {
-                    return InvalidArgument("roles[" + std::to_string(i) + "]",
-                                           "a role is a string");
-                  }
-                  roles.push_back((*it)[i].get<std::string>());
-                }
-              }
-              auto r = svc.CreateUser(*c.caller, {email, password, first, last, roles}, c.info);
-              if (!r) return tl::unexpected(r.error());
-              return Json(201, {{"user", UserJson(*r)}});
-            }));
+  server.Route("POST", "/api/v1/users",
+               Route(env, kSvc, "CreateUser", true,
+                     [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
+                       GIIA_TRY_READ(in, ParseCreateUserBody(c.body));
+                       auto r = svc.CreateUser(*c.caller, in, c.info);
+                       if (!r) return tl::unexpected(r.error());
+                       return Json(201, {{"user", UserJson(*r)}});
+                     }));
 
   server.Route("GET", "/api/v1/users/([^/]+)",
                Route(env, kSvc, "GetUser", false,
