@@ -12,7 +12,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 GIIA_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache mold clang-format curl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libpq-dev libsodium-dev libnats-dev libcurl4-openssl-dev libhiredis-dev libcpp-httplib-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libexpected-dev catch2
+  libpq-dev libsodium-dev libnats-dev libcurl4-openssl-dev libhiredis-dev libssl-dev libboost-dev libcpp-httplib-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libexpected-dev catch2
   postgresql redis-server nats-server prometheus
 )
 
