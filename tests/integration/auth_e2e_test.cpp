@@ -804,7 +804,8 @@ TEST_CASE("Hostile JSON bodies: 100,000 levels deep and over-long strings are 40
   auto client = server.Client();
   const auto post = [&](const std::string& body) {
     const auto start = std::chrono::steady_clock::now();
-    HttpReply r = ToReply(client->Post("/api/v1/auth/login", body, "application/json"));
+    HttpReply r =
+        giia::testing::ToReply(client->Post("/api/v1/auth/login", body, "application/json"));
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
     return r;
   };
