@@ -16,7 +16,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
       libpq-dev libsodium-dev libnats-dev libcurl4-openssl-dev libhiredis-dev \
-      libcpp-httplib-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libexpected-dev \
+      libboost-dev libssl-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libexpected-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -42,7 +42,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates \
       libcurl4 libhiredis0.14 libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 \
-      libcpp-httplib0.11 libspdlog1.10 libfmt9 libpq5 libsodium23 libnats3.4 \
+      libssl3 libspdlog1.10 libfmt9 libpq5 libsodium23 libnats3.4 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 giia \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

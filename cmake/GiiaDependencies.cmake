@@ -17,11 +17,15 @@ pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)       # PkgConfig::NATS
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)       # PkgConfig::CURL
 # hiredis 0.14 ships no CMake target (its config sets variables only).
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)    # PkgConfig::HIREDIS
-# Debian's httplib.h is split: the implementation is libcpp-httplib.so, built
-# with OpenSSL, zlib and brotli support; the pkg-config target carries the
-# matching defines.
-pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # PkgConfig::HTTPLIB
+# The HTTP server: Boost.Beast on Asio, header-only (libboost-dev), with
+# OpenSSL for HTTPS (libssl-dev, which libgrpc-dev already depends on).
+find_package(Boost 1.74 REQUIRED)                  # Boost::headers
+find_package(OpenSSL REQUIRED)                     # OpenSSL::SSL
 if(GIIA_BUILD_TESTS)
+  # The tests' HTTP client (the server is Beast's). Debian's httplib.h is
+  # split: the implementation is libcpp-httplib.so, built with OpenSSL, zlib
+  # and brotli support; the pkg-config target carries the matching defines.
+  pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # PkgConfig::HTTPLIB
   find_package(Catch2 2 CONFIG REQUIRED)           # Catch2::Catch2WithMain (v2)
   include(Catch)
 endif()

@@ -13,7 +13,7 @@ GIIA_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache mold clang-format curl
   clang-14 libclang-rt-14-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libpq-dev libsodium-dev libnats-dev libcurl4-openssl-dev libhiredis-dev libcpp-httplib-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libexpected-dev catch2
+  libpq-dev libsodium-dev libnats-dev libcurl4-openssl-dev libhiredis-dev libssl-dev libboost-dev libcpp-httplib-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libexpected-dev catch2
   postgresql redis-server nats-server prometheus
 )
 

@@ -16,6 +16,10 @@ namespace {
 constexpr KeySpec kKeys[] = {
     {"HTTP_HOST", "0.0.0.0", "0.0.0.0", false, "address the REST and health server binds"},
     {"HTTP_PORT", "8083", "8084", false, "REST and health port"},
+    {"HTTP_HEADER_TIMEOUT", "10s", "10s", false,
+     "a request's header (and a new connection's TLS handshake) must arrive within this"},
+    {"HTTP_IDLE_TIMEOUT", "75s", "75s", false,
+     "a keep-alive connection with no request for this long is closed"},
     {"GRPC_HOST", "0.0.0.0", "0.0.0.0", false, "address the gRPC server binds"},
     {"GRPC_PORT", "9091", "9092", false, "gRPC port"},
     {"METRICS_PORT", "", "", false, "moves /metrics to its own port when set"},
@@ -263,6 +267,10 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
   }
   cfg.http_host = c.Text("HTTP_HOST");
   cfg.http_port = c.Int("HTTP_PORT", 0, 65535);
+  cfg.http_header_timeout = c.Duration("HTTP_HEADER_TIMEOUT");
+  if (cfg.http_header_timeout.count() <= 0) c.Problem("HTTP_HEADER_TIMEOUT", "must be more than 0");
+  cfg.http_idle_timeout = c.Duration("HTTP_IDLE_TIMEOUT");
+  if (cfg.http_idle_timeout.count() <= 0) c.Problem("HTTP_IDLE_TIMEOUT", "must be more than 0");
   cfg.grpc_host = c.Text("GRPC_HOST");
   cfg.grpc_port = c.Int("GRPC_PORT", 0, 65535);
   if (c.At("METRICS_PORT").set) cfg.metrics_port = c.Int("METRICS_PORT", 0, 65535);

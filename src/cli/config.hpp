@@ -81,6 +81,8 @@ struct Config {
   std::string service;
   std::string http_host;
   int http_port = 0;
+  std::chrono::milliseconds http_header_timeout{10000};
+  std::chrono::milliseconds http_idle_timeout{75000};
   std::string grpc_host;
   int grpc_port = 0;
   std::optional<int> metrics_port;

@@ -245,6 +245,8 @@ class Runtime {
     server::HttpServerOptions http_options;
     http_options.host = cfg_.http_host;
     http_options.port = cfg_.http_port;
+    http_options.header_timeout = cfg_.http_header_timeout;
+    http_options.idle_timeout = cfg_.http_idle_timeout;
     http_options.tls_cert_file = cfg_.tls_cert_file;
     http_options.tls_key_file = cfg_.tls_key_file;
     http_options.tls_client_ca_file = cfg_.tls_client_ca_file;
@@ -254,6 +256,8 @@ class Runtime {
       metrics_options.host = cfg_.http_host;
       metrics_options.port = *cfg_.metrics_port;
       metrics_options.threads = 2;
+      metrics_options.header_timeout = cfg_.http_header_timeout;
+      metrics_options.idle_timeout = cfg_.http_idle_timeout;
       metrics_http_ = std::make_unique<server::HttpServer>(metrics_options, registry_, log_);
       server::AddMetricsRoute(*metrics_http_, registry_);
     }

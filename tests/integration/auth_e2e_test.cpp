@@ -1310,3 +1310,36 @@ while True:
     }
   }
 }
+
+TEST_CASE("Hostile JSON bodies: 100,000 levels deep and over-long strings are 400 naming the field",
+          "[e2e][auth]") {
+  AuthServer server;
+  auto client = server.Client();
+  const auto post = [&](const std::string& body) {
+    const auto start = std::chrono::steady_clock::now();
+    HttpReply r =
+        giia::testing::ToReply(client->Post("/api/v1/auth/login", body, "application/json"));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    return r;
+  };
+  // 100,000 levels (200 KB, within the body limit) inside an object.
+  const std::string deep = R"({"email":"a@example.com","password":"pw123456","x":)" +
+                           std::string(100000, '[') + std::string(100000, ']') + "}";
+  HttpReply r = post(deep);
+  CHECK(r.status == 400);
+  CHECK(r.body["error"]["code"] == "INVALID_ARGUMENT");
+  CHECK(r.body["error"]["field"] == "body");
+  // As deep as allowed is read (and then the login is refused as usual).
+  const std::string ok = R"({"email":"a@example.com","password":"pw123456","x":)" +
+                         std::string(31, '[') + std::string(31, ']') + "}";
+  CHECK(post(ok).status == 401);
+  // A string field longer than the limit, named; a long member name is the body's.
+  r = post(
+      json{{"email", std::string(20000, 'e') + "@example.com"}, {"password", "pw123456"}}.dump());
+  CHECK(r.status == 400);
+  CHECK(r.body["error"]["field"] == "email");
+  r = post(json{{std::string(20000, 'k'), "v"}, {"email", "a@example.com"}}.dump());
+  CHECK(r.status == 400);
+  CHECK(r.body["error"]["field"] == "body");
+  CHECK(server.Get("/health/live").status == 200);
+}

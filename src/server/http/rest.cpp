@@ -18,6 +18,51 @@ const json* Member(const json& body, const char* field) {
 
 }  // namespace
 
+Result<json> ParseBody(const std::string& text) {
+  // nlohmann's parser keeps its own stack (no recursion); the callback sees
+  // every container's depth and every string, and drops what is too deep or
+  // too long without building it, so that a 1 MiB "[[[[..." costs no more
+  // than reading it.
+  bool too_deep = false;
+  std::string too_long;  // the field whose string is over kMaxJsonString
+  std::string key;       // the latest member name
+  const json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        if (depth >= kMaxJsonDepth) too_deep = true;
+        return !too_deep;
+      case json::parse_event_t::key:
+        key = parsed.get_ref<const std::string&>();
+        if (key.size() > kMaxJsonString) {
+          if (too_long.empty()) too_long = "body";
+          return false;
+        }
+        return true;
+      case json::parse_event_t::value:
+        if (parsed.is_string() && parsed.get_ref<const std::string&>().size() > kMaxJsonString) {
+          if (too_long.empty()) too_long = key.empty() ? std::string("body") : key;
+          return false;
+        }
+        return true;
+      default: return true;
+    }
+  };
+  json body = json::parse(text, check, false);
+  if (too_deep) {
+    return InvalidArgument(
+        "body", "the body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  }
+  if (!too_long.empty()) {
+    return InvalidArgument(
+        too_long, too_long + " is longer than " + std::to_string(kMaxJsonString) + " bytes");
+  }
+  if (body.is_discarded() || !body.is_object()) {
+    return InvalidArgument("body", "the body must be a JSON object");
+  }
+  return body;
+}
+
 HttpResponse Json(int status, const json& body) {
   return {status, body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json"};
 }
@@ -40,10 +85,9 @@ Result<Ctx> Begin(const RouteEnv& env, std::string_view service, const HttpReque
   c.caller = std::move(*caller);
   if (has_body) {
     if (req.body.empty()) return c;
-    c.body = json::parse(req.body, nullptr, false);
-    if (c.body.is_discarded() || !c.body.is_object()) {
-      return InvalidArgument("body", "the body must be a JSON object");
-    }
+    auto body = ParseBody(req.body);
+    if (!body) return tl::unexpected(body.error());
+    c.body = std::move(*body);
   }
   return c;
 }

@@ -39,11 +39,23 @@ struct Ctx {
   const auth::Caller& who() const { return *caller; }
 };
 
+// Bounds of a JSON body beyond the byte limit of the HTTP server: nesting
+// (an object in an array in the body is depth 2) and the length in bytes of
+// any string, member names included. Above every limit of the use cases (a
+// description is 2,000 bytes, a password 1,024), so these only stop abuse.
+inline constexpr int kMaxJsonDepth = 32;
+inline constexpr std::size_t kMaxJsonString = 8192;
+
+// A body as a JSON object. Errors: kInvalidArgument naming "body" when it is
+// not a JSON object or nests deeper than kMaxJsonDepth, or naming the member
+// whose string is longer than kMaxJsonString.
+Result<json> ParseBody(const std::string& text);
+
 // `service` is the gRPC service prefix ("/giia.auth.v1.AuthService/") and
 // `method` the use case's RPC name ("Login"): together, the matrix row. The
 // request's ip_address is the client's (ClientAddress: X-Forwarded-For or
-// Forwarded only from a trusted proxy). Errors: those of auth::Guard;
-// kInvalidArgument ("body") when the body is not a JSON object.
+// Forwarded only from a trusted proxy). Errors: those of auth::Guard; those
+// of ParseBody.
 Result<Ctx> Begin(const RouteEnv& env, std::string_view service, const HttpRequest& req,
                   const std::string& method, bool has_body);
 
