@@ -15,6 +15,7 @@
 #include "support/auth_server.hpp"
 #include "support/catalog_server.hpp"
 #include "support/net.hpp"
+#include "support/poll.hpp"
 
 using giia::testing::AuthServer;
 using giia::testing::CatalogServer;
@@ -56,21 +57,27 @@ std::vector<std::pair<std::string, std::string>> HostileBodies() {
   for (int i = 0; i < 100'000; ++i) deep_object += "{\"a\":";
   deep_object += "1" + std::string(100'000, '}');
   return {
-      {"invalid UTF-8 in a string", "{\"email\":\"\xff\xfe@x.example\",\"sku\":\"\xc3\",\"name\":"
-                                    "\"\xed\xa0\x80\",\"password\":\"abcdefgh1\"}"},
-      {"a raw NUL in a string", std::string("{\"email\":\"a") + '\0' + "b@x.example\",\"name\":\"n\"}"},
-      {"an escaped NUL", "{\"email\":\"a\\u0000b@x.example\",\"name\":\"x\\u0000y\",\"sku\":"
-                         "\"\\u0000\",\"code\":\"\\u0000\",\"password\":\"abc\\u0000defgh\"}"},
+      {"invalid UTF-8 in a string",
+       "{\"email\":\"\xff\xfe@x.example\",\"sku\":\"\xc3\",\"name\":"
+       "\"\xed\xa0\x80\",\"password\":\"abcdefgh1\"}"},
+      {"a raw NUL in a string",
+       std::string("{\"email\":\"a") + '\0' + "b@x.example\",\"name\":\"n\"}"},
+      {"an escaped NUL",
+       "{\"email\":\"a\\u0000b@x.example\",\"name\":\"x\\u0000y\",\"sku\":"
+       "\"\\u0000\",\"code\":\"\\u0000\",\"password\":\"abc\\u0000defgh\"}"},
       {"a lone surrogate escape", "{\"name\":\"\\ud800\",\"sku\":\"\\udfff\"}"},
       {"100,000-deep array", deep_array},
       {"100,000-deep object", deep_object},
-      {"huge numbers", "{\"standard_cost\":1e400,\"adu\":-1e999,\"lead_time_days\":"
-                       "99999999999999999999999999,\"page\":1e308,\"version\":-0,\"sku\":\"H\","
-                       "\"name\":\"n\",\"lead_time_factor\":1e-400}"},
-      {"duplicate keys", "{\"sku\":\"A\",\"sku\":\"B\",\"name\":\"n\",\"name\":7,\"email\":"
-                         "\"a@x.example\",\"email\":\"b@x.example\"}"},
-      {"wrong types", "{\"email\":0,\"password\":[],\"name\":{},\"sku\":true,\"roles\":\"Admin\","
-                      "\"role\":[\"Admin\"],\"standard_cost\":\"1\",\"refresh_token\":1}"},
+      {"huge numbers",
+       "{\"standard_cost\":1e400,\"adu\":-1e999,\"lead_time_days\":"
+       "99999999999999999999999999,\"page\":1e308,\"version\":-0,\"sku\":\"H\","
+       "\"name\":\"n\",\"lead_time_factor\":1e-400}"},
+      {"duplicate keys",
+       "{\"sku\":\"A\",\"sku\":\"B\",\"name\":\"n\",\"name\":7,\"email\":"
+       "\"a@x.example\",\"email\":\"b@x.example\"}"},
+      {"wrong types",
+       "{\"email\":0,\"password\":[],\"name\":{},\"sku\":true,\"roles\":\"Admin\","
+       "\"role\":[\"Admin\"],\"standard_cost\":\"1\",\"refresh_token\":1}"},
       {"not an object", "[1,2,3]"},
       {"a bare string", "\"hello\""},
       {"not JSON", "hello, world"},
@@ -83,30 +90,12 @@ std::vector<std::pair<std::string, std::string>> HostileBodies() {
 // Bytes that are no protobuf message: a bad tag, a field longer than the
 // message, a varint that never ends, a group end with no start.
 std::vector<std::string> MalformedProtobuf() {
-  return {std::string("\xff\xff\xff\xff\xff", 5), std::string("\x0a\x64" "abc", 5),
+  return {std::string("\xff\xff\xff\xff\xff", 5),
+          std::string("\x0a\x64"
+                      "abc",
+                      5),
           std::string("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 12),
           std::string("\x0c", 1), std::string(1 << 16, '\xff')};
-}
-
-grpc::StatusCode CallRaw(const std::string& address, const std::string& method,
-                         const std::string& token, const std::string& payload) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
-  grpc::Slice slice(payload.data(), payload.size());
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::CompletionQueue cq;
-  auto call = stub.PrepareUnaryCall(&ctx, method, request, &cq);
-  call->StartCall();
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  call->Finish(&response, &status, reinterpret_cast<void*>(1));
-  void* tag = nullptr;
-  bool ok = false;
-  REQUIRE(cq.Next(&tag, &ok));
-  return status.error_code();
 }
 
 }  // namespace
@@ -120,12 +109,17 @@ TEST_CASE("Hostile REST and gRPC input: no 5xx but 503, the error object, both s
   const std::string user = admin["user"]["id"];
 
   const std::vector<std::pair<std::string, std::string>> auth_routes = {
-      {"POST", "/api/v1/auth/register"},       {"POST", "/api/v1/auth/login"},
-      {"POST", "/api/v1/auth/refresh"},        {"POST", "/api/v1/auth/verify-email"},
-      {"POST", "/api/v1/auth/change-password"}, {"POST", "/api/v1/auth/logout"},
-      {"POST", "/api/v1/users"},               {"POST", "/api/v1/users/" + user + "/roles"}};
+      {"POST", "/api/v1/auth/register"},
+      {"POST", "/api/v1/auth/login"},
+      {"POST", "/api/v1/auth/refresh"},
+      {"POST", "/api/v1/auth/verify-email"},
+      {"POST", "/api/v1/auth/change-password"},
+      {"POST", "/api/v1/auth/logout"},
+      {"POST", "/api/v1/users"},
+      {"POST", "/api/v1/users/" + user + "/roles"}};
   const std::vector<std::pair<std::string, std::string>> catalog_routes = {
-      {"POST", "/api/v1/products"}, {"POST", "/api/v1/suppliers"},
+      {"POST", "/api/v1/products"},
+      {"POST", "/api/v1/suppliers"},
       {"POST", "/api/v1/buffer-profiles"}};
   for (const auto& [what, body] : HostileBodies()) {
     for (const auto& [method, path] : auth_routes) {
@@ -140,12 +134,14 @@ TEST_CASE("Hostile REST and gRPC input: no 5xx but 503, the error object, both s
   }
 
   // Headers and paths.
-  const std::string login = json{{"email", "root@hostile.example"}, {"password", "wrong!!!"}}.dump();
+  const std::string login =
+      json{{"email", "root@hostile.example"}, {"password", "wrong!!!"}}.dump();
   for (const auto& [what, headers] : std::vector<std::pair<std::string, std::string>>{
            {"a 64 KB header", "X-Junk: " + std::string(64 * 1024, 'j') + "\r\n"},
            {"a User-Agent of 0xFF", "User-Agent: \xff\xfe\r\n"},
            {"a NUL in a header", std::string("X-Nul: a") + '\0' + "b\r\n"},
-           {"an X-Request-Id of 10,000 bytes", "X-Request-Id: " + std::string(10'000, 'r') + "\r\n"},
+           {"an X-Request-Id of 10,000 bytes",
+            "X-Request-Id: " + std::string(10'000, 'r') + "\r\n"},
            {"an Authorization of 0xFF", "Authorization: Bearer \xff\xff\r\n"}}) {
     CheckAnswer(auth.http_port(), what, Request("POST", "/api/v1/auth/login", "", login, headers));
   }
@@ -163,22 +159,26 @@ TEST_CASE("Hostile REST and gRPC input: no 5xx but 503, the error object, both s
 
   // gRPC: bytes that are no message, to methods of both services, with and
   // without a token. The status is a client error, never UNKNOWN.
+  grpc::GenericStub auth_stub(
+      grpc::CreateChannel(auth.grpc_address(), grpc::InsecureChannelCredentials()));
+  grpc::GenericStub catalog_stub(
+      grpc::CreateChannel(catalog.grpc_address(), grpc::InsecureChannelCredentials()));
   for (const std::string& payload : MalformedProtobuf()) {
     for (const char* method :
          {"/giia.auth.v1.AuthService/Login", "/giia.auth.v1.AuthService/CreateUser",
           "/giia.auth.v1.AuthService/BatchCheckPermissions"}) {
       for (const std::string& t : {std::string(), token}) {
-        const grpc::StatusCode code = CallRaw(auth.grpc_address(), method, t, payload);
+        const grpc::StatusCode code = giia::testing::CallWithPayload(auth_stub, method, t, payload);
         INFO(method << " " << code);
         CHECK(code != grpc::StatusCode::UNKNOWN);
         CHECK(code != grpc::StatusCode::UNAVAILABLE);
         CHECK(code != grpc::StatusCode::OK);
       }
     }
-    for (const char* method :
-         {"/giia.catalog.v1.CatalogService/CreateProduct",
-          "/giia.catalog.v1.CatalogService/CalculateBufferZones"}) {
-      const grpc::StatusCode code = CallRaw(catalog.grpc_address(), method, token, payload);
+    for (const char* method : {"/giia.catalog.v1.CatalogService/CreateProduct",
+                               "/giia.catalog.v1.CatalogService/CalculateBufferZones"}) {
+      const grpc::StatusCode code =
+          giia::testing::CallWithPayload(catalog_stub, method, token, payload);
       INFO(method << " " << code);
       CHECK(code != grpc::StatusCode::UNKNOWN);
       CHECK(code != grpc::StatusCode::UNAVAILABLE);

@@ -27,17 +27,16 @@ inline bool Eventually(const std::function<bool()>& done,
   return true;
 }
 
-// The status of `method` called with an empty request (every field at its
-// default) and `token` as the bearer (none when empty): what the permission
-// matrix answers before the request is read.
-inline grpc::StatusCode CallWithEmptyRequest(grpc::GenericStub& stub, const std::string& method,
-                                             const std::string& token) {
+// The status of `method` called with `payload` as the request's bytes (any
+// bytes, a message or not) and `token` as the bearer (none when empty).
+inline grpc::StatusCode CallWithPayload(grpc::GenericStub& stub, const std::string& method,
+                                        const std::string& token, const std::string& payload) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
   grpc::CompletionQueue cq;
-  grpc::Slice empty("", 0);
-  grpc::ByteBuffer request(&empty, 1);
+  grpc::Slice slice(payload.data(), payload.size());
+  grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer response;
   grpc::Status status;
   auto rpc = stub.PrepareUnaryCall(&ctx, method, request, &cq);
@@ -47,6 +46,14 @@ inline grpc::StatusCode CallWithEmptyRequest(grpc::GenericStub& stub, const std:
   bool ok = false;
   REQUIRE(cq.Next(&tag, &ok));
   return status.error_code();
+}
+
+// The status of `method` called with an empty request (every field at its
+// default) and `token` as the bearer (none when empty): what the permission
+// matrix answers before the request is read.
+inline grpc::StatusCode CallWithEmptyRequest(grpc::GenericStub& stub, const std::string& method,
+                                             const std::string& token) {
+  return CallWithPayload(stub, method, token, "");
 }
 
 }  // namespace giia::testing
