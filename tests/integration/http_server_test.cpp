@@ -287,7 +287,8 @@ TEST_CASE("A taken port fails loudly", "[integration][http]") {
 }
 
 TEST_CASE(
-    "1,000 idle connections and 100 half request lines delay no one; the header timeout ends them",
+    "1,000 idle connections and 100 half request lines delay no one, and the header timeout ends "
+    "them",
     "[integration][http]") {
   // Both ends of 1,100 connections live in this process.
   rlimit files{};

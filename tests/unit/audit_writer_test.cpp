@@ -85,7 +85,7 @@ std::vector<std::string> Range(int from, int to, const std::string& except = "")
 
 }  // namespace
 
-TEST_CASE("One entry the store refuses is dropped and counted; the others are written",
+TEST_CASE("One entry the store refuses is dropped and counted, and the others are written",
           "[unit][audit]") {
   PickyAuditStore store;
   auto log = NullLog();
