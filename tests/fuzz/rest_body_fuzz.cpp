@@ -206,7 +206,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   req.request_id = "rid";
   req.remote_addr = "127.0.0.1";
   AllowAll authorizer;
-  auto ctx = giia::server::rest::Begin(authorizer, route.service, req, route.method, true);
+  const giia::TrustedProxies nobody;  // the peer is the client
+  const giia::server::rest::RouteEnv env{authorizer, nobody};
+  auto ctx = giia::server::rest::Begin(env, route.service, req, route.method, true);
   if (!ctx) {
     GIIA_FUZZ_CHECK(ctx.error().code == giia::ErrorCode::kInvalidArgument);
     GIIA_FUZZ_CHECK(!ctx.error().field.empty());
