@@ -133,9 +133,9 @@ void RemoteAuthorizer::RevokeBelow(const OrganizationId& org, const UserId& user
   if (floors_.size() >= options_.max_entries) {
     std::erase_if(floors_, [&](const auto& f) { return f.second.until <= now; });
     if (floors_.size() >= options_.max_entries) {
-      // Full of live floors: keep refusing the oldest versions is not
-      // possible, so the cache goes instead (every decision is asked again,
-      // and auth refuses what is revoked).
+      // Full of live floors: they are dropped, and the cached decisions with
+      // them, so every request asks auth again (which refuses what is
+      // revoked) until the floors are learnt anew.
       floors_.clear();
       cache_.clear();
     }
