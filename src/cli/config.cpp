@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "adapters/nats/jetstream.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "core/common/client_address.hpp"
 #include "core/common/duration.hpp"
@@ -33,10 +34,17 @@ constexpr KeySpec kKeys[] = {
     {"DATABASE_PREPARED_STATEMENTS", "true", "true", false,
      "prepare each statement once per connection (false behind a PgBouncer < 1.21 that pools "
      "transactions)"},
+    {"DATABASE_POOL_MODE", "session", "session", false,
+     "session: each connection is a server session (direct, or a pooler in session mode); "
+     "transaction: behind PgBouncer in transaction mode (no startup options, the statement "
+     "timeout set in every transaction)"},
     {"REDIS_URL", "redis://127.0.0.1:6379", "redis://127.0.0.1:6379", false, "Redis URL"},
     {"REDIS_POOL_SIZE", "10", "10", false, "Redis connections"},
     {"REDIS_KEY_PREFIX", "giia:", "giia:", false, "before every Redis key and channel"},
-    {"NATS_URL", "nats://127.0.0.1:4222", "nats://127.0.0.1:4222", false, "NATS URL"},
+    {"NATS_URL", "nats://127.0.0.1:4222", "nats://127.0.0.1:4222", false,
+     "NATS URL, or a comma-separated list of a cluster's members"},
+    {"NATS_STREAM_REPLICAS", "1", "1", false,
+     "copies of each JetStream stream giia creates (1, 3 or 5; more than 1 needs a cluster)"},
     {"JWT_SECRET", "", "", true, "HS256 signing secret (32+ characters)"},
     {"JWT_PRIVATE_KEY_FILE", "", "", false, "EdDSA private key (PEM) instead of JWT_SECRET"},
     {"JWT_PUBLIC_KEY_FILE", "", "", false, "EdDSA public key (PEM)"},
@@ -292,11 +300,17 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
   cfg.database.statement_timeout = c.Duration("DATABASE_STATEMENT_TIMEOUT");
   cfg.database.prepared_statements = c.Bool("DATABASE_PREPARED_STATEMENTS");
   cfg.database.conn_max_lifetime = c.Duration("DATABASE_CONN_MAX_LIFETIME");
+  cfg.database.transaction_pooling =
+      c.OneOf("DATABASE_POOL_MODE", {"session", "transaction"}) == "transaction";
 
   cfg.redis_url = c.Url("REDIS_URL", {"redis"});
   cfg.redis_pool_size = c.Int("REDIS_POOL_SIZE", 1, 10000, 10);
   cfg.redis_key_prefix = c.Text("REDIS_KEY_PREFIX");
-  cfg.nats_url = c.Url("NATS_URL", {"nats", "tls"});
+  cfg.nats_url = c.Text("NATS_URL");
+  if (auto servers = nats::ParseServers(cfg.nats_url); !servers) {
+    c.Problem("NATS_URL", servers.error().message);
+  }
+  cfg.nats_stream_replicas = c.Int("NATS_STREAM_REPLICAS", 1, 5, 1);
 
   cfg.jwt_secret = c.Text("JWT_SECRET");
   cfg.jwt_private_key_file = c.Text("JWT_PRIVATE_KEY_FILE");

@@ -75,6 +75,7 @@ struct DatabaseConfig {
   std::chrono::milliseconds statement_timeout{30000};
   std::chrono::milliseconds conn_max_lifetime{30 * 60 * 1000};
   bool prepared_statements = true;
+  bool transaction_pooling = false;  // DATABASE_POOL_MODE=transaction
 };
 
 struct Config {
@@ -90,7 +91,8 @@ struct Config {
   std::string redis_url;
   int redis_pool_size = 10;
   std::string redis_key_prefix;
-  std::string nats_url;
+  std::string nats_url;  // one URL, or a comma-separated list
+  int nats_stream_replicas = 1;
   std::string jwt_secret;
   std::string jwt_private_key_file;
   std::string jwt_public_key_file;

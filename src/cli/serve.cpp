@@ -82,8 +82,9 @@ class LiveNatsProbe final : public health::DependencyProbe {
 class EventsStarter {
  public:
   EventsStarter(nats::JetStream& js, events::EventConsumer* consumer, std::string stream,
-                std::string subject, spdlog::logger& log)
+                std::string subject, int replicas, spdlog::logger& log)
       : js_(js),
+        replicas_(replicas),
         consumer_(consumer),
         stream_(std::move(stream)),
         subject_(std::move(subject)),
@@ -99,7 +100,7 @@ class EventsStarter {
 
  private:
   Status SetUp() {
-    auto streams = nats::DefaultStreams();
+    auto streams = nats::DefaultStreams(replicas_);
     if (auto ok = js_.EnsureStreams(streams); !ok) return ok;
     if (consumer_ == nullptr) {
       log_.info("events: streams ensured");
@@ -131,6 +132,7 @@ class EventsStarter {
   }
 
   nats::JetStream& js_;
+  int replicas_;  // NATS_STREAM_REPLICAS
   events::EventConsumer* consumer_;
   std::string stream_;
   std::string subject_;
@@ -284,7 +286,7 @@ class Runtime {
     relay_->Start();
     StartWorkers();
     events_ = std::make_unique<EventsStarter>(*js_, consumer_.get(), consumer_stream_,
-                                              consumer_subject_, log_);
+                                              consumer_subject_, cfg_.nats_stream_replicas, log_);
     auto grpc_port = grpc_->Start();
     if (!grpc_port) return tl::unexpected(grpc_port.error());
     auto http_port = http_->Start();

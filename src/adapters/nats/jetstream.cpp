@@ -3,6 +3,7 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <cstdlib>
 #include <ctime>
@@ -35,16 +36,86 @@ Error ErrorFrom(natsStatus s, jsErrCode jerr, const std::string& what) {
   return {ErrorCode::kInternal, text, ""};
 }
 
+// A natsOptions with the servers of `servers` set (natsOptions_SetURL takes
+// one URL; a list needs natsOptions_SetServers).
+void SetServers(natsOptions* opts, const std::vector<std::string>& servers) {
+  std::vector<const char*> list;
+  for (const std::string& s : servers) list.push_back(s.c_str());
+  natsOptions_SetServers(opts, list.data(), static_cast<int>(list.size()));
+  // Every member is tried in the list's order on each attempt; the order is
+  // shuffled (nats.c's default) so that replicas spread over the cluster.
+}
+
 }  // namespace
 
-std::vector<StreamSpec> DefaultStreams() {
+namespace {
+
+std::string_view TrimSpaces(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+// Why `entry` is not a nats:// or tls:// URL with a host and a valid port;
+// "" when it is one.
+std::string UrlProblem(std::string_view entry) {
+  const std::string shown = "\"" + RedactCredentials(entry) + "\"";
+  if (entry.empty()) return "is empty";
+  std::string_view rest;
+  if (entry.starts_with("nats://")) {
+    rest = entry.substr(7);
+  } else if (entry.starts_with("tls://")) {
+    rest = entry.substr(6);
+  } else {
+    return shown + " is not a nats:// or tls:// URL";
+  }
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  std::string_view host = rest;
+  std::string_view port = "4222";
+  const auto colon = rest.rfind(':');
+  const auto bracket = rest.find(']');  // [::1]:4222
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || bracket < colon)) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  if (host.empty() || host.find_first_of("/?# ") != std::string_view::npos) {
+    return shown + " has no host";
+  }
+  int number = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (ec != std::errc() || end != port.data() + port.size() || number < 1 || number > 65535) {
+    return shown + ": port \"" + std::string(port) + "\" is not a number from 1 to 65535";
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ParseServers(const std::string& urls) {
+  std::vector<std::string> out;
+  const bool list = urls.find(',') != std::string::npos;
+  std::string_view rest = urls;
+  for (int position = 1;; ++position) {
+    const auto comma = rest.find(',');
+    const std::string_view entry = TrimSpaces(rest.substr(0, comma));
+    if (const std::string problem = UrlProblem(entry); !problem.empty()) {
+      return InvalidArgument(
+          "NATS_URL", (list ? "entry " + std::to_string(position) + " " : std::string()) + problem);
+    }
+    out.emplace_back(entry);
+    if (comma == std::string_view::npos) return out;
+    rest = rest.substr(comma + 1);
+  }
+}
+
+std::vector<StreamSpec> DefaultStreams(int replicas) {
   constexpr std::int64_t kGiB = 1LL << 30;
   const auto week = std::chrono::hours(24 * 7);
   const auto month = std::chrono::hours(24 * 30);
   return {
-      {"AUTH_EVENTS", {"auth.>"}, week, std::chrono::seconds(120), kGiB},
-      {"CATALOG_EVENTS", {"catalog.>"}, week, std::chrono::seconds(120), kGiB},
-      {"DLQ_EVENTS", {"dlq.>"}, month, std::chrono::seconds(120), kGiB},
+      {"AUTH_EVENTS", {"auth.>"}, week, std::chrono::seconds(120), kGiB, replicas},
+      {"CATALOG_EVENTS", {"catalog.>"}, week, std::chrono::seconds(120), kGiB, replicas},
+      {"DLQ_EVENTS", {"dlq.>"}, month, std::chrono::seconds(120), kGiB, replicas},
   };
 }
 
@@ -76,15 +147,14 @@ JetStream::~JetStream() = default;
 
 Result<std::unique_ptr<JetStream>> JetStream::Connect(const NatsOptions& options) {
   const std::string shown = RedactCredentials(options.url);
-  if (options.url.rfind("nats://", 0) != 0 && options.url.rfind("tls://", 0) != 0) {
-    return InvalidArgument("NATS_URL", "\"" + shown + "\" is not a nats:// URL");
-  }
+  auto servers = ParseServers(options.url);
+  if (!servers) return tl::unexpected(servers.error());
   natsOptions* opts = nullptr;
   if (natsOptions_Create(&opts) != NATS_OK) {
     return MakeError(ErrorCode::kInternal, "cannot allocate NATS options");
   }
   std::unique_ptr<natsOptions, void (*)(natsOptions*)> owned(opts, natsOptions_Destroy);
-  natsOptions_SetURL(opts, options.url.c_str());
+  SetServers(opts, *servers);
   natsOptions_SetName(opts, options.name.c_str());
   natsOptions_SetTimeout(opts, options.timeout.count());
   natsOptions_SetAllowReconnect(opts, true);
@@ -100,7 +170,7 @@ Result<std::unique_ptr<JetStream>> JetStream::Connect(const NatsOptions& options
     natsOptions_Create(&probe_opts);
     std::unique_ptr<natsOptions, void (*)(natsOptions*)> probe_owned(probe_opts,
                                                                      natsOptions_Destroy);
-    natsOptions_SetURL(probe_opts, options.url.c_str());
+    SetServers(probe_opts, *servers);
     natsOptions_SetTimeout(probe_opts, options.timeout.count());
     natsOptions_SetAllowReconnect(probe_opts, false);
     natsConnection* probe = nullptr;
@@ -161,6 +231,7 @@ Status JetStream::EnsureStreams(std::span<const StreamSpec> specs) {
     cfg.MaxAge = spec.max_age.count() * kNanos;
     cfg.Duplicates = spec.duplicates.count() * kNanos;
     cfg.MaxBytes = spec.max_bytes;
+    cfg.Replicas = spec.replicas;
     jsStreamInfo* info = nullptr;
     jsErrCode jerr = static_cast<jsErrCode>(0);
     natsStatus s = js_AddStream(&info, impl_->js, &cfg, nullptr, &jerr);

@@ -25,8 +25,14 @@
 
 namespace giia::nats {
 
+// The servers of NATS_URL: one nats:// or tls:// URL, or a comma-separated
+// list of them (a cluster's members; spaces around commas are allowed).
+// Errors: kInvalidArgument (field "NATS_URL") naming the entry by position,
+// with any credentials removed.
+[[nodiscard]] Result<std::vector<std::string>> ParseServers(const std::string& urls);
+
 struct NatsOptions {
-  std::string url;                          // nats://host:port
+  std::string url;                          // ParseServers' form: one URL or a list
   std::string name = "giia";                // shown by the server's monitoring
   std::chrono::milliseconds timeout{2000};  // connect, and every JetStream request
   // true: Connect() returns at once and the connection is made (and remade)
@@ -40,12 +46,16 @@ struct StreamSpec {
   std::chrono::seconds max_age{0};       // 0: keep until the size limit
   std::chrono::seconds duplicates{120};  // the Nats-Msg-Id de-duplication window
   std::int64_t max_bytes = -1;           // -1: no limit
+  // Copies in a JetStream cluster (1-5). An update to another number makes
+  // the cluster add or remove copies in place; a single server refuses > 1.
+  int replicas = 1;
 };
 
 // AUTH_EVENTS (auth.>), CATALOG_EVENTS (catalog.>): 7 days, 1 GiB each;
 // DLQ_EVENTS (dlq.>): 30 days, 1 GiB, limits retention so messages stay
-// viewable until replayed or purged. All keep a 2-minute de-duplication window.
-std::vector<StreamSpec> DefaultStreams();
+// viewable until replayed or purged. All keep a 2-minute de-duplication window
+// and `replicas` copies (NATS_STREAM_REPLICAS).
+std::vector<StreamSpec> DefaultStreams(int replicas = 1);
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
