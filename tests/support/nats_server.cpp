@@ -107,17 +107,27 @@ struct JsHandle {
 }  // namespace
 
 std::vector<StoredMessage> ReadStream(const std::string& url, const std::string& stream) {
+  auto read = TryReadStream(url, stream);
+  REQUIRE(read);
+  return *read;
+}
+
+std::optional<std::vector<StoredMessage>> TryReadStream(const std::string& url,
+                                                        const std::string& stream) {
   JsHandle h(url);
   jsStreamInfo* si = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  REQUIRE(js_GetStreamInfo(&si, h.js, stream.c_str(), nullptr, &jerr) == NATS_OK);
+  if (js_GetStreamInfo(&si, h.js, stream.c_str(), nullptr, &jerr) != NATS_OK) return std::nullopt;
   const std::uint64_t first = si->State.FirstSeq;
   const std::uint64_t last = si->State.LastSeq;
   jsStreamInfo_Destroy(si);
   std::vector<StoredMessage> out;
   for (std::uint64_t seq = first; seq != 0 && seq <= last; ++seq) {
     natsMsg* msg = nullptr;
-    if (js_GetMsg(&msg, h.js, stream.c_str(), seq, nullptr, &jerr) != NATS_OK) continue;  // deleted
+    if (js_GetMsg(&msg, h.js, stream.c_str(), seq, nullptr, &jerr) != NATS_OK) {
+      if (jerr == JSNoMessageFoundErr) continue;  // deleted
+      return std::nullopt;                        // the stream did not answer
+    }
     StoredMessage m;
     m.sequence = seq;
     m.subject = natsMsg_GetSubject(msg);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,8 +41,14 @@ struct StoredMessage {
   std::map<std::string, std::string> headers;
 };
 
-// Every message of `stream` on the server at `url`, in stream order.
+// Every message of `stream` on the server at `url` (or a comma-separated
+// list of a cluster's members), in stream order. Fails the test when the
+// stream does not answer.
 std::vector<StoredMessage> ReadStream(const std::string& url, const std::string& stream);
+// The same, or nullopt when the stream does not answer (a cluster electing
+// a leader).
+std::optional<std::vector<StoredMessage>> TryReadStream(const std::string& url,
+                                                        const std::string& stream);
 
 // The stream's configured MaxAge in seconds; -1 when it does not exist.
 std::int64_t StreamMaxAgeSeconds(const std::string& url, const std::string& stream);

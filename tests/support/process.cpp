@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 namespace giia::testing {
 
@@ -18,7 +19,7 @@ Process::Process(const std::string& program, const std::vector<std::string>& arg
     : started_(std::chrono::steady_clock::now()) {
   int out_pipe[2], err_pipe[2], in_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
-      pipe2(in_pipe, O_CLOEXEC) != 0) {
+      pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(stop_pipe_, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");
   }
   posix_spawn_file_actions_t actions;
@@ -56,6 +57,34 @@ Process::Process(const std::string& program, const std::vector<std::string>& arg
   close(in_pipe[1]);
   out_fd_ = out_pipe[0];
   err_fd_ = err_pipe[0];
+  // Drained from the start: a child that writes more than a pipe holds
+  // (a server's access log under load) must never block on its output.
+  reader_ = std::thread([this] { Drain(); });
+}
+
+void Process::Drain() {
+  bool out_open = true, err_open = true;
+  char buf[4096];
+  while (out_open || err_open) {
+    pollfd fds[3] = {{out_open ? out_fd_ : -1, POLLIN, 0},
+                     {err_open ? err_fd_ : -1, POLLIN, 0},
+                     {stop_pipe_[0], POLLIN, 0}};
+    if (poll(fds, 3, -1) <= 0) continue;
+    if (fds[2].revents != 0) break;  // StopReading: the output is not wanted any more
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].revents == 0) continue;
+      const ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+      std::lock_guard lock(mu_);
+      if (n <= 0) {
+        (i == 0 ? out_open : err_open) = false;
+      } else {
+        (i == 0 ? out_ : err_).append(buf, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  std::lock_guard lock(mu_);
+  drained_ = true;
+  done_.notify_all();
 }
 
 Process::~Process() {
@@ -63,8 +92,19 @@ Process::~Process() {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
+  StopReading();
   if (out_fd_ >= 0) close(out_fd_);
   if (err_fd_ >= 0) close(err_fd_);
+  close(stop_pipe_[0]);
+  close(stop_pipe_[1]);
+}
+
+// A grandchild that inherited the pipes may keep them open after the child
+// died: the reader is told to stop instead of waiting for end of file.
+void Process::StopReading() {
+  if (!reader_.joinable()) return;
+  [[maybe_unused]] ssize_t n = write(stop_pipe_[1], "x", 1);
+  reader_.join();
 }
 
 ProcessResult Process::Stop(int signal) {
@@ -74,27 +114,21 @@ ProcessResult Process::Stop(int signal) {
 
 ProcessResult Process::Wait(std::chrono::milliseconds timeout) {
   ProcessResult result;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool out_open = true, err_open = true;
-  char buf[4096];
-  while (out_open || err_open) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd fds[2] = {{out_open ? out_fd_ : -1, POLLIN, 0}, {err_open ? err_fd_ : -1, POLLIN, 0}};
-    if (poll(fds, 2, static_cast<int>(left.count())) <= 0) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].revents == 0) continue;
-      const ssize_t n = read(fds[i].fd, buf, sizeof(buf));
-      if (n <= 0) {
-        (i == 0 ? out_open : err_open) = false;
-      } else {
-        (i == 0 ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
-      }
-    }
+  if (pid_ <= 0) {  // waited for already
+    std::lock_guard lock(mu_);
+    result.out = out_;
+    result.err = err_;
+    return result;
+  }
+  bool closed = false;
+  {
+    std::unique_lock lock(mu_);
+    // Both pipes at end of file: the child (and anything that inherited
+    // its output) is gone.
+    closed = done_.wait_for(lock, timeout, [&] { return drained_; });
   }
   int status = 0;
-  if (out_open || err_open) {  // deadline passed
+  if (!closed) {  // deadline passed
     kill(pid_, SIGKILL);
     waitpid(pid_, &status, 0);
     result.exit_code = -1;
@@ -103,6 +137,12 @@ ProcessResult Process::Wait(std::chrono::milliseconds timeout) {
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   pid_ = -1;
+  StopReading();
+  {
+    std::lock_guard lock(mu_);
+    result.out = out_;
+    result.err = err_;
+  }
   result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started_);
   return result;

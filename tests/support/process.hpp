@@ -4,8 +4,11 @@
 // is involved.
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace giia::testing {
@@ -40,9 +43,19 @@ class Process {
   int pid() const { return pid_; }
 
  private:
+  void Drain();  // the reader thread: both pipes into out_/err_ until end of file
+  void StopReading();
+
   int pid_ = -1;
   int out_fd_ = -1;
   int err_fd_ = -1;
+  int stop_pipe_[2] = {-1, -1};
+  std::mutex mu_;
+  std::condition_variable done_;
+  std::string out_;       // guarded by mu_
+  std::string err_;       // guarded by mu_
+  bool drained_ = false;  // guarded by mu_: both pipes reached end of file
+  std::thread reader_;
   std::chrono::steady_clock::time_point started_;
 };
 

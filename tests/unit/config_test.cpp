@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "adapters/nats/jetstream.hpp"
+
 using namespace giia::cli;
 
 namespace {
@@ -179,4 +181,51 @@ TEST_CASE("config values are shown without any credential form", "[unit][config]
     }
   }
   CHECK(Find(values, "DATABASE_URL").Display() == "postgres://giia@db/giia?password=[REDACTED]");
+}
+
+TEST_CASE("NATS_URL is one URL or a cluster's members, and a bad entry is named by its position",
+          "[unit][config][nats]") {
+  auto servers = giia::nats::ParseServers("nats://n1:4222, nats://u:pw@n2:4223 ,tls://[::1]:4224");
+  REQUIRE(servers);
+  CHECK(*servers ==
+        std::vector<std::string>{"nats://n1:4222", "nats://u:pw@n2:4223", "tls://[::1]:4224"});
+  auto one = giia::nats::ParseServers("nats://nats");
+  REQUIRE(one);
+  CHECK(*one == std::vector<std::string>{"nats://nats"});
+
+  const std::pair<const char*, const char*> refused[] = {
+      {"", "is empty"},
+      {"nats://a:4222,,nats://c:4222", "entry 2 is empty"},
+      {"nats://a:4222,nats://b:4222,http://c:4222", "entry 3 \"http://c:4222\" is not a nats://"},
+      {"nats://a:4222,nats://u:secret9@:4222", "entry 2 \"nats://u:[REDACTED]@:4222\" has no host"},
+      {"nats://a:42x2", "\"nats://a:42x2\": port \"42x2\" is not a number from 1 to 65535"},
+      {"nats://a:4222,nats://b:70000", "entry 2 \"nats://b:70000\": port \"70000\""},
+      {"nats://a:4222 nats://b:4222", "has no host"},
+  };
+  for (const auto& [urls, why] : refused) {
+    CAPTURE(urls);
+    auto parsed = giia::nats::ParseServers(urls);
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().field == "NATS_URL");
+    CHECK_THAT(parsed.error().message, Catch::Contains(why));
+    CHECK(parsed.error().message.find("secret9") == std::string::npos);
+  }
+
+  // The configuration refuses the same list before anything starts.
+  Env env = {{"NATS_URL", "nats://a:4222,nats//b:4222"}, {"NATS_STREAM_REPLICAS", "7"}};
+  Layers layers;
+  layers.env = &env;
+  auto parsed = Parse(Resolve(layers, "catalog"), "catalog");
+  REQUIRE_FALSE(parsed);
+  REQUIRE(parsed.error().size() == 2);
+  CHECK(parsed.error()[0].message ==
+        "NATS_URL (environment): entry 2 \"nats//b:4222\" is not a nats:// or tls:// URL");
+  CHECK(parsed.error()[1].field == "NATS_STREAM_REPLICAS");
+  Env good = {{"NATS_URL", "nats://a:4222,nats://b:4222,nats://c:4222"},
+              {"NATS_STREAM_REPLICAS", "3"}};
+  layers.env = &good;
+  auto ok = Parse(Resolve(layers, "auth"), "auth");
+  REQUIRE(ok);
+  CHECK(ok->nats_stream_replicas == 3);
+  CHECK(ok->nats_url == "nats://a:4222,nats://b:4222,nats://c:4222");
 }

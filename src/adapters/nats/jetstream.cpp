@@ -42,13 +42,9 @@ void SetServers(natsOptions* opts, const std::vector<std::string>& servers) {
   std::vector<const char*> list;
   for (const std::string& s : servers) list.push_back(s.c_str());
   natsOptions_SetServers(opts, list.data(), static_cast<int>(list.size()));
-  // Every member is tried in the list's order on each attempt; the order is
-  // shuffled (nats.c's default) so that replicas spread over the cluster.
+  // nats.c shuffles the list (its default), so replicas spread over the
+  // cluster, and tries each member in turn on every (re)connect.
 }
-
-}  // namespace
-
-namespace {
 
 std::string_view TrimSpaces(std::string_view s) {
   const auto first = s.find_first_not_of(" \t");

@@ -25,7 +25,10 @@ struct OutboxRelayOptions {
   // before our rows were committed, so look again soon.
   std::chrono::milliseconds busy_retry{10};
   std::chrono::milliseconds min_backoff{100};
-  std::chrono::milliseconds max_backoff{5000};
+  // A failed publish is tried again at least this often: an event should
+  // follow a NATS recovery (a JetStream cluster electing a stream leader
+  // takes 4-9 s) by about a second, and a failed attempt is cheap.
+  std::chrono::milliseconds max_backoff{1000};
   std::chrono::seconds retention{24 * 3600};  // sent rows are deleted after this
   std::chrono::milliseconds purge_every{60'000};
 };
