@@ -360,3 +360,59 @@ TEST_CASE("With prepare_statements off, Exec never prepares (PgBouncer before 1.
   REQUIRE(held);
   CHECK(held->Int(0, 0) == 0);
 }
+
+TEST_CASE("DescribeServer names every host of a multi-host URL with its port",
+          "[integration][pg]") {
+  CHECK(pg::DescribeServer("postgresql://u:secret@10.0.0.1:5433/giia") == "10.0.0.1:5433");
+  CHECK(pg::DescribeServer("postgresql://u:secret@db/giia") == "db:5432");
+  CHECK(pg::DescribeServer("postgresql://u:secret@10.0.0.1:5432,10.0.0.2:5433/giia?"
+                           "target_session_attrs=read-write") == "10.0.0.1:5432,10.0.0.2:5433");
+  // One port applies to every host.
+  CHECK(pg::DescribeServer("host=a,b port=6432 password=secret") == "a:6432,b:6432");
+  CHECK(pg::DescribeServer("postgresql://u:secret@a:1,b:2/giia").find("secret") ==
+        std::string::npos);
+}
+
+TEST_CASE("A connection to no reachable host names each host it tried", "[integration][pg]") {
+  const int first = giia::testing::ClosedPort();
+  const int second = giia::testing::ClosedPort();
+  pg::ConnectOptions options;
+  options.connect_timeout = std::chrono::milliseconds(1000);
+  options.url = "postgresql://giia:secret@127.0.0.1:" + std::to_string(first) +
+                ",127.0.0.1:" + std::to_string(second) + "/giia?target_session_attrs=read-write";
+  auto refused = pg::Connection::Open(options);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kUnavailable);
+  INFO(refused.error().message);
+  CHECK_THAT(refused.error().message, Catch::Contains("127.0.0.1:" + std::to_string(first) +
+                                                      ",127.0.0.1:" + std::to_string(second)));
+  // libpq's sentence for each host, not only the first one's.
+  CHECK_THAT(refused.error().message, Catch::Contains("port " + std::to_string(second)));
+  CHECK(refused.error().message.find("secret") == std::string::npos);
+}
+
+TEST_CASE("A write on a read-only server is UNAVAILABLE and its connection is not reused",
+          "[integration][pg]") {
+  TestDatabase db;
+  REQUIRE(db.sql().Exec("CREATE TABLE t (id int PRIMARY KEY)"));
+  auto pool = db.MakePool(1);
+  {
+    auto lease = pool->Acquire();
+    REQUIRE(lease);
+    // As on a standby, or a demoted primary a session still reaches.
+    REQUIRE((*lease)->Exec("SET default_transaction_read_only = on"));
+    auto written = pg::InTransaction(**lease, [&]() -> Status {
+      if (auto r = (*lease)->Exec("INSERT INTO t VALUES (1)"); !r) return tl::unexpected(r.error());
+      return Ok();
+    });
+    REQUIRE_FALSE(written);
+    CHECK(written.error().code == ErrorCode::kUnavailable);
+    CHECK_THAT(written.error().message, Catch::Contains("25006"));
+    CHECK_FALSE((*lease)->Healthy());
+  }
+  CHECK(pool->Stats().discarded_total == 1);
+  // The next borrower gets a new session, which can write.
+  auto lease = pool->Acquire();
+  REQUIRE(lease);
+  CHECK((*lease)->Exec("INSERT INTO t VALUES (1)"));
+}

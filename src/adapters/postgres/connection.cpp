@@ -25,11 +25,23 @@ struct ConninfoDeleter {
 };
 
 // libpq messages run over several lines ("...failed: Connection refused\n\tIs
-// the server running..."); the first line is the sentence that matters.
-std::string Trim(std::string s) {
-  if (const std::size_t nl = s.find('\n'); nl != std::string::npos && nl > 0) s.resize(nl);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '.')) s.pop_back();
-  return s;
+// the server running..."): the lines that start with a tab are hints, the
+// others the sentences that matter. With several hosts there is one sentence
+// per host tried ("connection to server at \"10.0.0.1\", port 5432 failed:
+// ...", then the next host's): all are kept, joined by "; ".
+std::string Trim(const std::string& s) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < s.size()) {
+    std::size_t end = s.find('\n', start);
+    if (end == std::string::npos) end = s.size();
+    std::string line = s.substr(start, end - start);
+    start = end + 1;
+    if (line.empty() || line[0] == '\t') continue;
+    while (!line.empty() && (line.back() == ' ' || line.back() == '.')) line.pop_back();
+    if (!line.empty()) out += (out.empty() ? "" : "; ") + line;
+  }
+  return out;
 }
 
 std::string Field(const PGresult* r, int code) {
@@ -50,7 +62,13 @@ Error MapSqlState(const std::string& state, const std::string& primary) {
   }
   if (state == "40001" || state == "40P01") return {ErrorCode::kAborted, text, ""};
   if (state == "57014") return {ErrorCode::kDeadlineExceeded, text, ""};
-  if (starts("08") || starts("53") || state == "57P01" || state == "57P02" || state == "57P03") {
+  // The server is going away or cannot serve this session now: connection
+  // exceptions (08), insufficient resources (53), admin/crash shutdown and
+  // "cannot connect now" (57P01-57P03, as in a failover), and a write on a
+  // read-only server (25006: the session landed on a standby or a demoted
+  // primary). The connection is discarded (Connection::Healthy).
+  if (starts("08") || starts("53") || state == "57P01" || state == "57P02" || state == "57P03" ||
+      state == "25006") {
     return {ErrorCode::kUnavailable, text, ""};
   }
   // Undefined table, column or schema: the database is behind this binary.
@@ -78,6 +96,9 @@ struct Connection::Handle {
   std::uint64_t statements = 0;  // names handed out, for the next one
   bool prepare = true;           // ConnectOptions::prepare_statements
   bool begin_pending = false;    // BeginWithNextStatement
+  // A statement failed with kUnavailable (a read-only or departing server):
+  // the session must not be reused even if libpq still calls it open.
+  bool unusable = false;
   ~Handle() {
     if (conn != nullptr) PQfinish(conn);
   }
@@ -106,17 +127,41 @@ Status ValidateUrl(const std::string& url) {
   return Ok();
 }
 
+namespace {
+
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = s.find(',', start);
+    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+}  // namespace
+
 std::string DescribeServer(const std::string& url) {
   std::unique_ptr<PQconninfoOption, ConninfoDeleter> opts(PQconninfoParse(url.c_str(), nullptr));
-  std::string host = "localhost";
-  std::string port = "5432";
+  std::string host, hostaddr, port;
   for (PQconninfoOption* o = opts.get(); o != nullptr && o->keyword != nullptr; ++o) {
     if (o->val == nullptr || *o->val == '\0') continue;
     if (std::strcmp(o->keyword, "host") == 0) host = o->val;
-    if (std::strcmp(o->keyword, "hostaddr") == 0) host = o->val;
+    if (std::strcmp(o->keyword, "hostaddr") == 0) hostaddr = o->val;
     if (std::strcmp(o->keyword, "port") == 0) port = o->val;
   }
-  return host + ":" + port;
+  // Several hosts (a primary and its standbys) come as comma lists; one
+  // port applies to every host. "h1:p1,h2:p2".
+  const std::vector<std::string> hosts = SplitCommas(!hostaddr.empty() ? hostaddr : host);
+  const std::vector<std::string> ports = SplitCommas(port);
+  std::string out;
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    std::string p = ports.size() == hosts.size() ? ports[i] : ports[0];
+    if (!out.empty()) out += ",";
+    out += (hosts[i].empty() ? "localhost" : hosts[i]) + ":" + (p.empty() ? "5432" : p);
+  }
+  return out;
 }
 
 std::int64_t Rows::Int(std::size_t row, std::size_t col) const {
@@ -234,11 +279,15 @@ tl::expected<ResultPtr, ResultPtr> PipelineWithBegin(PGconn* conn,
 }  // namespace
 
 Result<Rows> Connection::Exec(std::string_view sql, const std::vector<Param>& params) {
-  return Run(sql, params, /*prepare=*/true);
+  auto rows = Run(sql, params, /*prepare=*/true);
+  if (!rows && rows.error().code == ErrorCode::kUnavailable) handle_->unusable = true;
+  return rows;
 }
 
 Result<Rows> Connection::ExecOnce(std::string_view sql, const std::vector<Param>& params) {
-  return Run(sql, params, /*prepare=*/false);
+  auto rows = Run(sql, params, /*prepare=*/false);
+  if (!rows && rows.error().code == ErrorCode::kUnavailable) handle_->unusable = true;
+  return rows;
 }
 
 std::size_t Connection::prepared_count() const { return handle_->prepared.size(); }
@@ -342,7 +391,9 @@ Status Connection::ExecScript(std::string_view sql) {
   return tl::unexpected(std::move(error));
 }
 
-bool Connection::Healthy() const { return PQstatus(handle_->conn) == CONNECTION_OK; }
+bool Connection::Healthy() const {
+  return !handle_->unusable && PQstatus(handle_->conn) == CONNECTION_OK;
+}
 
 bool Connection::CheckAlive() {
   if (!Healthy()) return false;

@@ -43,7 +43,8 @@ struct ConnectOptions {
 // password removed.
 [[nodiscard]] Status ValidateUrl(const std::string& url);
 
-// "host:port" of `url`, for messages ("127.0.0.1:5432"); never the password.
+// "host:port" of `url`, for messages ("127.0.0.1:5432"); with several hosts
+// each with its port ("10.0.0.1:5432,10.0.0.2:5432"); never the password.
 std::string DescribeServer(const std::string& url);
 
 // A statement parameter in text form; nullopt is SQL NULL.
@@ -108,7 +109,9 @@ class Connection {
   // names the line of the failing statement.
   [[nodiscard]] Status ExecScript(std::string_view sql);
 
-  // False once the connection is broken; such a connection is discarded.
+  // False once the connection is broken, or once a statement failed with
+  // kUnavailable (the server is read-only or going away: a failover); such a
+  // connection is discarded.
   bool Healthy() const;
   // Healthy(), and the server has not closed or terminated the connection
   // while it sat idle (checked without a round trip). Pools call it before
