@@ -14,7 +14,7 @@ GIIA_PACKAGES=(
   clang-14 libclang-rt-14-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpq-dev libsodium-dev libnats-dev libcurl4-openssl-dev libhiredis-dev libssl-dev libboost-dev libcpp-httplib-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libexpected-dev catch2
-  postgresql redis-server nats-server prometheus
+  postgresql redis-server nats-server prometheus pgbouncer
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
