@@ -14,6 +14,7 @@ Result<std::unique_ptr<pg::Pool>> OpenCommandPool(
   options.connect.statement_timeout = statement_timeout.value_or(db.statement_timeout);
   options.connect.application_name = application_name;
   options.connect.prepare_statements = db.prepared_statements;
+  options.connect.transaction_pooling = db.transaction_pooling;
   options.max_size = 2;
   options.acquire_timeout = db.connect_timeout;
   options.max_lifetime =

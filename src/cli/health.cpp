@@ -125,6 +125,10 @@ void RunDeps(const HealthOptions& o, std::chrono::milliseconds timeout, CommandE
   pg::ConnectOptions pg_options;
   pg_options.url = loaded->config.database.url;
   pg_options.application_name = "giia-health";
+  // The pooler's rules hold for a probe too: behind PgBouncer in transaction
+  // mode a startup option is refused and a prepared statement left behind.
+  pg_options.prepare_statements = loaded->config.database.prepared_statements;
+  pg_options.transaction_pooling = loaded->config.database.transaction_pooling;
   pg::PgProbe postgres(pg_options);
   redis::RedisProbe redis(*redis_address);
   nats::NatsProbe nats(loaded->config.nats_url);

@@ -196,6 +196,7 @@ class Runtime {
     pool_options_.connect.statement_timeout = cfg_.database.statement_timeout;
     pool_options_.connect.application_name = "giia-" + service;
     pool_options_.connect.prepare_statements = cfg_.database.prepared_statements;
+    pool_options_.connect.transaction_pooling = cfg_.database.transaction_pooling;
     pool_options_.max_size = cfg_.database.max_open_conns;
     pool_options_.acquire_timeout = cfg_.database.connect_timeout;
     pool_options_.max_lifetime = cfg_.database.conn_max_lifetime.count() > 0

@@ -79,6 +79,7 @@ AuthServer::AuthServer(AuthServerOptions options) {
         "127.0.0.1", std::stoi(database_url.substr(colon + 1, slash - colon - 1)));
     database_url = WithPort(database_url, proxy_->port());
   }
+  if (options.database_port != 0) database_url = WithPort(database_url, options.database_port);
   if (options.database_password_in_query) {
     const auto authority = database_url.find("://") + 3;
     const auto at = database_url.rfind('@');

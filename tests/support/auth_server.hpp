@@ -32,6 +32,9 @@ struct AuthServerOptions {
   bool mutual_tls = false;      // ... and client certificates required (implies tls)
   // DATABASE_URL as postgres://user@host/db?password=... (libpq reads both forms)
   bool database_password_in_query = false;
+  // Reach PostgreSQL on this loopback port instead (a PgBouncer in front of
+  // the test server); 0: directly.
+  int database_port = 0;
   ProcessEnv extra_env;
 };
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <span>
 #include <unordered_map>
 
 #include "core/common/redact.hpp"
@@ -99,6 +100,9 @@ struct Connection::Handle {
   // A statement failed with kUnavailable (a read-only or departing server):
   // the session must not be reused even if libpq still calls it open.
   bool unusable = false;
+  // transaction_pooling with a timeout: "SET LOCAL statement_timeout = <ms>",
+  // sent after every BEGIN. Empty otherwise (nothing is added).
+  std::string set_timeout;
   ~Handle() {
     if (conn != nullptr) PQfinish(conn);
   }
@@ -179,11 +183,22 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& optio
   handle->prepare = options.prepare_statements;
   const std::string statement_timeout =
       "-c statement_timeout=" + std::to_string(options.statement_timeout.count());
+  if (options.transaction_pooling && options.statement_timeout.count() > 0) {
+    handle->set_timeout =
+        "SET LOCAL statement_timeout = " + std::to_string(options.statement_timeout.count());
+  }
   // Explicit keywords after the URL override what it says; expand_dbname=1
-  // makes libpq read the first value as a full URL or conninfo string.
+  // makes libpq read the first value as a full URL or conninfo string. A
+  // pooler in transaction mode refuses `options` (PgBouncer: "unsupported
+  // startup parameter"); application_name and client_encoding it passes on.
   const char* keys[] = {"dbname", "application_name", "options", "client_encoding", nullptr};
   const char* values[] = {options.url.c_str(), options.application_name.c_str(),
                           statement_timeout.c_str(), "UTF8", nullptr};
+  if (options.transaction_pooling) {  // drop "options"
+    keys[2] = keys[3];
+    values[2] = values[3];
+    keys[3] = values[3] = nullptr;
+  }
   handle->conn = PQconnectStartParams(keys, values, 1);
   const auto deadline = std::chrono::steady_clock::now() + options.connect_timeout;
   auto unavailable = [&](const std::string& why) {
@@ -200,7 +215,12 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& optio
   PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
   while (poll_status != PGRES_POLLING_OK) {
     if (poll_status == PGRES_POLLING_FAILED) {
-      return unavailable(Trim(PQerrorMessage(handle->conn)));
+      std::string why = Trim(PQerrorMessage(handle->conn));
+      if (!options.transaction_pooling &&
+          why.find("unsupported startup parameter") != std::string::npos) {
+        why += " (a pooler in transaction mode: set DATABASE_POOL_MODE=transaction)";
+      }
+      return unavailable(why);
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -238,20 +258,25 @@ Error ErrorFrom(PGconn* conn, const PGresult* r, const std::string& server) {
   return MapSqlState(state, primary);
 }
 
-// Sends BEGIN and the statement `send` queues in one pipeline, and returns
-// the statement's result: on error the result that says why (BEGIN's, or
-// the statement's), null when the connection broke. The connection leaves
-// pipeline mode before returning, with every result read.
-tl::expected<ResultPtr, ResultPtr> PipelineWithBegin(PGconn* conn,
-                                                     const std::function<int()>& send) {
+// Sends the `head` statements (BEGIN, and SET LOCAL statement_timeout with
+// transaction pooling), the statement `send` queues, and `tail` (COMMIT, or
+// null for none) in one pipeline, and returns the statement's result, failed
+// or not (the caller reads its SQLSTATE). Errors: the result that says why a
+// head or tail statement failed (the statement succeeded), null when the
+// connection broke. The connection leaves pipeline mode before returning,
+// with every result read.
+tl::expected<ResultPtr, ResultPtr> Pipeline(PGconn* conn, std::span<const char* const> head,
+                                            const std::function<int()>& send, const char* tail) {
   if (PQenterPipelineMode(conn) != 1) return tl::unexpected(ResultPtr());
-  const bool sent =
-      PQsendQueryParams(conn, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
-      send() == 1 && PQpipelineSync(conn) == 1;
-  ResultPtr begin, statement;
-  // Results arrive in order, each query's followed by a null: BEGIN's, the
-  // statement's (PIPELINE_ABORTED when BEGIN failed), then the sync. More
-  // nulls in a row than that means the connection broke.
+  auto plain = [conn](const char* sql) {
+    return PQsendQueryParams(conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  };
+  bool sent = std::all_of(head.begin(), head.end(), plain) && send() == 1 &&
+              (tail == nullptr || plain(tail)) && PQpipelineSync(conn) == 1;
+  std::vector<ResultPtr> results;
+  // Results arrive in order, each query's followed by a null (a query after
+  // a failed one: PIPELINE_ABORTED), then the sync. More nulls in a row than
+  // that means the connection broke.
   for (int nulls = 0; sent && nulls < 3;) {
     PGresult* r = PQgetResult(conn);
     if (r == nullptr) {
@@ -263,16 +288,22 @@ tl::expected<ResultPtr, ResultPtr> PipelineWithBegin(PGconn* conn,
       PQclear(r);
       break;
     }
-    if (!begin) {
-      begin.reset(r);
-    } else if (!statement) {
-      statement.reset(r);
-    } else {
-      PQclear(r);
+    results.emplace_back(r);
+  }
+  if (PQexitPipelineMode(conn) != 1 || !sent) return tl::unexpected(ResultPtr());
+  for (std::size_t i = 0; i < head.size() && i < results.size(); ++i) {
+    if (PQresultStatus(results[i].get()) != PGRES_COMMAND_OK) {
+      return tl::unexpected(std::move(results[i]));
     }
   }
-  if (PQexitPipelineMode(conn) != 1 || !sent || !begin) return tl::unexpected(ResultPtr());
-  if (PQresultStatus(begin.get()) != PGRES_COMMAND_OK) return tl::unexpected(std::move(begin));
+  if (results.size() <= head.size()) return tl::unexpected(ResultPtr());
+  ResultPtr statement = std::move(results[head.size()]);
+  const ExecStatusType status = PQresultStatus(statement.get());
+  if (tail != nullptr && (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)) {
+    if (results.size() <= head.size() + 1) return tl::unexpected(ResultPtr());
+    ResultPtr& ended = results[head.size() + 1];
+    if (PQresultStatus(ended.get()) != PGRES_COMMAND_OK) return tl::unexpected(std::move(ended));
+  }
   return statement;
 }
 
@@ -299,6 +330,9 @@ Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& par
   for (const Param& p : params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
   const int count = static_cast<int>(values.size());
 
+  // Decided before anything is sent: outside a transaction, with the
+  // statement timeout to set in each one.
+  const bool wrapped = WrapsAutocommit();
   auto& prepared = handle_->prepared;
   auto statement = prepared.end();
   if (prepare && handle_->prepare) {
@@ -317,16 +351,25 @@ Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& par
     }
   }
   ResultPtr r;
-  if (handle_->begin_pending) {
+  if (handle_->begin_pending || wrapped) {
     handle_->begin_pending = false;
-    auto piped = PipelineWithBegin(conn, [&] {
-      return statement != prepared.end()
-                 ? PQsendQueryPrepared(conn, statement->second.c_str(), count, values.data(),
-                                       nullptr, nullptr, 0)
-                 : PQsendQueryParams(conn, std::string(sql).c_str(), count, nullptr, values.data(),
-                                     nullptr, nullptr, 0);
-    });
-    if (!piped) return tl::unexpected(ErrorFrom(conn, piped.error().get(), handle_->server));
+    const char* head[] = {"BEGIN", handle_->set_timeout.c_str()};
+    const std::size_t head_size = handle_->set_timeout.empty() ? 1 : 2;
+    auto piped = Pipeline(
+        conn, std::span(head, head_size),
+        [&] {
+          return statement != prepared.end()
+                     ? PQsendQueryPrepared(conn, statement->second.c_str(), count, values.data(),
+                                           nullptr, nullptr, 0)
+                     : PQsendQueryParams(conn, std::string(sql).c_str(), count, nullptr,
+                                         values.data(), nullptr, nullptr, 0);
+        },
+        wrapped ? "COMMIT" : nullptr);
+    if (!piped) {
+      Error error = ErrorFrom(conn, piped.error().get(), handle_->server);
+      if (wrapped) RollBackWrapped();
+      return tl::unexpected(std::move(error));
+    }
     r = std::move(*piped);
   } else {
     r.reset(statement != prepared.end()
@@ -338,6 +381,7 @@ Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& par
   const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     Error error = ErrorFrom(conn, r.get(), handle_->server);
+    if (wrapped) RollBackWrapped();
     // A table the statement reads changed shape since it was prepared
     // ("cached plan must not change result type", a migration ran): prepare
     // it anew on next use. Outside a transaction it runs again at once
@@ -372,8 +416,12 @@ Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& par
 }
 
 Status Connection::ExecScript(std::string_view sql) {
+  const bool wrapped = WrapsAutocommit();
   if (auto begun = SendPendingBegin(); !begun) return begun;
-  const std::string text(sql);
+  // Wrapped: one text, one round trip. The script starts on a line of its
+  // own and the newline before COMMIT ends a trailing `--` comment.
+  const std::string prefix = wrapped ? "BEGIN; " + handle_->set_timeout + ";\n" : "";
+  const std::string text = prefix + std::string(sql) + (wrapped ? "\n;COMMIT" : "");
   // PQexec runs every result to completion; only the last one is returned,
   // and on error it is the failing statement's.
   ResultPtr r(PQexec(handle_->conn, text.c_str()));
@@ -382,10 +430,12 @@ Status Connection::ExecScript(std::string_view sql) {
     return Ok();
   }
   Error error = ErrorFrom(handle_->conn, r.get(), handle_->server);
+  if (wrapped) RollBackWrapped();
   const std::string position = r ? Field(r.get(), PG_DIAG_STATEMENT_POSITION) : "";
   if (!position.empty()) {
-    const auto offset = std::min<std::size_t>(std::stoul(position), text.size());
-    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(offset), '\n');
+    const auto offset = std::clamp<std::size_t>(std::stoul(position), prefix.size(), text.size());
+    const auto line = 1 + std::count(text.begin() + static_cast<long>(prefix.size()),
+                                     text.begin() + static_cast<long>(offset), '\n');
     error.message += " at line " + std::to_string(line);
   }
   return tl::unexpected(std::move(error));
@@ -418,11 +468,24 @@ void Connection::CancelPendingBegin() { handle_->begin_pending = false; }
 Status Connection::SendPendingBegin() {
   if (!handle_->begin_pending) return Ok();
   handle_->begin_pending = false;
-  ResultPtr r(PQexec(handle_->conn, "BEGIN"));
+  // One round trip either way: PQexec returns the last result, or the error.
+  const std::string begin =
+      handle_->set_timeout.empty() ? "BEGIN" : "BEGIN; " + handle_->set_timeout;
+  ResultPtr r(PQexec(handle_->conn, begin.c_str()));
   if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+    // A failed SET leaves an aborted transaction: InTransaction rolls it back.
     return tl::unexpected(ErrorFrom(handle_->conn, r.get(), handle_->server));
   }
   return Ok();
+}
+
+bool Connection::WrapsAutocommit() const { return !handle_->set_timeout.empty() && Idle(); }
+
+void Connection::RollBackWrapped() {
+  const PGTransactionStatusType state = PQtransactionStatus(handle_->conn);
+  if (state != PQTRANS_INERROR && state != PQTRANS_INTRANS) return;
+  // Failing too, the connection is broken: the pool discards it (not Idle).
+  PQclear(PQexec(handle_->conn, "ROLLBACK"));
 }
 
 bool Connection::InFailedTransaction() const {

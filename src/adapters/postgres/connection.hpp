@@ -12,6 +12,15 @@
 // max_prepared_statements set (protocol-level prepared statements); else
 // ConnectOptions::prepare_statements = false (DATABASE_PREPARED_STATEMENTS).
 //
+// Behind a pooler in transaction mode (ConnectOptions::transaction_pooling)
+// a connection is a server session only for the length of a transaction, so
+// nothing is set per session: the statement timeout is set with SET LOCAL
+// in every transaction, in the round trip of its BEGIN, and a statement run
+// outside a transaction runs as a transaction of its own (BEGIN, SET LOCAL,
+// the statement, COMMIT: one round trip). Such a statement therefore cannot
+// be one that refuses a transaction block (CREATE DATABASE, VACUUM, CREATE
+// INDEX CONCURRENTLY), nor BEGIN/COMMIT itself: use InTransaction.
+//
 // Thread-safety: a Connection is used by one thread at a time (the pool
 // hands each one to a single borrower).
 
@@ -36,6 +45,12 @@ struct ConnectOptions {
   // False: Exec never prepares (PgBouncer before 1.21 in transaction pooling
   // cannot route a prepared statement to the server connection that has it).
   bool prepare_statements = true;
+  // True behind a pooler in transaction mode (DATABASE_POOL_MODE=transaction):
+  // no `options` startup parameter (PgBouncer refuses it), the statement
+  // timeout set in each transaction instead (see above). With
+  // statement_timeout 0 nothing is added at all. False: the timeout travels
+  // in the startup packet and no statement is added.
+  bool transaction_pooling = false;
 };
 
 // Checks that `url` parses as libpq connection info. Errors: kInvalidArgument
@@ -83,7 +98,8 @@ class Rows {
 class Connection {
  public:
   // Connects within options.connect_timeout (the whole handshake, not only
-  // the TCP connect), then applies the statement timeout.
+  // the TCP connect), with the statement timeout in the startup packet
+  // (session mode) or set in each transaction (transaction_pooling).
   // Errors: kUnavailable naming host:port when the server cannot be reached,
   // refuses, or does not answer in time; kInvalidArgument for a malformed URL.
   [[nodiscard]] static Result<std::unique_ptr<Connection>> Open(const ConnectOptions& options);
@@ -96,7 +112,9 @@ class Connection {
   // Errors: SQLSTATE mapped to ErrorCode (see errors in connection.cpp). A
   // prepared plan that a schema change made unusable is prepared again and
   // run once more outside a transaction; inside one it fails with kAborted,
-  // which RunRetriedTransaction retries.
+  // which RunRetriedTransaction retries. With transaction_pooling, a
+  // statement outside a transaction runs in one of its own; when it fails,
+  // that transaction is rolled back and the connection is idle again.
   [[nodiscard]] Result<Rows> Exec(std::string_view sql, const std::vector<Param>& params = {});
   // As Exec, never prepared: for text that differs from call to call.
   [[nodiscard]] Result<Rows> ExecOnce(std::string_view sql, const std::vector<Param>& params = {});
@@ -106,7 +124,9 @@ class Connection {
 
   // Runs trusted, fixed SQL text holding several statements (migration
   // files). Never pass text that contains input. Errors as Exec; the message
-  // names the line of the failing statement.
+  // names the line of the failing statement. With transaction_pooling and
+  // no transaction open, the script runs between BEGIN (and SET LOCAL) and
+  // COMMIT, sent as one text with it.
   [[nodiscard]] Status ExecScript(std::string_view sql);
 
   // False once the connection is broken, or once a statement failed with
@@ -135,8 +155,13 @@ class Connection {
   struct Handle;
   explicit Connection(std::unique_ptr<Handle> handle);
   Result<Rows> Run(std::string_view sql, const std::vector<Param>& params, bool prepare);
-  // Sends a pending BEGIN on its own.
+  // Sends a pending BEGIN on its own (with its SET LOCAL).
   Status SendPendingBegin();
+  // True when a statement now would run outside a transaction and must be
+  // wrapped in one of its own (transaction_pooling with a timeout).
+  bool WrapsAutocommit() const;
+  // Ends a transaction a failed wrapped statement left open.
+  void RollBackWrapped();
   std::unique_ptr<Handle> handle_;
   std::chrono::steady_clock::time_point opened_at_;
 };
