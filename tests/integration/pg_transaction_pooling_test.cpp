@@ -68,9 +68,10 @@ TEST_CASE("Transaction pooling sends no startup option and bounds each transacti
   CHECK(pooled->Idle());
 }
 
-TEST_CASE("In transaction mode a statement over the timeout is DEADLINE_EXCEEDED, in or out of a "
-          "transaction, and the connection stays usable",
-          "[integration][pg][pgbouncer]") {
+TEST_CASE(
+    "In transaction mode a statement over the timeout is DEADLINE_EXCEEDED, in or out of a "
+    "transaction, and the connection stays usable",
+    "[integration][pg][pgbouncer]") {
   TestDatabase db;
   auto conn = Open(Options(db.url(), 200ms, true));
   const std::string backend = Scalar(*conn, "SELECT pg_backend_pid()");
@@ -101,14 +102,14 @@ TEST_CASE("In transaction mode a statement over the timeout is DEADLINE_EXCEEDED
   CHECK(Scalar(*conn, "SELECT 40 + 2") == "42");
 }
 
-TEST_CASE("In transaction mode a failed statement outside a transaction is rolled back and "
-          "leaves the connection idle",
-          "[integration][pg][pgbouncer]") {
+TEST_CASE(
+    "In transaction mode a failed statement outside a transaction is rolled back and "
+    "leaves the connection idle",
+    "[integration][pg][pgbouncer]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (id int PRIMARY KEY)"));
   REQUIRE(db.sql().Exec("CREATE TABLE p (id int PRIMARY KEY)"));
-  REQUIRE(db.sql().Exec(
-      "CREATE TABLE c (p int REFERENCES p DEFERRABLE INITIALLY DEFERRED)"));
+  REQUIRE(db.sql().Exec("CREATE TABLE c (p int REFERENCES p DEFERRABLE INITIALLY DEFERRED)"));
   pg::PoolOptions options;
   options.connect = Options(db.url(), 5s, true);
   options.max_size = 1;
@@ -178,9 +179,10 @@ TEST_CASE("Transaction mode with no statement timeout adds no statement",
   CHECK(bounded->Idle());
 }
 
-TEST_CASE("Through a stock PgBouncer in transaction mode: the session mode is refused, the "
-          "transaction mode works and is bounded",
-          "[integration][pg][pgbouncer]") {
+TEST_CASE(
+    "Through a stock PgBouncer in transaction mode: the session mode is refused, the "
+    "transaction mode works and is bounded",
+    "[integration][pg][pgbouncer]") {
   TestDatabase db;
   PgBouncer bouncer;
   const std::string url = bouncer.Url(db.url());

@@ -11,19 +11,13 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "adapters/nats/jetstream.hpp"
 #include "support/auth_server.hpp"  // FreePort
+#include "support/nats_server.hpp"
 #include "support/poll.hpp"
 
 namespace giia::testing {
 namespace {
-
-std::string FindNatsServer() {
-  for (const char* path : {"/usr/sbin/nats-server", "/usr/bin/nats-server"}) {
-    if (access(path, X_OK) == 0) return path;
-  }
-  FAIL("nats-server is not installed (Debian package nats-server)");
-  return "";
-}
 
 // A stream's info from the cluster at `urls`; null when it cannot be had.
 std::unique_ptr<jsStreamInfo, void (*)(jsStreamInfo*)> StreamInfo(const std::string& urls,
@@ -31,14 +25,10 @@ std::unique_ptr<jsStreamInfo, void (*)(jsStreamInfo*)> StreamInfo(const std::str
   std::unique_ptr<jsStreamInfo, void (*)(jsStreamInfo*)> none(nullptr, jsStreamInfo_Destroy);
   natsOptions* opts = nullptr;
   natsOptions_Create(&opts);
-  std::vector<std::string> list;
-  for (std::size_t at = 0; at <= urls.size();) {
-    const std::size_t comma = std::min(urls.find(',', at), urls.size());
-    list.push_back(urls.substr(at, comma - at));
-    at = comma + 1;
-  }
+  auto list = nats::ParseServers(urls);
+  REQUIRE(list);
   std::vector<const char*> servers;
-  for (const std::string& s : list) servers.push_back(s.c_str());
+  for (const std::string& s : *list) servers.push_back(s.c_str());
   natsOptions_SetServers(opts, servers.data(), static_cast<int>(servers.size()));
   natsOptions_SetTimeout(opts, 1000);
   natsConnection* nc = nullptr;

@@ -11,8 +11,6 @@
 #include <sstream>
 
 namespace giia::testing {
-namespace {
-
 std::string FindNatsServer() {
   for (const char* path : {"/usr/sbin/nats-server", "/usr/bin/nats-server"}) {
     if (access(path, X_OK) == 0) return path;
@@ -20,8 +18,6 @@ std::string FindNatsServer() {
   FAIL("nats-server is not installed (Debian package nats-server)");
   return "";
 }
-
-}  // namespace
 
 NatsServer::NatsServer() {
   char tmpl[] = "/tmp/giia-nats-XXXXXX";

@@ -14,6 +14,9 @@
 
 namespace giia::testing {
 
+// The nats-server binary's path; fails the test when it is not installed.
+std::string FindNatsServer();
+
 class NatsServer {
  public:
   NatsServer();  // starts it

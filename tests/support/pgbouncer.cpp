@@ -110,7 +110,7 @@ PgBouncer::PgBouncer() {
                   std::chrono::milliseconds(10))) {
     ProcessResult r = process_->Stop();
     FAIL("pgbouncer did not listen on 127.0.0.1:" << port_ << " (exit " << r.exit_code
-                                                   << "): " << r.err << Log());
+                                                  << "): " << r.err << Log());
   }
 }
 

@@ -229,3 +229,25 @@ TEST_CASE("NATS_URL is one URL or a cluster's members, and a bad entry is named 
   CHECK(ok->nats_stream_replicas == 3);
   CHECK(ok->nats_url == "nats://a:4222,nats://b:4222,nats://c:4222");
 }
+
+TEST_CASE("DATABASE_POOL_MODE is session or transaction, anything else is refused by name",
+          "[unit][config]") {
+  Env none;
+  Layers layers;
+  layers.env = &none;
+  auto defaults = Parse(Resolve(layers, "auth"), "auth");
+  REQUIRE(defaults);
+  CHECK_FALSE(defaults->database.transaction_pooling);
+  Env transaction = {{"DATABASE_POOL_MODE", "transaction"}};
+  layers.env = &transaction;
+  auto pooled = Parse(Resolve(layers, "catalog"), "catalog");
+  REQUIRE(pooled);
+  CHECK(pooled->database.transaction_pooling);
+  Env bad = {{"DATABASE_POOL_MODE", "pgbouncer\xff"}};
+  layers.env = &bad;
+  auto refused = Parse(Resolve(layers, "auth"), "auth");
+  REQUIRE_FALSE(refused);
+  REQUIRE(refused.error().size() == 1);
+  CHECK(refused.error()[0].field == "DATABASE_POOL_MODE");
+  CHECK_THAT(refused.error()[0].message, Catch::Contains("is not one of session, transaction"));
+}
