@@ -9,6 +9,7 @@
 #include "core/common/client_address.hpp"
 #include "core/common/duration.hpp"
 #include "core/common/redact.hpp"
+#include "server/catalog/auth_permissions.hpp"
 
 namespace giia::cli {
 namespace {
@@ -54,8 +55,18 @@ constexpr KeySpec kKeys[] = {
      "a login's session ends this long after the login, however often it is refreshed"},
     {"ALERT_WEBHOOK_URL", "", "", true, "POSTed a JSON document for every dead letter"},
     {"AUTH_GRPC_ADDR", "127.0.0.1:9091", "127.0.0.1:9091", false,
-     "host:port of the auth service, for the catalog"},
-    {"AUTH_GRPC_TIMEOUT", "2s", "2s", false, "deadline of the catalog's calls to auth"},
+     "host:port of the auth service, for the catalog, or a comma-separated list of its replicas"},
+    {"AUTH_GRPC_TIMEOUT", "2s", "2s", false,
+     "deadline of each of the catalog's permission checks at auth, retries included"},
+    {"AUTH_GRPC_ATTEMPT_TIMEOUT", "500ms", "500ms", false,
+     "deadline of one attempt on one auth replica; a replica that misses it is retried on the "
+     "next"},
+    {"AUTH_GRPC_MAX_ATTEMPTS", "3", "3", false,
+     "attempts per permission check (1-10), on the next replica each time"},
+    {"AUTH_GRPC_BREAKER_FAILURES", "3", "3", false,
+     "consecutive failures that open an auth replica's circuit breaker (it gets no calls)"},
+    {"AUTH_GRPC_BREAKER_COOLDOWN", "500ms", "500ms", false,
+     "how long an open breaker keeps its replica out before one probe call is let through"},
     {"AUTH_GRPC_CA_FILE", "", "", false,
      "CA (PEM) that verifies auth's certificate; the catalog calls auth over TLS when set"},
     {"PERMISSION_CACHE_TTL", "30s", "30s", false,
@@ -335,11 +346,23 @@ tl::expected<Config, std::vector<Error>> Parse(const std::vector<ResolvedValue>&
   }
   cfg.alert_webhook_url = c.Url("ALERT_WEBHOOK_URL", {"https", "http"});
   cfg.auth_grpc_addr = c.Text("AUTH_GRPC_ADDR");
-  if (cfg.auth_grpc_addr.find(':') == std::string::npos) {
-    c.Problem("AUTH_GRPC_ADDR", "\"" + cfg.auth_grpc_addr + "\" is not host:port");
+  if (auto addresses = server::ParseAuthAddresses(cfg.auth_grpc_addr); addresses) {
+    cfg.auth_grpc_addrs = std::move(*addresses);
+  } else {
+    c.Problem("AUTH_GRPC_ADDR", addresses.error().message);
   }
   cfg.auth_grpc_timeout = c.Duration("AUTH_GRPC_TIMEOUT");
   if (cfg.auth_grpc_timeout.count() <= 0) c.Problem("AUTH_GRPC_TIMEOUT", "must be more than 0");
+  cfg.auth_grpc_attempt_timeout = c.Duration("AUTH_GRPC_ATTEMPT_TIMEOUT");
+  if (cfg.auth_grpc_attempt_timeout.count() <= 0) {
+    c.Problem("AUTH_GRPC_ATTEMPT_TIMEOUT", "must be more than 0");
+  }
+  cfg.auth_grpc_max_attempts = c.Int("AUTH_GRPC_MAX_ATTEMPTS", 1, 10, 3);
+  cfg.auth_grpc_breaker_failures = c.Int("AUTH_GRPC_BREAKER_FAILURES", 1, 1000, 3);
+  cfg.auth_grpc_breaker_cooldown = c.Duration("AUTH_GRPC_BREAKER_COOLDOWN");
+  if (cfg.auth_grpc_breaker_cooldown.count() <= 0) {
+    c.Problem("AUTH_GRPC_BREAKER_COOLDOWN", "must be more than 0");
+  }
   cfg.auth_grpc_ca_file = c.Text("AUTH_GRPC_CA_FILE");
   cfg.permission_cache_ttl = c.Duration("PERMISSION_CACHE_TTL");
   cfg.rate_limit_enabled = c.Bool("RATE_LIMIT_ENABLED");

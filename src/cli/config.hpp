@@ -101,7 +101,12 @@ struct Config {
   std::chrono::milliseconds jwt_refresh_max_lifetime{0};
   std::string alert_webhook_url;
   std::string auth_grpc_addr;
+  std::vector<std::string> auth_grpc_addrs;  // AUTH_GRPC_ADDR's entries
   std::chrono::milliseconds auth_grpc_timeout{2000};
+  std::chrono::milliseconds auth_grpc_attempt_timeout{500};
+  int auth_grpc_max_attempts = 3;
+  int auth_grpc_breaker_failures = 3;
+  std::chrono::milliseconds auth_grpc_breaker_cooldown{500};
   std::string auth_grpc_ca_file;
   std::chrono::milliseconds permission_cache_ttl{30000};
   bool rate_limit_enabled = true;

@@ -166,19 +166,24 @@ Result<std::unique_ptr<crypto::JwtCodec>> MakeCodec(const Config& cfg) {
 
 // Readiness of the catalog's dependency on auth: one grpc.health Check.
 // Not critical: cached decisions keep serving while auth is away.
+// Up while at least one of AUTH_GRPC_ADDR's replicas says SERVING.
 class AuthProbe final : public health::DependencyProbe {
  public:
-  explicit AuthProbe(std::string address) : address_(std::move(address)) {}
+  explicit AuthProbe(std::vector<std::string> addresses) : addresses_(std::move(addresses)) {}
   std::string name() const override { return "auth"; }
   bool critical() const override { return false; }
   Status Check(std::chrono::milliseconds timeout) override {
-    auto r = server::CheckGrpcHealth(address_, "giia.auth.v1.AuthService", timeout, timeout);
-    if (r.state == server::GrpcHealth::kServing) return Ok();
-    return MakeError(ErrorCode::kUnavailable, address_ + ": " + r.detail);
+    std::string why;
+    for (const std::string& address : addresses_) {
+      auto r = server::CheckGrpcHealth(address, "giia.auth.v1.AuthService", timeout, timeout);
+      if (r.state == server::GrpcHealth::kServing) return Ok();
+      why += (why.empty() ? "" : "; ") + address + ": " + r.detail;
+    }
+    return MakeError(ErrorCode::kUnavailable, why);
   }
 
  private:
-  std::string address_;
+  std::vector<std::string> addresses_;
 };
 
 // What every service has: a PostgreSQL pool, NATS (connecting in the
@@ -535,14 +540,19 @@ class CatalogRuntime final : public Runtime {
     if (auto ok = InitTokens(); !ok) return ok;
 
     server::AuthClientOptions client;
-    client.address = cfg_.auth_grpc_addr;
+    client.addresses = cfg_.auth_grpc_addrs;
     client.timeout = cfg_.auth_grpc_timeout;
+    client.attempt_timeout = cfg_.auth_grpc_attempt_timeout;
+    client.max_attempts = cfg_.auth_grpc_max_attempts;
+    client.breaker.failures = cfg_.auth_grpc_breaker_failures;
+    client.breaker.cooldown = cfg_.auth_grpc_breaker_cooldown;
     client.ca_file = cfg_.auth_grpc_ca_file;
     client.cert_file = cfg_.tls_cert_file;
     client.key_file = cfg_.tls_key_file;
     auto oracle = server::GrpcPermissionOracle::Create(client);
     if (!oracle) return tl::unexpected(oracle.error());
     oracle_ = std::move(*oracle);
+    oracle_->ExportMetrics(registry_);
     catalog::RemoteAuthorizerOptions authz;
     authz.ttl = cfg_.permission_cache_ttl;
     // A revoked version is remembered while a token of it can still be alive.
@@ -559,7 +569,7 @@ class CatalogRuntime final : public Runtime {
     if (!auth_events) return tl::unexpected(auth_events.error());
     auth_events_ = std::move(*auth_events);
     if (cfg_.auth_grpc_ca_file.empty()) {
-      auth_probe_ = std::make_unique<AuthProbe>(cfg_.auth_grpc_addr);
+      auth_probe_ = std::make_unique<AuthProbe>(cfg_.auth_grpc_addrs);
       probes_.push_back(auth_probe_.get());
     }
 

@@ -22,6 +22,7 @@
 #include "support/poll.hpp"
 
 namespace pb = giia::catalog::v1;
+using giia::testing::AuthReplica;
 using giia::testing::AuthServer;
 using giia::testing::CatalogServer;
 using giia::testing::Eventually;
@@ -189,42 +190,6 @@ json ReadyBody(int http_port) {
   if (!res) return json();
   return json::parse(res->body, nullptr, false);
 }
-
-// One more `giia serve auth` on the database, Redis prefix, NATS and JWT
-// secret of `auth`, with ports of its own: a second replica.
-class AuthReplica {
- public:
-  explicit AuthReplica(AuthServer& auth) : env_(auth.env()), http_port_(FreePort()) {
-    env_["HTTP_PORT"] = std::to_string(http_port_);
-    env_["GRPC_PORT"] = std::to_string(FreePort());
-    process_ =
-        std::make_unique<giia::testing::Process>(std::vector<std::string>{"serve", "auth"}, env_);
-    httplib::Client client("127.0.0.1", http_port_);
-    client.set_connection_timeout(200ms);
-    // A server that is starting: nothing to wait on but the port.
-    if (!Eventually(
-            [&] {
-              auto res = client.Get("/health/ready");
-              return res && res->status == 200;
-            },
-            60s)) {
-      FAIL("the second auth replica did not become ready: " << process_->Stop().err);
-    }
-  }
-  HttpReply Get(const std::string& path, const std::string& token) {
-    httplib::Client client("127.0.0.1", http_port_);
-    return giia::testing::ToReply(client.Get(path, {{"Authorization", "Bearer " + token}}));
-  }
-  HttpReply Delete(const std::string& path, const std::string& token) {
-    httplib::Client client("127.0.0.1", http_port_);
-    return giia::testing::ToReply(client.Delete(path, {{"Authorization", "Bearer " + token}}));
-  }
-
- private:
-  giia::testing::ProcessEnv env_;
-  int http_port_;
-  std::unique_ptr<giia::testing::Process> process_;
-};
 
 }  // namespace
 

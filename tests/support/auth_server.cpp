@@ -269,4 +269,47 @@ nlohmann::json AuthServer::CreateAndLogin(const std::string& admin_token, const 
   return login.body;
 }
 
+AuthReplica::AuthReplica(AuthServer& auth, const ProcessEnv& extra_env)
+    : env_(auth.env()), http_port_(FreePort()) {
+  const int grpc_port = FreePort();
+  grpc_address_ = "127.0.0.1:" + std::to_string(grpc_port);
+  env_["HTTP_PORT"] = std::to_string(http_port_);
+  env_["GRPC_PORT"] = std::to_string(grpc_port);
+  for (const auto& [k, v] : extra_env) env_[k] = v;
+  process_ = std::make_unique<Process>(std::vector<std::string>{"serve", "auth"}, env_);
+  httplib::Client client("127.0.0.1", http_port_);
+  client.set_connection_timeout(std::chrono::milliseconds(200));
+  // A server that is starting: nothing to wait on but the port.
+  if (!Eventually(
+          [&] {
+            auto res = client.Get("/health/ready");
+            return res && res->status == 200;
+          },
+          std::chrono::seconds(60))) {
+    FAIL("the second auth replica did not become ready: " << Stop().err);
+  }
+}
+
+AuthReplica::~AuthReplica() {
+  if (process_ && !stopped_) {
+    ::kill(process_->pid(), SIGCONT);  // a test may have stopped it
+    process_->Stop(9);
+  }
+}
+
+HttpReply AuthReplica::Get(const std::string& path, const std::string& token) {
+  httplib::Client client("127.0.0.1", http_port_);
+  return ToReply(client.Get(path, {{"Authorization", "Bearer " + token}}));
+}
+
+HttpReply AuthReplica::Delete(const std::string& path, const std::string& token) {
+  httplib::Client client("127.0.0.1", http_port_);
+  return ToReply(client.Delete(path, {{"Authorization", "Bearer " + token}}));
+}
+
+ProcessResult AuthReplica::Stop(int signal) {
+  if (!stopped_) stopped_ = process_->Stop(signal);
+  return *stopped_;
+}
+
 }  // namespace giia::testing

@@ -103,6 +103,30 @@ class AuthServer {
   std::optional<ProcessResult> stopped_;
 };
 
+// One more `giia serve auth` on the database, Redis prefix, NATS and JWT
+// secret of `auth`, with ports of its own: a second replica. Ready when
+// constructed.
+class AuthReplica {
+ public:
+  explicit AuthReplica(AuthServer& auth, const ProcessEnv& extra_env = {});
+  ~AuthReplica();
+
+  const std::string& grpc_address() const { return grpc_address_; }
+  int http_port() const { return http_port_; }
+  int pid() const { return process_->pid(); }
+  HttpReply Get(const std::string& path, const std::string& token);
+  HttpReply Delete(const std::string& path, const std::string& token);
+  // `signal` and the exit; the log is in the result.
+  ProcessResult Stop(int signal = 15);
+
+ private:
+  ProcessEnv env_;
+  int http_port_;
+  std::string grpc_address_;
+  std::unique_ptr<Process> process_;
+  std::optional<ProcessResult> stopped_;
+};
+
 inline constexpr const char* kPassword = "correct horse battery";
 
 }  // namespace giia::testing

@@ -36,6 +36,7 @@ CatalogServer::CatalogServer(AuthServer& auth, CatalogServerOptions options) {
   env_["GRPC_PORT"] = std::to_string(grpc_port);
   env_["AUTH_GRPC_ADDR"] = "127.0.0.1:" + std::to_string(auth_proxy_->port());
   env_["AUTH_GRPC_TIMEOUT"] = "5s";  // generous: the tests share 2 loaded cores
+  env_["AUTH_GRPC_ATTEMPT_TIMEOUT"] = "2s";
   env_["PERMISSION_CACHE_TTL"] = options.permission_cache_ttl;
   for (const auto& [k, v] : options.extra_env) env_[k] = v;
   ProcessResult migrated = RunGiia({"migrate", "up", "--service", "catalog"}, env_);

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "adapters/nats/jetstream.hpp"
+#include "server/catalog/auth_permissions.hpp"
 
 using namespace giia::cli;
 
@@ -250,4 +251,53 @@ TEST_CASE("DATABASE_POOL_MODE is session or transaction, anything else is refuse
   REQUIRE(refused.error().size() == 1);
   CHECK(refused.error()[0].field == "DATABASE_POOL_MODE");
   CHECK_THAT(refused.error()[0].message, Catch::Contains("is not one of session, transaction"));
+}
+
+TEST_CASE("AUTH_GRPC_ADDR names one auth replica or several, and a bad entry by its position",
+          "[unit][config][auth_client]") {
+  auto one = giia::server::ParseAuthAddresses("auth:9091");
+  REQUIRE(one);
+  CHECK(*one == std::vector<std::string>{"auth:9091"});
+  auto list = giia::server::ParseAuthAddresses("10.0.0.1:9091, auth-1.auth:9091 ,[::1]:9092");
+  REQUIRE(list);
+  CHECK(*list == std::vector<std::string>{"10.0.0.1:9091", "auth-1.auth:9091", "[::1]:9092"});
+  const std::pair<const char*, const char*> refused[] = {
+      {"", "is empty"},
+      {"auth", "\"auth\" is not host:port"},
+      {"a:1,,b:2", "entry 2 is empty"},
+      {"a:1,b:0", "entry 2 \"b:0\" has no port of 1-65535"},
+      {"a:1,b:x", "entry 2 \"b:x\" has no port"},
+      {":9091", "\":9091\" has no host"},
+      {"[::1]", "is not host:port"},
+      {"a:1 b:2", "\"a:1 b:2\" has no host"},
+  };
+  for (const auto& [text, why] : refused) {
+    CAPTURE(text);
+    auto parsed = giia::server::ParseAuthAddresses(text);
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().field == "AUTH_GRPC_ADDR");
+    CHECK_THAT(parsed.error().message, Catch::Contains(why));
+  }
+
+  Env env = {{"AUTH_GRPC_ADDR", "a:9091,b"},
+             {"AUTH_GRPC_MAX_ATTEMPTS", "0"},
+             {"AUTH_GRPC_BREAKER_COOLDOWN", "soon"}};
+  Layers layers;
+  layers.env = &env;
+  auto parsed = Parse(Resolve(layers, "catalog"), "catalog");
+  REQUIRE_FALSE(parsed);
+  REQUIRE(parsed.error().size() == 3);
+  CHECK(parsed.error()[0].message ==
+        "AUTH_GRPC_ADDR (environment): entry 2 \"b\" is not host:port");
+  CHECK(parsed.error()[1].field == "AUTH_GRPC_MAX_ATTEMPTS");
+  CHECK(parsed.error()[2].field == "AUTH_GRPC_BREAKER_COOLDOWN");
+  Env good = {{"AUTH_GRPC_ADDR", "a:9091,b:9091"}, {"AUTH_GRPC_ATTEMPT_TIMEOUT", "250ms"}};
+  layers.env = &good;
+  auto ok = Parse(Resolve(layers, "catalog"), "catalog");
+  REQUIRE(ok);
+  CHECK(ok->auth_grpc_addrs == std::vector<std::string>{"a:9091", "b:9091"});
+  CHECK(ok->auth_grpc_attempt_timeout == std::chrono::milliseconds(250));
+  CHECK(ok->auth_grpc_max_attempts == 3);
+  CHECK(ok->auth_grpc_breaker_failures == 3);
+  CHECK(ok->auth_grpc_breaker_cooldown == std::chrono::milliseconds(500));
 }

@@ -72,6 +72,11 @@ Result<int> GrpcServer::Start() {
   // gRPC turns SO_REUSEPORT on by default: a second server on a taken port
   // would "start" and the kernel would split connections between the two.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Clients may ping every 5 s to notice a hung peer (the catalog's auth
+  // client pings every 10 s); by default a ping more often than every 5 min
+  // on a connection that sends no data is answered with GOAWAY.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   if (!impl_->options.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   int port = 0;
   const std::string address = impl_->options.host + ":" + std::to_string(impl_->options.port);
