@@ -2,12 +2,12 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include <fstream>
 #include <sstream>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "server/grpc/health_service.hpp"
 
 namespace giia::server {
 
@@ -56,6 +56,7 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
 
 struct GrpcServer::Impl {
   GrpcServerOptions options;
+  HealthService health;  // declared before `server`: outlives it
   std::unique_ptr<grpc::Server> server;
 };
 
@@ -66,7 +67,8 @@ GrpcServer::GrpcServer(GrpcServerOptions options) : impl_(std::make_unique<Impl>
 GrpcServer::~GrpcServer() { Shutdown(std::chrono::milliseconds(0)); }
 
 Result<int> GrpcServer::Start() {
-  grpc::EnableDefaultHealthCheckService(true);
+  // Ours (health_service.hpp) instead of gRPC's, which holds shutdown.
+  grpc::EnableDefaultHealthCheckService(false);
   if (impl_->options.reflection) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // gRPC turns SO_REUSEPORT on by default: a second server on a taken port
@@ -83,6 +85,7 @@ Result<int> GrpcServer::Start() {
   auto credentials = Credentials(impl_->options);
   if (!credentials) return tl::unexpected(credentials.error());
   builder.AddListeningPort(address, *credentials, &port);
+  builder.RegisterService(&impl_->health);
   for (grpc::Service* service : impl_->options.services) builder.RegisterService(service);
   impl_->server = builder.BuildAndStart();
   if (!impl_->server || port == 0) {
@@ -94,15 +97,12 @@ Result<int> GrpcServer::Start() {
 }
 
 void GrpcServer::SetServing(const std::string& service, bool serving) {
-  if (!impl_->server) return;
-  if (auto* health = impl_->server->GetHealthCheckService()) {
-    health->SetServingStatus(service, serving);
-  }
+  impl_->health.SetServing(service, serving);
 }
 
 void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
   if (!impl_ || !impl_->server) return;
-  if (auto* health = impl_->server->GetHealthCheckService()) health->Shutdown();
+  impl_->health.Shutdown();  // ends the Watch streams, which would hold the grace
   impl_->server->Shutdown(std::chrono::system_clock::now() + grace);
   impl_->server->Wait();
   impl_->server.reset();
