@@ -232,7 +232,7 @@ TEST_CASE("catalog.yaml documents exactly the REST routes serve catalog register
   pg::PgCatalogStore store(*common.pool);
   catalog::CatalogService service(catalog::CatalogDeps{store, [] { return std::string(); }});
   server::AuthClientOptions client;
-  client.address = "127.0.0.1:1";  // never called
+  client.addresses = {"127.0.0.1:1"};  // never called
   auto oracle = server::GrpcPermissionOracle::Create(client);
   REQUIRE(oracle);
   catalog::RemoteAuthorizer authorizer(*common.codec, **oracle, catalog::RemoteAuthorizerOptions{});
