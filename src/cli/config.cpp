@@ -199,7 +199,12 @@ class Checker {
 
   const ResolvedValue& At(const std::string& key) const { return *by_key_.at(key); }
 
+  // One problem per key, the first: "soon" is not a duration, not also
+  // "must be more than 0".
   void Problem(const std::string& key, const std::string& message) {
+    for (const Error& e : errors_) {
+      if (e.field == key) return;
+    }
     errors_.push_back(Error{ErrorCode::kInvalidArgument, At(key).Describe() + ": " + message, key});
   }
 

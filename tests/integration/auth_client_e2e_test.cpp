@@ -15,6 +15,7 @@
 #include "support/auth_server.hpp"
 #include "support/catalog_server.hpp"
 #include "support/poll.hpp"
+#include "support/test_database.hpp"
 
 namespace pb = giia::catalog::v1;
 using giia::testing::AuthReplica;
@@ -126,8 +127,10 @@ TEST_CASE(
   REQUIRE(::kill(two.pid(), SIGSTOP) == 0);
   const double before = Metric(catalog, "giia_auth_client_attempts_total", two.grpc_address());
   const auto since = std::chrono::steady_clock::now();
+  // At least 300 calls, and long enough for several half-open probes.
   CallLoad load(catalog.grpc_address(), token, 3);
-  REQUIRE(Eventually([&] { return load.calls() >= 300; }, 60s));
+  REQUIRE(Eventually(
+      [&] { return load.calls() >= 300 && std::chrono::steady_clock::now() - since >= 3s; }, 60s));
   load.Stop();
   const auto lasted = std::chrono::steady_clock::now() - since;
 
@@ -190,8 +193,16 @@ TEST_CASE(
   const std::string cached = admin["access_token"];
   const std::string uncached =
       auth.CreateAndLogin(cached, "viewer@client.example", "Viewer")["access_token"];
-  REQUIRE(catalog.Get("/api/v1/products", cached).status == 200);
+  // Every auth event about these users (registration, logins) reached the
+  // catalog first: one arriving later would drop the decision kept below.
+  REQUIRE(Eventually([&] {
+    return giia::testing::Scalar(auth.db().sql(),
+                                 "SELECT count(*) FROM auth.outbox WHERE published_at IS NULL") ==
+           "0";
+  }));
+  // The decision is kept from some moment within this call for its TTL.
   const auto cached_at = std::chrono::steady_clock::now();
+  REQUIRE(catalog.Get("/api/v1/products", cached).status == 200);
 
   catalog.auth_proxy().Cut();
   // The cached decision answers; the uncached caller is refused as soon as
