@@ -88,7 +88,7 @@ class ServeAll {
   std::string UserWithRole(const std::string& role, const std::string& domain) {
     const json admin = base_.RegisterAdmin("admin@" + domain, "Org of " + domain);
     const std::string email = "user@" + domain;
-    base_.CreateAndLogin(admin["access_token"], email, role);
+    base_.CreateAndLogin(admin["access_token"].get<std::string>(), email, role);
     return email;
   }
 
