@@ -128,7 +128,7 @@ std::string FindOnPath(const std::string& program) {
 
 }  // namespace
 
-TEST_CASE("The C++ auth client example logs in, validates, checks and handles each error",
+TEST_CASE("The C++ auth client of examples/ logs in, validates, checks and handles each error",
           "[e2e][examples]") {
   ServeAll all;
   const std::string email = all.UserWithRole("Viewer", "auth-example.example");
@@ -166,7 +166,31 @@ TEST_CASE("The C++ auth client example logs in, validates, checks and handles ea
   CHECK(all.Stop().exit_code == 0);
 }
 
-TEST_CASE("The C++ auth client example reports an unreachable auth with exit code 2",
+TEST_CASE("The C++ auth client of examples/ talks TLS to auth with --ca", "[e2e][examples]") {
+  // `serve auth` with HTTPS and gRPC over TLS; its self-signed certificate is its own CA.
+  AuthServer auth({.tls = true});
+  const json admin = auth.RegisterAdmin("admin@tls-example.example", "TLS Example");
+  auth.CreateAndLogin(admin["access_token"].get<std::string>(), "user@tls-example.example",
+                      "Viewer");
+  const std::string ca = auth.env().at("TLS_CERT_FILE");
+  ProcessResult r = RunExample("auth_client_tls", GIIA_EXAMPLE_AUTH_CLIENT,
+                               {"--addr", auth.grpc_address(), "--ca", ca, "--http",
+                                "https://127.0.0.1:" + std::to_string(auth.http_port()), "--email",
+                                "user@tls-example.example", "--password", kPassword});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(Has(r.out, "[connect] " + auth.grpc_address() + " (TLS)"));
+  CHECK(Has(r.out, "[rest] POST /api/v1/auth/login: HTTP 200"));
+  CHECK(Has(r.out, "[denied] ListUsers: PERMISSION_DENIED"));
+  CHECK(Has(r.out, "auth_client: done"));
+  // Without --ca the client does not trust the certificate: the login fails.
+  ProcessResult plain = RunExample("auth_client_tls_without_ca", GIIA_EXAMPLE_AUTH_CLIENT,
+                                   {"--addr", auth.grpc_address(), "--email",
+                                    "user@tls-example.example", "--password", kPassword});
+  CHECK(plain.exit_code != 0);
+}
+
+TEST_CASE("The C++ auth client of examples/ reports an unreachable auth with exit code 2",
           "[e2e][examples]") {
   const int port = giia::testing::FreePort();
   ProcessResult r = RunExample(
@@ -181,7 +205,7 @@ TEST_CASE("The C++ auth client example reports an unreachable auth with exit cod
   CHECK(Has(usage.err, "usage: auth_client"));
 }
 
-TEST_CASE("The C++ catalog client example pages suppliers and retries an ABORTED update",
+TEST_CASE("The C++ catalog client of examples/ pages suppliers and retries an ABORTED update",
           "[e2e][examples]") {
   ServeAll all;
   const std::string email = all.UserWithRole("Manager", "catalog-example.example");
@@ -220,7 +244,7 @@ TEST_CASE("The C++ catalog client example pages suppliers and retries an ABORTED
   CHECK(all.Stop().exit_code == 0);
 }
 
-TEST_CASE("The Node client example logs in, checks permissions and reads the catalog",
+TEST_CASE("The Node client of examples/ logs in, checks permissions and reads the catalog",
           "[e2e][examples]") {
   const std::string node = FindOnPath("node");
   if (node.empty()) FAIL("node is not on PATH: run scripts/test.sh, which installs it");
