@@ -3,7 +3,8 @@
 #   src/core     includes nothing from gRPC, HTTP, libpq, hiredis, nats.c,
 #                libsodium, CLI11, spdlog or JSON, nor from the other layers;
 #   src/server   does not include src/adapters or src/cli;
-#   src/adapters do not include src/server or src/cli.
+#   src/adapters do not include src/server or src/cli;
+#   examples/    include nothing of giia's src/ (only the generated stubs).
 set -euo pipefail
 cd "${1:-$(dirname "${BASH_SOURCE[0]}")/..}"
 
@@ -21,6 +22,8 @@ check src/core 'grpc|grpcpp/|google/protobuf|httplib|libpq|postgresql/|hiredis|n
   "src/core must not include infrastructure or outer layers"
 [[ -d src/server ]] && check src/server 'adapters/|cli/' "src/server must not include src/adapters or src/cli"
 check src/adapters 'server/|cli/' "src/adapters must not include src/server or src/cli"
+[[ -d examples ]] && check examples 'core/|adapters/|server/|cli/' \
+  "examples use only the generated stubs and public libraries, never giia's src/"
 
 if ((fail)); then exit 1; fi
 echo "layering: ok"

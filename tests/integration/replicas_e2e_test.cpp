@@ -393,7 +393,11 @@ TEST_CASE(
       [&] { return AllDelivered(ReadCatalogEvents(auth.nats().url()), events, created, renamed); },
       10s, 100ms));
   CheckOrderAndOnce(events, renamed);
-  CHECK(giia::testing::Scalar(auth.db().sql(),
-                              "SELECT count(*) FROM catalog.outbox WHERE published_at IS NULL") ==
-        "0");
+  // The rows are marked once JetStream acknowledged their batch: a moment
+  // after the stream holds them.
+  CHECK(Eventually([&] {
+    return giia::testing::Scalar(
+               auth.db().sql(), "SELECT count(*) FROM catalog.outbox WHERE published_at IS NULL") ==
+           "0";
+  }));
 }

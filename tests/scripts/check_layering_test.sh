@@ -30,4 +30,5 @@ expect_failure src/core i.hpp '<httplib.h>'
 expect_failure src/core j.hpp '"adapters/postgres/pool.hpp"'
 expect_failure src/server k.hpp '"adapters/postgres/pool.hpp"'
 expect_failure src/adapters l.hpp '"cli/config.hpp"'
+expect_failure examples m.cpp '"core/auth/rbac.hpp"'
 echo "layering check test: ok"
