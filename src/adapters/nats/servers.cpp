@@ -3,16 +3,11 @@
 #include <charconv>
 
 #include "adapters/nats/jetstream.hpp"
+#include "core/common/comma_list.hpp"
 #include "core/common/redact.hpp"
 
 namespace giia::nats {
 namespace {
-
-std::string_view TrimSpaces(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
 
 // Why `entry` is not a nats:// or tls:// URL with a host and a valid port;
 // "" when it is one.
@@ -50,20 +45,7 @@ std::string UrlProblem(std::string_view entry) {
 }  // namespace
 
 Result<std::vector<std::string>> ParseServers(const std::string& urls) {
-  std::vector<std::string> out;
-  const bool list = urls.find(',') != std::string::npos;
-  std::string_view rest = urls;
-  for (int position = 1;; ++position) {
-    const auto comma = rest.find(',');
-    const std::string_view entry = TrimSpaces(rest.substr(0, comma));
-    if (const std::string problem = UrlProblem(entry); !problem.empty()) {
-      return InvalidArgument(
-          "NATS_URL", (list ? "entry " + std::to_string(position) + " " : std::string()) + problem);
-    }
-    out.emplace_back(entry);
-    if (comma == std::string_view::npos) return out;
-    rest = rest.substr(comma + 1);
-  }
+  return ParseCommaList(urls, "NATS_URL", UrlProblem);
 }
 
 }  // namespace giia::nats

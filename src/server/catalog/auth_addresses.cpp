@@ -2,6 +2,7 @@
 // configuration (and its fuzz harness) links it without gRPC.
 #include <charconv>
 
+#include "core/common/comma_list.hpp"
 #include "server/catalog/auth_permissions.hpp"
 
 namespace giia::server {
@@ -29,30 +30,10 @@ std::string AddressProblem(std::string_view entry) {
   return "";
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 Result<std::vector<std::string>> ParseAuthAddresses(const std::string& text) {
-  std::vector<std::string> out;
-  const bool list = text.find(',') != std::string::npos;
-  std::string_view rest = text;
-  for (int position = 1;; ++position) {
-    const auto comma = rest.find(',');
-    const std::string_view entry = Trim(rest.substr(0, comma));
-    if (const std::string problem = AddressProblem(entry); !problem.empty()) {
-      return InvalidArgument(
-          "AUTH_GRPC_ADDR",
-          (list ? "entry " + std::to_string(position) + " " : std::string()) + problem);
-    }
-    out.emplace_back(entry);
-    if (comma == std::string_view::npos) return out;
-    rest = rest.substr(comma + 1);
-  }
+  return ParseCommaList(text, "AUTH_GRPC_ADDR", AddressProblem);
 }
 
 }  // namespace giia::server
