@@ -91,7 +91,7 @@ tl::unexpected<Error> NotFound(const char* what) {
 // unique key besides its primary key.
 Error Explain(Error e, const char* unique_field, const std::string& value, const char* entity) {
   if (e.code == ErrorCode::kAlreadyExists && unique_field != nullptr) {
-    if (e.message.find("_pkey") != std::string::npos) {
+    if (e.constraint.ends_with("_pkey")) {
       return {ErrorCode::kAlreadyExists,
               std::string("a ") + entity + " with this id already exists", "id"};
     }
@@ -100,24 +100,18 @@ Error Explain(Error e, const char* unique_field, const std::string& value, const
                 " of this organization",
             unique_field};
   }
-  static constexpr std::string_view kCheck = "check constraint \"";
-  if (e.code == ErrorCode::kInvalidArgument && e.field.empty()) {
-    if (const auto at = e.message.find(kCheck); at != std::string::npos) {
-      const auto start = at + kCheck.size();
-      const auto end = e.message.find('"', start);
-      std::string name = e.message.substr(start, end == std::string::npos ? end : end - start);
-      for (const std::string_view table :
-           {"product_suppliers_", "products_", "suppliers_", "buffer_profiles_"}) {
-        if (name.rfind(table, 0) == 0) {
-          name.erase(0, table.size());
-          break;
-        }
+  // A check constraint (23514) names the column: products_status_check.
+  if (e.code == ErrorCode::kInvalidArgument && e.field.empty() && !e.constraint.empty()) {
+    std::string name = e.constraint;
+    for (const std::string_view table :
+         {"product_suppliers_", "products_", "suppliers_", "buffer_profiles_"}) {
+      if (name.starts_with(table)) {
+        name.erase(0, table.size());
+        break;
       }
-      if (name.size() > 6 && name.compare(name.size() - 6, 6, "_check") == 0) {
-        name.resize(name.size() - 6);
-      }
-      return {ErrorCode::kInvalidArgument, name + " is out of range or not an allowed value", name};
     }
+    if (name.ends_with("_check")) name.resize(name.size() - 6);
+    return {ErrorCode::kInvalidArgument, name + " is out of range or not an allowed value", name};
   }
   return e;
 }

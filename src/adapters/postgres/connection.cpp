@@ -53,13 +53,14 @@ std::string Field(const PGresult* r, int code) {
 // SQLSTATE -> ErrorCode. The message is built from what we know (the
 // SQLSTATE and the server's primary message); the DETAIL line is left out
 // because it prints key values, which are user data.
-Error MapSqlState(const std::string& state, const std::string& primary) {
+Error MapSqlState(const std::string& state, const std::string& primary,
+                  const std::string& constraint) {
   const std::string text = primary + " (SQLSTATE " + state + ")";
   auto starts = [&](const char* prefix) { return state.rfind(prefix, 0) == 0; };
-  if (state == "23505") return {ErrorCode::kAlreadyExists, text, ""};
-  if (state == "23503") return {ErrorCode::kFailedPrecondition, text, ""};
+  if (state == "23505") return {ErrorCode::kAlreadyExists, text, "", constraint};
+  if (state == "23503") return {ErrorCode::kFailedPrecondition, text, "", constraint};
   if (state == "23514" || state == "23502" || starts("22")) {
-    return {ErrorCode::kInvalidArgument, text, ""};
+    return {ErrorCode::kInvalidArgument, text, "", constraint};
   }
   if (state == "40001" || state == "40P01") return {ErrorCode::kAborted, text, ""};
   if (state == "57014") return {ErrorCode::kDeadlineExceeded, text, ""};
@@ -255,7 +256,7 @@ Error ErrorFrom(PGconn* conn, const PGresult* r, const std::string& server) {
       r != nullptr ? Field(r, PG_DIAG_MESSAGE_PRIMARY) : Trim(PQerrorMessage(conn));
   if (state.empty())
     return {ErrorCode::kUnavailable, "PostgreSQL at " + server + ": " + primary, ""};
-  return MapSqlState(state, primary);
+  return MapSqlState(state, primary, r != nullptr ? Field(r, PG_DIAG_CONSTRAINT_NAME) : "");
 }
 
 // Sends the `head` statements (BEGIN, and SET LOCAL statement_timeout with

@@ -31,6 +31,10 @@ struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;  // one sentence a caller can act on; never a secret
   std::string field;    // the offending field for kInvalidArgument, else empty
+  // The store's integrity rule that refused a write (a unique key, a check or
+  // a foreign key), by the name the store gives it; else empty. Adapters
+  // that know it set it, so nobody reads it out of `message`.
+  std::string constraint;
 };
 
 template <typename T>
