@@ -320,6 +320,55 @@ TEST_CASE("The local outbox signal: a notification is kept for the next wait, th
   signal.Wait(std::chrono::hours(1));
 }
 
+TEST_CASE(
+    "A batch goes out in waves without an aggregate twice, and a failure stops the rest, so no "
+    "event of an aggregate is stored before an earlier one",
+    "[unit][events]") {
+  using giia::MakeError;
+  using giia::Ok;
+  using giia::Status;
+  auto record = [](const std::string& id, const std::string& aggregate) {
+    OutboxRecord r;
+    r.event_id = id;
+    r.aggregate_id = aggregate;
+    return r;
+  };
+  const std::vector<OutboxRecord> batch = {record("a1", "A"), record("b1", "B"), record("a2", "A"),
+                                           record("c1", "C"), record("b2", "B"), record("x", ""),
+                                           record("y", "")};
+  // Everything acknowledged: [a1 b1] [a2 c1 b2 x y].
+  std::vector<std::vector<std::string>> waves;
+  auto recording = [&](const std::string& fail) {
+    return [&waves, fail](std::span<const OutboxRecord> wave) {
+      std::vector<std::string> ids;
+      std::vector<Status> results;
+      for (const OutboxRecord& r : wave) {
+        ids.push_back(r.event_id);
+        results.push_back(r.event_id == fail ? Status(MakeError(ErrorCode::kUnavailable, "lost"))
+                                             : Status(Ok()));
+      }
+      waves.push_back(ids);
+      return results;
+    };
+  };
+  CHECK(PublishInWaves(batch, recording("")).value() == 7);
+  CHECK(waves == std::vector<std::vector<std::string>>{{"a1", "b1"}, {"a2", "c1", "b2", "x", "y"}});
+
+  // a1 lost while b1 was stored: a2 is never sent, and nothing counts.
+  waves.clear();
+  auto none = PublishInWaves(batch, recording("a1"));
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code == ErrorCode::kUnavailable);
+  CHECK(waves == std::vector<std::vector<std::string>>{{"a1", "b1"}});
+
+  // c1 lost in the second wave: a1 b1 a2 count, b2 was sent in the same
+  // wave (B's earlier event was stored), no third wave.
+  waves.clear();
+  CHECK(PublishInWaves(batch, recording("c1")).value() == 3);
+  CHECK(waves.size() == 2);
+  CHECK(PublishInWaves(std::vector<OutboxRecord>{}, recording("")).value() == 0);
+}
+
 TEST_CASE("The acknowledged prefix of a batch ends at its first failure", "[unit][events]") {
   using giia::MakeError;
   using giia::Ok;

@@ -349,14 +349,16 @@ std::vector<Status> JetStream::PublishAll(std::span<const OutgoingMessage> messa
 }
 
 Result<std::size_t> JetStreamPublisher::Publish(std::span<const events::OutboxRecord> records) {
-  std::vector<OutgoingMessage> messages;
-  messages.reserve(records.size());
-  for (const events::OutboxRecord& r : records) {
-    messages.push_back(
-        {r.subject, r.event_id, r.payload, {{"Content-Type", "application/cloudevents+json"}}});
-  }
   // The relay marks the acknowledged prefix as sent and retries the rest.
-  return events::AcknowledgedPrefix(js_.PublishAll(messages));
+  return events::PublishInWaves(records, [this](std::span<const events::OutboxRecord> wave) {
+    std::vector<OutgoingMessage> messages;
+    messages.reserve(wave.size());
+    for (const events::OutboxRecord& r : wave) {
+      messages.push_back(
+          {r.subject, r.event_id, r.payload, {{"Content-Type", "application/cloudevents+json"}}});
+    }
+    return js_.PublishAll(messages);
+  });
 }
 
 }  // namespace giia::nats

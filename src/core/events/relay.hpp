@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/common/result.hpp"
 
@@ -41,6 +42,19 @@ class EventPublisher {
 // at the first failure whatever follows it. Errors: the first result's error
 // when it failed, so that nothing was acknowledged.
 [[nodiscard]] Result<std::size_t> AcknowledgedPrefix(std::span<const Status> results);
+
+// Publishes `records` in waves, each the longest run of records in which no
+// aggregate appears twice, sent at once by `send` (one result per record, in
+// order); the next wave goes only once the whole previous one was
+// acknowledged. So an event is sent only after every earlier event of its
+// aggregate was stored: when one publish fails (a stream leader being
+// elected) a later event of the same aggregate cannot reach the stream
+// before it. (Records of other aggregates acknowledged after the failure are
+// sent again with the rest and de-duplicated where they stand.) Returns the
+// acknowledged prefix, as AcknowledgedPrefix does.
+[[nodiscard]] Result<std::size_t> PublishInWaves(
+    std::span<const OutboxRecord> records,
+    const std::function<std::vector<Status>(std::span<const OutboxRecord>)>& send);
 
 // The outbox, as the relay sees it.
 class OutboxSource {
