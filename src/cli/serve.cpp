@@ -40,7 +40,7 @@
 #include "core/auth/email_verification.hpp"
 #include "core/auth/hashing_pool.hpp"
 #include "core/auth/service.hpp"
-#include "core/auth/token_cache.hpp"
+#include "core/authz/token_cache.hpp"
 #include "core/catalog/remote_authorizer.hpp"
 #include "core/catalog/service.hpp"
 #include "core/common/redact.hpp"
@@ -347,11 +347,11 @@ class Runtime {
     auto codec = MakeCodec(cfg_);
     if (!codec) return tl::unexpected(codec.error());
     codec_ = std::move(*codec);
-    cached_codec_ = std::make_unique<auth::CachingTokenCodec>(*codec_);
+    cached_codec_ = std::make_unique<authz::CachingTokenCodec>(*codec_);
     return Ok();
   }
   // What verifies tokens (REQUIRES: InitTokens succeeded).
-  const auth::AccessTokenCodec& tokens() const { return *cached_codec_; }
+  const authz::AccessTokenCodec& tokens() const { return *cached_codec_; }
 
   // The service's own part: use cases, routes on http_, grpc_service_ and
   // grpc_name_, extra probes and metrics, and optionally an event consumer.
@@ -362,7 +362,7 @@ class Runtime {
   const Config& cfg_;
   spdlog::logger& log_;
   std::unique_ptr<crypto::JwtCodec> codec_;
-  std::unique_ptr<auth::CachingTokenCodec> cached_codec_;
+  std::unique_ptr<authz::CachingTokenCodec> cached_codec_;
   pg::PoolOptions pool_options_;
   std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<nats::JetStream> js_;

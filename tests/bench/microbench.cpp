@@ -19,7 +19,7 @@
 #include "adapters/crypto/argon2id_hasher.hpp"
 #include "adapters/crypto/jwt.hpp"
 #include "core/auth/permissions.hpp"
-#include "core/auth/token_cache.hpp"
+#include "core/authz/token_cache.hpp"
 #include "support/resolve_only_store.hpp"
 
 namespace {
@@ -33,8 +33,8 @@ constexpr const char* kPrivateKey =
     "-----END PRIVATE KEY-----\n";
 
 // Claims of the size giia signs: UUIDs and an e-mail address.
-giia::auth::AccessClaims Claims() {
-  giia::auth::AccessClaims c;
+giia::authz::AccessClaims Claims() {
+  giia::authz::AccessClaims c;
   c.subject = "3f1c9f0e-7d5b-4f7e-9a55-1b0b6f1c2d3e";
   c.organization = "7a6b0e55-2f4c-4b2a-8c9d-0e1f2a3b4c5d";
   c.email = "ana.silva@example.com";
@@ -65,7 +65,7 @@ TEST_CASE("JWT access-token codec", "[bench][jwt]") {
   std::filesystem::remove_all(dir);
   REQUIRE(ed.has_value());
 
-  const giia::auth::AccessClaims claims = Claims();
+  const giia::authz::AccessClaims claims = Claims();
   const std::string hs_token = (*hs)->Sign(claims).value();
   const std::string ed_token = (*ed)->Sign(claims).value();
   REQUIRE((*hs)->Verify(hs_token, kNow).has_value());
@@ -76,7 +76,7 @@ TEST_CASE("JWT access-token codec", "[bench][jwt]") {
   BENCHMARK("EdDSA verify") { return (*ed)->Verify(ed_token, kNow); };
   BENCHMARK("EdDSA sign") { return (*ed)->Sign(claims); };
   // A hit of the verified-token cache serve puts in front of the codec.
-  giia::auth::CachingTokenCodec hs_cached(**hs), ed_cached(**ed);
+  giia::authz::CachingTokenCodec hs_cached(**hs), ed_cached(**ed);
   REQUIRE(hs_cached.Verify(hs_token, kNow).has_value());
   REQUIRE(ed_cached.Verify(ed_token, kNow).has_value());
   BENCHMARK("HS256 verify, cached") { return hs_cached.Verify(hs_token, kNow); };

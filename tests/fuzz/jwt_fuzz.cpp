@@ -28,7 +28,7 @@
 
 namespace {
 
-using giia::auth::AccessClaims;
+using giia::authz::AccessClaims;
 using giia::crypto::JwtCodec;
 using nlohmann::json;
 

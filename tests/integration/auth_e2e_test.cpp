@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "core/auth/method_policy.hpp"
+#include "core/auth/access.hpp"
 #include "support/auth_server.hpp"
 #include "support/counter.hpp"
 #include "support/poll.hpp"
@@ -859,10 +859,10 @@ TEST_CASE("Every RPC goes through the permission matrix: no token, a Viewer's to
   for (int i = 0; i < service->method_count(); ++i) {
     const std::string method = "/" + service->full_name() + "/" + service->method(i)->name();
     INFO(method);
-    auto need = giia::auth::RequirementFor(method);
-    REQUIRE(need.has_value());  // listed, so not denied by omission
+    const giia::authz::Requirement* need = giia::auth::Access().For(service->method(i)->name());
+    REQUIRE(need != nullptr);  // listed, so not denied by omission
     const auto anonymous = call(method, "");
-    if (need->kind == giia::auth::Requirement::Kind::kPublic) {
+    if (need->kind == giia::authz::Requirement::Kind::kPublic) {
       CHECK(anonymous != grpc::StatusCode::UNAUTHENTICATED);
       CHECK(anonymous != grpc::StatusCode::PERMISSION_DENIED);
     } else {
@@ -870,7 +870,7 @@ TEST_CASE("Every RPC goes through the permission matrix: no token, a Viewer's to
       // Logout (of every session) would revoke the tokens the loop goes on with.
       if (service->method(i)->name() == "Logout") continue;
       const auto as_viewer = call(method, viewer["access_token"]);
-      if (need->kind == giia::auth::Requirement::Kind::kPermission) {
+      if (need->kind == giia::authz::Requirement::Kind::kPermission) {
         CHECK(as_viewer == grpc::StatusCode::PERMISSION_DENIED);  // users:* is not a Viewer's
       } else {
         CHECK(as_viewer != grpc::StatusCode::PERMISSION_DENIED);

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "adapters/codec/cloudevents.hpp"
-#include "core/auth/method_policy.hpp"
+#include "core/catalog/access.hpp"
 #include "support/auth_server.hpp"
 #include "support/catalog_server.hpp"
 #include "support/counter.hpp"
@@ -249,10 +249,10 @@ TEST_CASE("Each seeded role against each catalog method, and a revoked role with
   REQUIRE(service->method_count() == 21);
   for (int i = 0; i < service->method_count(); ++i) {
     const std::string method = "/" + service->full_name() + "/" + service->method(i)->name();
-    auto need = giia::auth::RequirementFor(method);
+    const giia::authz::Requirement* need = giia::catalog::Access().For(service->method(i)->name());
     INFO(method);
-    REQUIRE(need.has_value());
-    REQUIRE(need->kind == giia::auth::Requirement::Kind::kPermission);
+    REQUIRE(need != nullptr);
+    REQUIRE(need->kind == giia::authz::Requirement::Kind::kPermission);
     CHECK(call(method, "") == grpc::StatusCode::UNAUTHENTICATED);
     for (const auto& [role, token] : tokens) {
       INFO(role);

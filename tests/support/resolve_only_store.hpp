@@ -76,7 +76,8 @@ class ResolveOnlyTx final : public giia::auth::AccountTx, giia::auth::AccountRep
 
 class ResolveOnlyStore final : public giia::auth::AccountStore {
  public:
-  int reads = 0;  // Read() calls: the times the resolver went to the store
+  int reads = 0;                  // Read() calls: the times the resolver went to the store
+  std::function<void()> on_read;  // when set, runs inside each Read()
   giia::Status Run(const std::function<giia::Status(giia::auth::AccountTx&)>& work) override {
     ResolveOnlyTx tx;
     return work(tx);
@@ -84,6 +85,7 @@ class ResolveOnlyStore final : public giia::auth::AccountStore {
   giia::Status Read(
       const std::function<giia::Status(giia::auth::AccountRepository&)>& work) override {
     ++reads;
+    if (on_read) on_read();
     ResolveOnlyTx tx;
     return work(tx.accounts());
   }

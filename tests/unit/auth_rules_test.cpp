@@ -10,14 +10,16 @@
 #include <mutex>
 #include <thread>
 
+#include "core/auth/access.hpp"
 #include "core/auth/hashing_pool.hpp"
-#include "core/auth/method_policy.hpp"
 #include "core/auth/service.hpp"
-#include "core/auth/token_cache.hpp"
+#include "core/authz/token_cache.hpp"
 #include "server/workers/audit_writer.hpp"
 
 using namespace giia;
 using namespace giia::auth;
+using authz::BearerToken;
+using authz::CachingTokenCodec;
 using namespace std::chrono_literals;
 
 TEST_CASE("A login attempt is counted before the password is checked", "[unit][auth]") {
@@ -89,49 +91,98 @@ TEST_CASE("Organization slugs come from names", "[unit][auth]") {
 }
 
 namespace {
-class FakeAuthorizer final : public RequestAuthorizer {
+// Grants `granted`; answers from "memory" unless `later`, then only when the
+// rest runs (counted in `waits`).
+class FakeAuthorizer final : public authz::RequestAuthorizer {
  public:
   std::vector<std::string> granted;
-  Result<Caller> Authenticate(std::string_view token) override {
+  bool later = false;
+  int verifies = 0, waits = 0;
+  Result<Caller> Verify(std::string_view token) override {
+    ++verifies;
     if (token != "good") return MakeError(ErrorCode::kUnauthenticated, "bad token");
     Caller c;
     c.user = UserId("u");
     return c;
   }
-  Result<Decision> Authorize(const Caller&, const std::string& permission,
-                             const RequestInfo&) override {
-    Decision d;
-    d.permission = permission;
-    d.allowed = std::find(granted.begin(), granted.end(), permission) != granted.end();
-    d.reason = d.allowed ? "granted" : "not granted";
-    return d;
+  Attempt<Result<Decision>> Admit(const Caller&, const std::vector<std::string>& permissions,
+                                  const RequestInfo&) override {
+    auto decide = [this, permissions]() -> Result<Decision> {
+      Decision d{"", true, "the token holds"};
+      for (const std::string& p : permissions) {
+        d.permission = p;
+        d.allowed = std::find(granted.begin(), granted.end(), p) != granted.end();
+        d.reason = d.allowed ? "granted" : "not granted";
+        if (!d.allowed) break;
+      }
+      return d;
+    };
+    if (!later) return decide();
+    return Attempt<Result<Decision>>::Later([this, decide] {
+      ++waits;
+      return decide();
+    });
   }
 };
 }  // namespace
 
-TEST_CASE("The permission matrix decides every call and denies an unlisted method is denied",
+TEST_CASE("Each service's matrix decides every use case and denies an unlisted one",
           "[unit][auth]") {
-  FakeAuthorizer authz;
+  FakeAuthorizer fake;
   const RequestInfo req;
-  auto code = [&](std::string_view method, std::string_view token) {
-    auto r = Guard(authz, method, token, req);
+  auto code = [&](std::string_view use_case, std::string_view token) {
+    auto r = authz::Guard(Access(), fake, use_case, token, req).Finish();
     return r ? std::string("OK") : std::string(ErrorCodeName(r.error().code));
   };
-  CHECK(code("/giia.auth.v1.AuthService/Login", "") == "OK");
-  CHECK(code("/giia.auth.v1.AuthService/ValidateToken", "") == "OK");
-  CHECK(code("/giia.auth.v1.AuthService/Logout", "") == "UNAUTHENTICATED");
-  CHECK(code("/giia.auth.v1.AuthService/Logout", "bad") == "UNAUTHENTICATED");
-  CHECK(code("/giia.auth.v1.AuthService/Logout", "good") == "OK");
-  CHECK(code("/giia.auth.v1.AuthService/ListUsers", "good") == "PERMISSION_DENIED");
-  authz.granted = {"users:read"};
-  CHECK(code("/giia.auth.v1.AuthService/ListUsers", "good") == "OK");
-  CHECK(code("/giia.auth.v1.AuthService/CreateUser", "good") == "PERMISSION_DENIED");
-  CHECK(code("/giia.auth.v1.AuthService/NoSuchMethod", "good") == "PERMISSION_DENIED");
-  CHECK(code("/other.Service/Login", "") == "PERMISSION_DENIED");
+  CHECK(code("Login", "") == "OK");
+  CHECK(code("ValidateToken", "") == "OK");
+  CHECK(code("Logout", "") == "UNAUTHENTICATED");
+  CHECK(code("Logout", "bad") == "UNAUTHENTICATED");
+  CHECK(code("Logout", "good") == "OK");
+  CHECK(code("ListUsers", "good") == "PERMISSION_DENIED");
+  fake.granted = {"users:read"};
+  CHECK(code("ListUsers", "good") == "OK");
+  CHECK(code("CreateUser", "good") == "PERMISSION_DENIED");
+  CHECK(code("NoSuchMethod", "good") == "PERMISSION_DENIED");
+  CHECK(code("GetProduct", "good") == "PERMISSION_DENIED");  // the catalog's, not auth's
+  CHECK(code("/giia.auth.v1.AuthService/Login", "") == "PERMISSION_DENIED");
   CHECK(BearerToken("Bearer abc") == "abc");
   CHECK(BearerToken("bearer  abc") == "abc");
   CHECK(BearerToken("Basic abc").empty());
   CHECK(BearerToken("Bearer").empty());
+}
+
+TEST_CASE("The guard answers at once from memory and hands on only the rest that waits",
+          "[unit][auth]") {
+  FakeAuthorizer fake;
+  fake.granted = {"users:read"};
+  const RequestInfo req;
+  auto now = authz::Guard(Access(), fake, "ListUsers", "good", req);
+  REQUIRE(now.answered());
+  CHECK(fake.waits == 0);
+
+  fake.later = true;
+  auto pending = authz::Guard(Access(), fake, "ListUsers", "good", req);
+  CHECK_FALSE(pending.answered());
+  CHECK(fake.verifies == 2);  // the token was verified once, before the rest
+  CHECK(fake.waits == 0);
+  auto caller = std::move(pending).Finish();
+  REQUIRE(caller);
+  REQUIRE(caller->has_value());
+  CHECK((*caller)->user.value() == "u");
+  CHECK(fake.waits == 1);
+  CHECK(fake.verifies == 2);  // nothing ran twice
+
+  // Refusals that need no I/O never become a rest.
+  CHECK(authz::Guard(Access(), fake, "ListUsers", "bad", req).answered());
+  CHECK(authz::Guard(Access(), fake, "ListUsers", "", req).answered());
+  CHECK(authz::Guard(Access(), fake, "Unlisted", "good", req).answered());
+  auto denied = authz::Guard(Access(), fake, "CreateUser", "good", req);
+  REQUIRE_FALSE(denied.answered());
+  auto refusal = std::move(denied).Finish();
+  REQUIRE_FALSE(refusal);
+  CHECK(refusal.error().code == ErrorCode::kPermissionDenied);
+  CHECK(refusal.error().message.find("users:write") != std::string::npos);
 }
 
 namespace {

@@ -162,8 +162,8 @@ class UnreachableStore final : public CatalogStore {
   int calls = 0;
 };
 
-auth::Caller CallerOf(const std::string& org) {
-  auth::Caller c;
+authz::Caller CallerOf(const std::string& org) {
+  authz::Caller c;
   c.user = UserId("7d1e6b9a-1111-4a4a-8b8b-000000000001");
   c.organization = OrganizationId(org);
   return c;
@@ -176,8 +176,8 @@ TEST_CASE("Tenancy and input are checked before the store is touched", "[unit][c
   CatalogService svc({store, [] { return std::string("e"); }});
   const std::string mine = "11111111-1111-4111-8111-111111111111";
   const std::string other = "22222222-2222-4222-8222-222222222222";
-  const auth::Caller c = CallerOf(mine);
-  const auth::RequestInfo req;
+  const authz::Caller c = CallerOf(mine);
+  const authz::RequestInfo req;
 
   ProductFields f;
   f.sku = "SKU-1";
@@ -205,15 +205,15 @@ TEST_CASE("Tenancy and input are checked before the store is touched", "[unit][c
 
 namespace {
 
-class FakeCodec final : public auth::AccessTokenCodec {
+class FakeCodec final : public authz::AccessTokenCodec {
  public:
-  Result<std::string> Sign(const auth::AccessClaims&) const override { return std::string(); }
-  Result<auth::AccessClaims> Verify(std::string_view token, std::int64_t) const override {
+  Result<std::string> Sign(const authz::AccessClaims&) const override { return std::string(); }
+  Result<authz::AccessClaims> Verify(std::string_view token, std::int64_t) const override {
     // "good" is version 0 of u1's tokens, "good-v1" version 1.
     if (token != "good" && token != "good-v1") {
       return MakeError(ErrorCode::kUnauthenticated, "bad signature");
     }
-    auth::AccessClaims c;
+    authz::AccessClaims c;
     c.subject = "u1";
     c.organization = "o1";
     c.token_version = token == "good-v1" ? 1 : 0;
@@ -225,14 +225,15 @@ class FakeCodec final : public auth::AccessTokenCodec {
 
 class FakeOracle final : public PermissionOracle {
  public:
-  Result<std::vector<auth::Decision>> Check(const auth::Caller& caller,
-                                            const std::vector<std::string>& permissions,
-                                            const auth::RequestInfo&) override {
+  Result<std::vector<authz::Decision>> Check(const authz::Caller& caller,
+                                             const std::vector<std::string>& permissions,
+                                             const authz::RequestInfo&) override {
     ++calls;
     last_token = caller.access_token;
+    last_asked = permissions;
     if (while_asked) while_asked();
     if (down) return MakeError(ErrorCode::kUnavailable, "auth is down");
-    std::vector<auth::Decision> out;
+    std::vector<authz::Decision> out;
     for (const auto& p : permissions) {
       if (caller.token_version < refuse_below) {
         return MakeError(ErrorCode::kUnauthenticated, "token revoked");
@@ -247,6 +248,7 @@ class FakeOracle final : public PermissionOracle {
   bool writer = true;
   std::int64_t refuse_below = 0;  // auth refuses tokens older than this version
   std::string last_token;
+  std::vector<std::string> last_asked;
   std::function<void()> while_asked;  // runs inside Check, before it answers
 };
 
@@ -278,84 +280,119 @@ events::Event AuthEvent(const std::string& service, const std::string& org,
 
 }  // namespace
 
+TEST_CASE("The remote authorizer answers from its cache at once and asks auth only in the rest",
+          "[unit][catalog]") {
+  FakeCodec codec;
+  FakeOracle oracle;
+  RemoteAuthorizer remote(codec, oracle, {.ttl = 10s});
+  const authz::RequestInfo req;
+  auto caller = remote.Verify("good");
+  REQUIRE(caller);
+
+  auto miss = remote.Admit(*caller, {"catalog:read"}, req);
+  CHECK_FALSE(miss.answered());
+  CHECK(oracle.calls == 0);  // nothing asked before the rest runs
+  auto asked = std::move(miss).Finish();
+  REQUIRE(asked);
+  CHECK(asked->allowed);
+  CHECK(oracle.calls == 1);
+
+  auto hit = remote.Admit(*caller, {"catalog:read"}, req);
+  REQUIRE(hit.answered());
+  CHECK(std::move(hit).Finish()->allowed);
+  CHECK(oracle.calls == 1);
+
+  // One of two in the cache: the rest asks for the other alone, and the
+  // answer keeps the order of the question.
+  auto half = remote.Admit(*caller, {"catalog:read", "catalog:delete"}, req);
+  REQUIRE_FALSE(half.answered());
+  auto denied = std::move(half).Finish();
+  REQUIRE(denied);
+  CHECK_FALSE(denied->allowed);
+  CHECK(denied->permission == "catalog:delete");
+  CHECK(oracle.last_asked == std::vector<std::string>{"catalog:delete"});
+  CHECK(remote.stats().hits == 1);
+  CHECK(remote.stats().misses == 2);
+}
+
 TEST_CASE("The remote authorizer caches decisions for a TTL and fails closed", "[unit][catalog]") {
   FakeCodec codec;
   FakeOracle oracle;
   auto now = std::chrono::steady_clock::time_point(100s);
-  RemoteAuthorizer authz(codec, oracle, {.ttl = 10s}, [&] { return now; });
-  const auth::RequestInfo req;
+  RemoteAuthorizer remote(codec, oracle, {.ttl = 10s}, [&] { return now; });
+  const authz::RequestInfo req;
 
-  CHECK(authz.Authenticate("forged").error().code == ErrorCode::kUnauthenticated);
-  CHECK(authz.Authenticate("").error().code == ErrorCode::kUnauthenticated);
-  auto caller = authz.Authenticate("good");
+  CHECK(remote.Verify("forged").error().code == ErrorCode::kUnauthenticated);
+  CHECK(remote.Verify("").error().code == ErrorCode::kUnauthenticated);
+  auto caller = remote.Verify("good");
   REQUIRE(caller);
   CHECK(caller->organization.value() == "o1");
   CHECK(oracle.calls == 0);  // tokens are verified locally
 
   SECTION("several permissions are asked in one call, then answered from the cache") {
-    auto d = authz.AuthorizeAll(*caller, {"catalog:write", "buffers:read"}, req);
+    auto d = remote.AdmitNow(*caller, {"catalog:write", "buffers:read"}, req);
     REQUIRE(d);
     CHECK(d->allowed);
     CHECK(oracle.calls == 1);
     CHECK(oracle.last_token == "good");  // asked on the caller's behalf
-    CHECK(authz.Authorize(*caller, "buffers:read", req)->allowed);
-    CHECK(authz.AuthorizeAll(*caller, {"catalog:write", "buffers:read"}, req)->allowed);
+    CHECK(remote.AdmitNow(*caller, {"buffers:read"}, req)->allowed);
+    CHECK(remote.AdmitNow(*caller, {"catalog:write", "buffers:read"}, req)->allowed);
     CHECK(oracle.calls == 1);
-    CHECK(authz.stats().hits == 2);
+    CHECK(remote.stats().hits == 2);
   }
   SECTION("the first denial is the answer") {
-    auto d = authz.AuthorizeAll(*caller, {"catalog:read", "catalog:delete"}, req);
+    auto d = remote.AdmitNow(*caller, {"catalog:read", "catalog:delete"}, req);
     REQUIRE(d);
     CHECK_FALSE(d->allowed);
     CHECK(d->permission == "catalog:delete");
   }
   SECTION("a change in auth shows once the TTL has passed") {
-    CHECK(authz.Authorize(*caller, "catalog:write", req)->allowed);
+    CHECK(remote.AdmitNow(*caller, {"catalog:write"}, req)->allowed);
     oracle.writer = false;
     now += 9s;
-    CHECK(authz.Authorize(*caller, "catalog:write", req)->allowed);
+    CHECK(remote.AdmitNow(*caller, {"catalog:write"}, req)->allowed);
     now += 2s;
-    CHECK_FALSE(authz.Authorize(*caller, "catalog:write", req)->allowed);
+    CHECK_FALSE(remote.AdmitNow(*caller, {"catalog:write"}, req)->allowed);
     CHECK(oracle.calls == 2);
   }
   SECTION("an auth event about the user drops its decisions at once, and no one else's") {
-    CHECK(authz.Authorize(*caller, "catalog:write", req)->allowed);
+    CHECK(remote.AdmitNow(*caller, {"catalog:write"}, req)->allowed);
     oracle.writer = false;
-    authz.OnAuthEvent(AuthEvent("auth", "o1", "u2"));     // another user
-    authz.OnAuthEvent(AuthEvent("auth", "o2", "u1"));     // another organization
-    authz.OnAuthEvent(AuthEvent("catalog", "o1", "u1"));  // not auth's
-    CHECK(authz.Authorize(*caller, "catalog:write", req)->allowed);
+    remote.OnAuthEvent(AuthEvent("auth", "o1", "u2"));     // another user
+    remote.OnAuthEvent(AuthEvent("auth", "o2", "u1"));     // another organization
+    remote.OnAuthEvent(AuthEvent("catalog", "o1", "u1"));  // not auth's
+    CHECK(remote.AdmitNow(*caller, {"catalog:write"}, req)->allowed);
     CHECK(oracle.calls == 1);
-    authz.OnAuthEvent(AuthEvent("auth", "o1", "u1"));
-    CHECK_FALSE(authz.Authorize(*caller, "catalog:write", req)->allowed);
+    remote.OnAuthEvent(AuthEvent("auth", "o1", "u1"));
+    CHECK_FALSE(remote.AdmitNow(*caller, {"catalog:write"}, req)->allowed);
     CHECK(oracle.calls == 2);
   }
   SECTION("a decision asked before a Forget and answered after it is not kept") {
     oracle.while_asked = [&] {
-      authz.Forget(OrganizationId("o1"), UserId("u1"));
+      remote.Forget(OrganizationId("o1"), UserId("u1"));
       oracle.while_asked = nullptr;
     };
-    CHECK(authz.Authorize(*caller, "catalog:write", req)->allowed);  // answered, not kept
-    CHECK(authz.Authorize(*caller, "catalog:write", req)->allowed);
+    CHECK(remote.AdmitNow(*caller, {"catalog:write"}, req)->allowed);  // answered, not kept
+    CHECK(remote.AdmitNow(*caller, {"catalog:write"}, req)->allowed);
     CHECK(oracle.calls == 2);
-    CHECK(authz.Authorize(*caller, "catalog:write", req)->allowed);  // kept this time
+    CHECK(remote.AdmitNow(*caller, {"catalog:write"}, req)->allowed);  // kept this time
     CHECK(oracle.calls == 2);
   }
   SECTION("auth down: cached decisions serve until they expire, then UNAVAILABLE") {
-    CHECK(authz.Authorize(*caller, "catalog:read", req)->allowed);
+    CHECK(remote.AdmitNow(*caller, {"catalog:read"}, req)->allowed);
     oracle.down = true;
     now += 5s;
-    CHECK(authz.Authorize(*caller, "catalog:read", req)->allowed);
-    auto uncached = authz.Authorize(*caller, "buffers:read", req);
+    CHECK(remote.AdmitNow(*caller, {"catalog:read"}, req)->allowed);
+    auto uncached = remote.AdmitNow(*caller, {"buffers:read"}, req);
     REQUIRE_FALSE(uncached);
     CHECK(uncached.error().code == ErrorCode::kUnavailable);
     now += 6s;
-    auto expired = authz.Authorize(*caller, "catalog:read", req);
+    auto expired = remote.AdmitNow(*caller, {"catalog:read"}, req);
     REQUIRE_FALSE(expired);
     CHECK(expired.error().code == ErrorCode::kUnavailable);
-    CHECK(authz.stats().unavailable == 2);
+    CHECK(remote.stats().unavailable == 2);
     oracle.down = false;
-    CHECK(authz.Authorize(*caller, "catalog:read", req)->allowed);
+    CHECK(remote.AdmitNow(*caller, {"catalog:read"}, req)->allowed);
   }
 }
 
@@ -364,52 +401,52 @@ TEST_CASE("The remote authorizer honours revocation: token versions and auth's r
   FakeCodec codec;
   FakeOracle oracle;
   auto now = std::chrono::steady_clock::time_point(100s);
-  RemoteAuthorizer authz(codec, oracle, {.ttl = 600s, .revocation_memory = 3600s},
-                         [&] { return now; });
-  const auth::RequestInfo req;
-  auto old_token = authz.Authenticate("good");
+  RemoteAuthorizer remote(codec, oracle, {.ttl = 600s, .revocation_memory = 3600s},
+                          [&] { return now; });
+  const authz::RequestInfo req;
+  auto old_token = remote.Verify("good");
   REQUIRE(old_token);
   CHECK(old_token->token_version == 0);
-  REQUIRE(authz.Authorize(*old_token, "catalog:write", req)->allowed);  // cached for version 0
+  REQUIRE(remote.AdmitNow(*old_token, {"catalog:write"}, req)->allowed);  // cached for version 0
 
   SECTION("a decision cached for one token version never answers another") {
     // The password changed (version 1) and the user logged in again: the
     // new token asks auth itself instead of refilling version 0's entries...
     oracle.refuse_below = 1;
-    auto fresh = authz.Authenticate("good-v1");
+    auto fresh = remote.Verify("good-v1");
     REQUIRE(fresh);
-    CHECK(authz.Authorize(*fresh, "catalog:write", req)->allowed);
+    CHECK(remote.AdmitNow(*fresh, {"catalog:write"}, req)->allowed);
     CHECK(oracle.calls == 2);
     // ... and what it filled does not serve the old token.
-    authz.Forget(OrganizationId("o1"), UserId("u1"));
-    CHECK(authz.Authorize(*fresh, "catalog:write", req)->allowed);
-    auto old_again = authz.Authorize(*old_token, "catalog:write", req);
+    remote.Forget(OrganizationId("o1"), UserId("u1"));
+    CHECK(remote.AdmitNow(*fresh, {"catalog:write"}, req)->allowed);
+    auto old_again = remote.AdmitNow(*old_token, {"catalog:write"}, req);
     REQUIRE_FALSE(old_again);
     CHECK(old_again.error().code == ErrorCode::kUnauthenticated);
   }
   SECTION("user.sessions_revoked refuses older tokens at once, before any cache") {
-    authz.OnAuthEvent(SessionsRevoked("o2", "u1", 1));  // another organization
-    authz.OnAuthEvent(SessionsRevoked("o1", "u2", 1));  // another user
-    CHECK(authz.Authenticate("good"));
-    authz.OnAuthEvent(SessionsRevoked("o1", "u1", 1));
-    auto refused = authz.Authenticate("good");
+    remote.OnAuthEvent(SessionsRevoked("o2", "u1", 1));  // another organization
+    remote.OnAuthEvent(SessionsRevoked("o1", "u2", 1));  // another user
+    CHECK(remote.Verify("good"));
+    remote.OnAuthEvent(SessionsRevoked("o1", "u1", 1));
+    auto refused = remote.Verify("good");
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code == ErrorCode::kUnauthenticated);
     CHECK(refused.error().message == "token revoked");
-    CHECK(authz.Authenticate("good-v1"));  // the new version works
+    CHECK(remote.Verify("good-v1"));  // the new version works
     // An older event arriving late lowers nothing.
-    authz.OnAuthEvent(SessionsRevoked("o1", "u1", 0));
-    CHECK_FALSE(authz.Authenticate("good"));
+    remote.OnAuthEvent(SessionsRevoked("o1", "u1", 0));
+    CHECK_FALSE(remote.Verify("good"));
     // The floor is remembered for revocation_memory, longer than tokens live.
     now += 3601s;
-    CHECK(authz.Authenticate("good"));
+    CHECK(remote.Verify("good"));
   }
   SECTION("a revocation without its version (a malformed event) still drops the decisions") {
     events::Event e = SessionsRevoked("o1", "u1", 1);
     e.data = {{"user_id", std::string("u1")}};
     oracle.refuse_below = 1;
-    authz.OnAuthEvent(e);
-    auto asked = authz.Authorize(*old_token, "catalog:write", req);
+    remote.OnAuthEvent(e);
+    auto asked = remote.AdmitNow(*old_token, {"catalog:write"}, req);
     REQUIRE_FALSE(asked);
     CHECK(asked.error().code == ErrorCode::kUnauthenticated);
   }

@@ -15,7 +15,7 @@
 #include <vector>
 
 using giia::ErrorCode;
-using giia::auth::AccessClaims;
+using giia::authz::AccessClaims;
 using giia::crypto::JwtCodec;
 using giia::crypto::JwtOptions;
 using giia::crypto::MakeJwtCodec;

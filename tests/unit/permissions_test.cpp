@@ -1,10 +1,10 @@
-// The permission resolver's memory-only mode (core/common/would_block.hpp):
-// what lets the gRPC server answer cached permission checks on its own thread.
+// The permission resolver's two parts: what memory answers at once, and the
+// rest that reads (what lets the gRPC server answer cached permission checks
+// on its own thread and go on from a miss without starting over).
 #include "core/auth/permissions.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "core/common/would_block.hpp"
 #include "support/resolve_only_store.hpp"
 
 namespace {
@@ -12,43 +12,53 @@ const giia::OrganizationId kOrg("7a6b0e55-2f4c-4b2a-8c9d-0e1f2a3b4c5d");
 const giia::UserId kUser("3f1c9f0e-7d5b-4f7e-9a55-1b0b6f1c2d3e");
 }  // namespace
 
-TEST_CASE("Memory-only, the resolver answers hits and throws WouldBlock before any read",
+TEST_CASE("The resolver answers a hit at once and leaves a miss's read to its rest",
           "[unit][auth]") {
   giia::testing::ResolveOnlyStore store;
   giia::auth::PermissionResolver resolver(store, nullptr, std::chrono::minutes(5));
-  {
-    giia::MemoryOnlyScope memory_only;
-    CHECK_THROWS_AS(resolver.Get(kOrg, kUser), giia::WouldBlock);
-  }
-  CHECK(store.reads == 0);
+  auto miss = resolver.Find(kOrg, kUser);
+  CHECK_FALSE(miss.answered());
+  CHECK(store.reads == 0);  // nothing read until the rest runs
   CHECK(resolver.stats().misses == 0);
 
-  auto filled = resolver.Get(kOrg, kUser);  // outside the scope: reads the store
+  auto filled = std::move(miss).Finish();
   REQUIRE(filled);
+  REQUIRE(*filled != nullptr);
   CHECK(store.reads == 1);
-  {
-    giia::MemoryOnlyScope memory_only;
-    auto hit = resolver.Get(kOrg, kUser);
-    REQUIRE(hit);
-    REQUIRE(hit->has_value());
-    CHECK(giia::auth::Holds(**hit, "catalog:read"));
-    CHECK_FALSE(giia::auth::Holds(**hit, "catalog:write"));
-  }
+  CHECK(resolver.stats().misses == 1);
+
+  auto hit = resolver.Find(kOrg, kUser);
+  REQUIRE(hit.answered());
+  auto resolved = std::move(hit).Finish();
+  REQUIRE(resolved);
+  CHECK(*resolved == *filled);  // the same shared entry, not a copy
+  CHECK(giia::auth::Holds(**resolved, "catalog:read"));
+  CHECK_FALSE(giia::auth::Holds(**resolved, "catalog:write"));
   CHECK(store.reads == 1);
   CHECK(resolver.stats().local_hits == 1);
+
+  resolver.Invalidate(kOrg, kUser);
+  CHECK_FALSE(resolver.Find(kOrg, kUser).answered());
 }
 
-TEST_CASE("A memory-only scope ends with its block, and nests", "[unit][auth]") {
-  CHECK_FALSE(giia::MemoryOnlyScope::Active());
-  CHECK_NOTHROW(giia::ThrowIfMemoryOnly());
-  {
-    giia::MemoryOnlyScope outer;
-    {
-      giia::MemoryOnlyScope inner;
-      CHECK(giia::MemoryOnlyScope::Active());
-    }
-    CHECK(giia::MemoryOnlyScope::Active());
-    CHECK_THROWS_AS(giia::ThrowIfMemoryOnly(), giia::WouldBlock);
-  }
-  CHECK_FALSE(giia::MemoryOnlyScope::Active());
+TEST_CASE("A fill that raced an invalidation answers its caller but is not kept", "[unit][auth]") {
+  giia::testing::ResolveOnlyStore store;
+  giia::auth::PermissionResolver resolver(store, nullptr, std::chrono::minutes(5));
+  // Dropped before its rest runs: the rest reads after the change, and keeps it.
+  auto before = resolver.Find(kOrg, kUser);
+  REQUIRE_FALSE(before.answered());
+  resolver.Drop(kOrg, kUser);
+  REQUIRE(std::move(before).Finish());
+  CHECK(resolver.Find(kOrg, kUser).answered());
+
+  // Dropped while the rest reads: what it read may predate the change.
+  resolver.Drop(kOrg, kUser);
+  store.on_read = [&] { resolver.Drop(kOrg, kUser); };
+  auto during = resolver.Find(kOrg, kUser);
+  REQUIRE_FALSE(during.answered());
+  auto filled = std::move(during).Finish();
+  REQUIRE(filled);
+  CHECK(*filled != nullptr);  // the caller still gets its answer
+  store.on_read = nullptr;
+  CHECK_FALSE(resolver.Find(kOrg, kUser).answered());
 }

@@ -5,7 +5,7 @@
 //     for the health and metrics routes only);
 //   - every /api/ operation names its RPC (x-giia-rpc), the RPC exists in the
 //     service's proto, and the matrix row of that RPC
-//     (src/core/auth/method_policy.cpp) agrees with the document: public
+//     (src/core/<service>/access.cpp) agrees with the document: public
 //     methods have `security: []`, the others keep bearer auth and list 401,
 //     permission methods list 403 and name the same permissions in
 //     x-giia-permissions;
@@ -29,24 +29,21 @@ if (!root || !service || !bundled) {
 }
 const spec = JSON.parse(readFileSync(bundled, 'utf8'));
 const proto = readFileSync(join(root, `proto/giia/${service}/v1/${service}.proto`), 'utf8');
-const policy = readFileSync(join(root, 'src/core/auth/method_policy.cpp'), 'utf8');
-const grpcService = service === 'auth' ? 'giia.auth.v1.AuthService' : 'giia.catalog.v1.CatalogService';
+const policyFile = `src/core/${service}/access.cpp`;
+const policy = readFileSync(join(root, policyFile), 'utf8');
 
 const rpcs = new Set([...proto.matchAll(/^\s*rpc\s+(\w+)\s*\(/gm)].map((m) => m[1]));
 
-// Rows: Row{"/giia.auth.v1.AuthService/Login", Kind::kPublic, ""} and
-// Row{GIIA_CATALOG("GetProduct"), Kind::kPermission, "catalog:read", "buffers:read"}.
+// Rows, keyed by use case (the RPC's name): {"Login", Kind::kPublic} and
+// {"AssignBufferProfile", Kind::kPermission, "catalog:write", "buffers:read"}.
 const matrix = new Map();
 for (const m of policy.matchAll(
-  /Row\{\s*(?:"\/([\w.]+)\/(\w+)"|GIIA_CATALOG\("(\w+)"\))\s*,\s*Kind::k(\w+)\s*,\s*"([^"]*)"(?:\s*,\s*"([^"]*)")?\s*\}/g,
+  /\{\s*"(\w+)"\s*,\s*Kind::k(\w+)\s*(?:,\s*"([^"]*)")?(?:\s*,\s*"([^"]*)")?\s*\}/g,
 )) {
-  const svc = m[1] ?? 'giia.catalog.v1.CatalogService';
-  const method = m[2] ?? m[3];
-  if (svc !== grpcService) continue;
-  matrix.set(method, { kind: m[4], permissions: [m[5], m[6]].filter((p) => p) });
+  matrix.set(m[1], { kind: m[2], permissions: [m[3], m[4]].filter((p) => p) });
 }
 if (matrix.size === 0) {
-  console.error(`check-openapi: no ${grpcService} rows found in src/core/auth/method_policy.cpp`);
+  console.error(`check-openapi: no rows found in ${policyFile}`);
   process.exit(1);
 }
 

@@ -109,7 +109,8 @@ line("       --path proto/giia -o '-#format=json' | node tools/docs/proto-doc.mj
 line('     scripts/check_docs.sh fails when this file is not what the generator writes. -->');
 line();
 line('Every RPC takes `authorization: Bearer <access token>` metadata unless the permission');
-line('matrix (`src/core/auth/method_policy.cpp`) makes it public, and may take `x-request-id`.');
+line('matrix (`src/core/auth/access.cpp`, `src/core/catalog/access.cpp`) makes it public, and may');
+line('take `x-request-id`.');
 line('Over gRPC (`buf curl`, grpcurl) messages use the JSON names below (lowerCamelCase;');
 line('the proto names are accepted too); the REST APIs use the proto names (snake_case).');
 line();

@@ -14,7 +14,7 @@
 namespace giia::crypto {
 namespace {
 
-using auth::AccessClaims;
+using authz::AccessClaims;
 using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 
@@ -408,7 +408,7 @@ Result<std::string> JwtCodec::Sign(const AccessClaims& claims) const {
     return MakeError(ErrorCode::kFailedPrecondition,
                      "no JWT_PRIVATE_KEY_FILE is configured: this codec only verifies tokens");
   }
-  if (claims.type != auth::kAccessTokenType) {
+  if (claims.type != authz::kAccessTokenType) {
     return InvalidArgument("typ", "only access tokens are signed");
   }
   if (!claims.issuer.empty() && claims.issuer != s.issuer) {
@@ -513,7 +513,7 @@ Result<AccessClaims> JwtCodec::Verify(std::string_view token, std::int64_t now) 
   }
   if (claims.issuer != s.issuer) return Refuse("wrong issuer");
   if (!slots[1].matched) return Refuse("wrong audience");
-  if (claims.type != auth::kAccessTokenType) return Refuse("not an access token");
+  if (claims.type != authz::kAccessTokenType) return Refuse("not an access token");
   if (claims.subject.empty()) return Refuse("empty claim sub");
   if (claims.organization.empty()) return Refuse("empty claim org");
   if (claims.token_id.empty()) return Refuse("empty claim jti");

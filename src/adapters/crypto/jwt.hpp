@@ -1,12 +1,12 @@
 #pragma once
-// The access-token codec (auth::AccessTokenCodec): compact JWS tokens signed
+// The access-token codec (authz::AccessTokenCodec): compact JWS tokens signed
 // with HS256 (HMAC-SHA-256) or EdDSA (Ed25519), all through libsodium.
 //
 // One codec is pinned to one algorithm and one key. Verify accepts a token
 // only when its header names exactly that algorithm (so "none", "hs256" or
 // the other algorithm are refused), its signature verifies (checked before
 // the payload is parsed), and its claims pass every check listed in
-// core/auth/tokens.hpp. Every refusal is kUnauthenticated with a short reason
+// core/authz/access_token.hpp. Every refusal is kUnauthenticated with a short reason
 // ("token expired", "bad signature", ...) that never contains the token.
 //
 // Thread-safety: a JwtCodec is immutable after MakeJwtCodec; Sign, Verify and
@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/auth/tokens.hpp"
+#include "core/authz/access_token.hpp"
 #include "core/common/result.hpp"
 
 namespace giia::crypto {
@@ -44,7 +44,7 @@ struct JwtOptions {
   std::int64_t leeway_seconds = 30;  // clock skew allowed on nbf and exp, 0..300
 };
 
-class JwtCodec final : public auth::AccessTokenCodec {
+class JwtCodec final : public authz::AccessTokenCodec {
  public:
   ~JwtCodec() override;  // wipes the key material
   JwtCodec(const JwtCodec&) = delete;
@@ -55,11 +55,11 @@ class JwtCodec final : public auth::AccessTokenCodec {
   // kInvalidArgument (field = the claim) when Verify would refuse the claims
   // whatever the time: typ not "access", empty sub/org/jti, another iss or
   // aud, strings that are not UTF-8.
-  [[nodiscard]] Result<std::string> Sign(const auth::AccessClaims& claims) const override;
-  // See core/auth/tokens.hpp. The claims returned carry the configured
+  [[nodiscard]] Result<std::string> Sign(const authz::AccessClaims& claims) const override;
+  // See core/authz/access_token.hpp. The claims returned carry the configured
   // audience even when the token's aud is an array that contains it.
-  [[nodiscard]] Result<auth::AccessClaims> Verify(std::string_view token,
-                                                  std::int64_t now) const override;
+  [[nodiscard]] Result<authz::AccessClaims> Verify(std::string_view token,
+                                                   std::int64_t now) const override;
   // {"keys":[{"kty":"OKP","crv":"Ed25519","x":..,"kid":..,"alg":"EdDSA","use":"sig"}]}
   // for EdDSA, {"keys":[]} for HS256.
   std::string Jwks() const override;

@@ -1,6 +1,5 @@
 #include "core/auth/audit.hpp"
 
-#include "core/auth/service.hpp"
 #include "core/common/text.hpp"
 
 namespace giia::auth {
@@ -18,13 +17,6 @@ AuditEntry StorableAuditEntry(AuditEntry entry) {
     value = ValidUtf8(value, kAuditMetadataValueBytes);
   }
   return entry;
-}
-
-RequestInfo StorableRequestInfo(RequestInfo info) {
-  info.request_id = ValidUtf8(info.request_id, kAuditRequestIdBytes);
-  info.ip_address = ValidUtf8(info.ip_address, kAuditIpAddressBytes);
-  info.user_agent = ValidUtf8(info.user_agent, kAuditUserAgentBytes);
-  return info;
 }
 
 }  // namespace giia::auth

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/authz/caller.hpp"
 #include "core/common/result.hpp"
 
 namespace giia::auth {
@@ -34,9 +35,9 @@ inline constexpr std::size_t kAuditActionBytes = 100;
 inline constexpr std::size_t kAuditResourceBytes = 200;
 inline constexpr std::size_t kAuditResourceIdBytes = 500;
 inline constexpr std::size_t kAuditResultBytes = 50;
-inline constexpr std::size_t kAuditIpAddressBytes = 45;
-inline constexpr std::size_t kAuditUserAgentBytes = 500;
-inline constexpr std::size_t kAuditRequestIdBytes = 100;
+inline constexpr std::size_t kAuditIpAddressBytes = authz::kIpAddressBytes;
+inline constexpr std::size_t kAuditUserAgentBytes = authz::kUserAgentBytes;
+inline constexpr std::size_t kAuditRequestIdBytes = authz::kRequestIdBytes;
 inline constexpr std::size_t kAuditMetadataKeyBytes = 100;
 inline constexpr std::size_t kAuditMetadataValueBytes = 1000;
 

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <mutex>
 
-#include "core/common/would_block.hpp"
-
 namespace giia::auth {
 
 PermissionResolver::PermissionResolver(AccountStore& store, SharedPermissionCache* shared,
@@ -15,26 +13,40 @@ std::string PermissionResolver::Key(const OrganizationId& org, const UserId& use
   return org.value() + '\x1f' + user.value();
 }
 
-Result<std::optional<ResolvedPermissions>> PermissionResolver::Get(const OrganizationId& org,
-                                                                   const UserId& user) {
-  const std::string key = Key(org, user);
-  const auto now = std::chrono::steady_clock::now();
+Attempt<Result<PermissionResolver::Resolved>> PermissionResolver::Find(const OrganizationId& org,
+                                                                       const UserId& user) {
   {
+    const std::string key = Key(org, user);
+    const auto now = std::chrono::steady_clock::now();
     std::shared_lock lock(mu_);
     auto it = entries_.find(key);
     if (it != entries_.end() && it->second.expires > now) {
       local_hits_.fetch_add(1, std::memory_order_relaxed);
-      return std::optional<ResolvedPermissions>(*it->second.value);
+      return Result<Resolved>(it->second.value);
     }
   }
-  ThrowIfMemoryOnly();  // the rest waits for Redis or PostgreSQL
+  return Attempt<Result<Resolved>>::Later([this, org, user] { return Load(org, user); });
+}
+
+Result<std::optional<ResolvedPermissions>> PermissionResolver::Get(const OrganizationId& org,
+                                                                   const UserId& user) {
+  auto found = Find(org, user).Finish();
+  if (!found) return tl::unexpected(found.error());
+  if (!*found) return std::optional<ResolvedPermissions>();
+  return std::optional<ResolvedPermissions>(**found);
+}
+
+Result<PermissionResolver::Resolved> PermissionResolver::Load(const OrganizationId& org,
+                                                              const UserId& user) {
+  const std::string key = Key(org, user);
   const std::uint64_t epoch = epoch_.load();
   if (shared_ != nullptr) {
     auto cached = shared_->Get(org, user);
     if (cached && cached->has_value()) {
       shared_hits_.fetch_add(1, std::memory_order_relaxed);
-      Store(key, **cached, epoch);
-      return *cached;
+      auto value = std::make_shared<const ResolvedPermissions>(std::move(**cached));
+      Store(key, value, epoch);
+      return Resolved(std::move(value));
     }
     if (!cached) shared_errors_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -47,23 +59,22 @@ Result<std::optional<ResolvedPermissions>> PermissionResolver::Get(const Organiz
     return Ok();
   });
   if (!status) return tl::unexpected(status.error());
-  if (!resolved) return resolved;
+  if (!resolved) return Resolved();
   if (epoch_.load() == epoch) {
     // A failed Put only costs the next replica a database read.
     if (shared_ != nullptr && !shared_->Put(org, user, *resolved, ttl_)) {
       shared_errors_.fetch_add(1, std::memory_order_relaxed);
     }
-    Store(key, *resolved, epoch);
   }
-  return resolved;
+  auto value = std::make_shared<const ResolvedPermissions>(std::move(*resolved));
+  Store(key, value, epoch);
+  return Resolved(std::move(value));
 }
 
-void PermissionResolver::Store(const std::string& key, const ResolvedPermissions& value,
-                               std::uint64_t epoch) {
-  auto entry = std::make_shared<const ResolvedPermissions>(value);
+void PermissionResolver::Store(const std::string& key, const Resolved& value, std::uint64_t epoch) {
   std::unique_lock lock(mu_);
   if (epoch_.load() != epoch) return;  // invalidated while we were reading
-  entries_[key] = Entry{std::move(entry), std::chrono::steady_clock::now() + ttl_};
+  entries_[key] = Entry{value, std::chrono::steady_clock::now() + ttl_};
 }
 
 void PermissionResolver::Invalidate(const OrganizationId& org, const UserId& user) {

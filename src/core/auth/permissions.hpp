@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "core/auth/accounts.hpp"
+#include "core/common/attempt.hpp"
 
 namespace giia::auth {
 
@@ -25,8 +26,14 @@ class PermissionResolver {
   // `shared` may be null (no Redis). Both must outlive this object.
   PermissionResolver(AccountStore& store, SharedPermissionCache* shared, std::chrono::seconds ttl);
 
-  // nullopt when the user is not a live user of the organization.
-  // Errors: kUnavailable when the database is needed and down.
+  // What Find answers with: null when the user is not a live user of the
+  // organization. Shared, never changed: an invalidation replaces it.
+  using Resolved = std::shared_ptr<const ResolvedPermissions>;
+  // From this process's memory at once; otherwise the rest reads the shared
+  // cache, then the database, and keeps what it read. Errors: kUnavailable
+  // when the database is needed and down.
+  [[nodiscard]] Attempt<Result<Resolved>> Find(const OrganizationId& org, const UserId& user);
+  // Find() to the end, as a copy: for callers on a thread that may wait.
   [[nodiscard]] Result<std::optional<ResolvedPermissions>> Get(const OrganizationId& org,
                                                                const UserId& user);
   // After a change to the user's roles, password or status (call after commit).
@@ -51,7 +58,9 @@ class PermissionResolver {
     std::chrono::steady_clock::time_point expires;
   };
   static std::string Key(const OrganizationId& org, const UserId& user);
-  void Store(const std::string& key, const ResolvedPermissions& value, std::uint64_t epoch);
+  // The part of Find that waits.
+  Result<Resolved> Load(const OrganizationId& org, const UserId& user);
+  void Store(const std::string& key, const Resolved& value, std::uint64_t epoch);
 
   AccountStore& store_;
   SharedPermissionCache* shared_;

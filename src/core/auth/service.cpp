@@ -586,60 +586,103 @@ Result<TokenPair> AuthService::Refresh(const std::string& refresh_token, const R
   return out;
 }
 
-Result<Caller> AuthService::Authenticate(std::string_view token) {
-  return Identify(token, nullptr);
-}
-
-Result<Caller> AuthService::Identify(std::string_view token, std::vector<std::string>* roles) {
+Result<Caller> AuthService::Verify(std::string_view token) {
   if (token.empty()) return Unauthenticated("missing bearer token");
   auto claims = deps_.tokens.Verify(token, UnixSeconds(deps_.now()));
   if (!claims) return tl::unexpected(claims.error());
   Caller caller;
-  caller.user = UserId(claims->subject);
-  caller.organization = OrganizationId(claims->organization);
-  caller.email = claims->email;
-  caller.token_id = claims->token_id;
+  caller.user = UserId(std::move(claims->subject));
+  caller.organization = OrganizationId(std::move(claims->organization));
+  caller.email = std::move(claims->email);
+  caller.token_id = std::move(claims->token_id);
   caller.token_version = claims->token_version;
   caller.expires_at = Timestamp(std::chrono::seconds(claims->expires_at));
-  auto resolved = deps_.permissions.Get(caller.organization, caller.user);
-  if (!resolved) return tl::unexpected(resolved.error());
-  if (!*resolved) return Unauthenticated("the token's user no longer exists");
-  if ((*resolved)->token_version != claims->token_version) {
-    return Unauthenticated("token revoked");
-  }
-  if (!(*resolved)->active) return Unauthenticated("the token's user is not active");
-  if (roles != nullptr) *roles = std::move((*resolved)->roles);
   return caller;
 }
 
-Result<TokenValidation> AuthService::ValidateToken(std::string_view token) {
+namespace {
+
+// Whether the caller's token still holds for its user as resolved (null: no
+// live user of the organization).
+Status TokenHolds(const Caller& caller, const ResolvedPermissions* resolved) {
+  if (resolved == nullptr) return Unauthenticated("the token's user no longer exists");
+  if (resolved->token_version != caller.token_version) return Unauthenticated("token revoked");
+  if (!resolved->active) return Unauthenticated("the token's user is not active");
+  return Ok();
+}
+
+}  // namespace
+
+Result<Decision> AuthService::AdmitAs(const Caller& caller,
+                                      const std::vector<std::string>& permissions,
+                                      const Result<Resolved>& resolved, const RequestInfo& req) {
+  if (!resolved) return tl::unexpected(resolved.error());
+  if (auto ok = TokenHolds(caller, resolved->get()); !ok) return tl::unexpected(ok.error());
+  Decision d{"", true, "the token holds"};
+  for (const std::string& p : permissions) {
+    d = Decide(resolved->get(), p);
+    AuditCheck(caller, caller.user.value(), d, req);
+    if (!d.allowed) break;
+  }
+  return d;
+}
+
+// Each Attempt-returning use case below answers at once when what it needs
+// is in memory, passing its arguments by reference; only a miss copies them
+// into the rest that waits.
+Attempt<Result<Decision>> AuthService::Admit(const Caller& caller,
+                                             const std::vector<std::string>& permissions,
+                                             const RequestInfo& req) {
+  auto found = deps_.permissions.Find(caller.organization, caller.user);
+  if (found.answered()) return AdmitAs(caller, permissions, std::move(found).Finish(), req);
+  return std::move(found).Then([this, caller, permissions, req](const Result<Resolved>& r) {
+    return AdmitAs(caller, permissions, r, req);
+  });
+}
+
+Result<TokenValidation> AuthService::Validate(const Caller& caller,
+                                              const Result<Resolved>& resolved) const {
+  if (!resolved) return tl::unexpected(resolved.error());
   TokenValidation out;
-  if (token.empty()) return InvalidArgument("token", "token is required");
-  // Answered from the token and the cache: no I/O on a cache hit.
-  auto caller = Identify(token, &out.user.roles);
-  if (!caller) {
-    if (caller.error().code != ErrorCode::kUnauthenticated) return tl::unexpected(caller.error());
-    out.error = caller.error().message;
+  if (auto ok = TokenHolds(caller, resolved->get()); !ok) {
+    out.error = ok.error().message;
     return out;
   }
   out.valid = true;
-  out.caller = *caller;
-  out.user.id = caller->user;
-  out.user.organization = caller->organization;
-  out.user.email = caller->email;
+  out.caller = caller;
+  out.user.id = caller.user;
+  out.user.organization = caller.organization;
+  out.user.email = caller.email;
   out.user.status = UserStatus::kActive;
   out.user.email_verified = true;
-  out.organization.id = caller->organization;
+  out.user.roles = (*resolved)->roles;
+  out.organization.id = caller.organization;
   return out;
+}
+
+Attempt<Result<TokenValidation>> AuthService::ValidateToken(std::string_view token) {
+  if (token.empty()) return InvalidArgument("token", "token is required");
+  auto caller = Verify(token);
+  if (!caller) {
+    if (caller.error().code != ErrorCode::kUnauthenticated) return tl::unexpected(caller.error());
+    TokenValidation out;
+    out.error = caller.error().message;
+    return out;
+  }
+  auto found = deps_.permissions.Find(caller->organization, caller->user);
+  if (found.answered()) return Validate(*caller, std::move(found).Finish());
+  return std::move(found).Then([this, caller = std::move(*caller)](const Result<Resolved>& r) {
+    return Validate(caller, r);
+  });
 }
 
 // --- permissions
 
-Decision AuthService::Decide(const std::optional<ResolvedPermissions>& resolved,
+Decision AuthService::Decide(const ResolvedPermissions* resolved,
                              const std::string& permission) const {
   Decision d;
   d.permission = permission;
-  if (!resolved) {
+  if (resolved == nullptr) {
     d.reason = "user not found";
   } else if (!resolved->active) {
     d.reason = "user is not active";
@@ -672,52 +715,56 @@ void AuthService::AuditCheck(const Caller& caller, const std::string& subject, c
   Audit(std::move(entry), req);
 }
 
-Result<Decision> AuthService::Authorize(const Caller& caller, const std::string& permission,
-                                        const RequestInfo& req) {
-  auto resolved = deps_.permissions.Get(caller.organization, caller.user);
-  if (!resolved) return tl::unexpected(resolved.error());
-  Decision d = Decide(*resolved, permission);
-  AuditCheck(caller, caller.user.value(), d, req);
-  return d;
-}
-
-// The user a permission question is about: the caller (`user_id` empty or
-// the caller's own), or another user of the caller's organization, which
-// needs users:read. A denial is audited and refused here; an allowed
-// decision comes back for the caller to audit once the subject is resolved,
-// because ValidateToken and the permission checks may be tried memory-only
-// first (core/common/would_block.hpp): nothing is recorded before the last
-// point where a call may stop and run again.
-Result<AuthService::Subject> AuthService::SubjectOf(const Caller& caller,
-                                                    const std::string& user_id,
-                                                    const RequestInfo& req, const char* refusal) {
-  Subject subject{caller.user, std::nullopt};
-  if (user_id.empty() || user_id == caller.user.value()) return subject;
+Attempt<Result<UserId>> AuthService::SubjectOf(const Caller& caller, const std::string& user_id,
+                                               const RequestInfo& req, const char* refusal) {
+  if (user_id.empty() || user_id == caller.user.value()) return Result<UserId>(caller.user);
   if (auto ok = CheckUuid(user_id, "user_id"); !ok) return tl::unexpected(ok.error());
-  auto mine = deps_.permissions.Get(caller.organization, caller.user);
-  if (!mine) return tl::unexpected(mine.error());
-  Decision may = Decide(*mine, kUsersRead);
-  if (!may.allowed) {
-    AuditCheck(caller, caller.user.value(), may, req);
-    return MakeError(ErrorCode::kPermissionDenied, refusal);
-  }
-  subject.id = UserId(user_id);
-  subject.users_read = std::move(may);
-  return subject;
+  auto may = [this, refusal](const Caller& who, const std::string& other, const RequestInfo& from,
+                             const Result<Resolved>& mine) -> Result<UserId> {
+    if (!mine) return tl::unexpected(mine.error());
+    Decision d = Decide(mine->get(), kUsersRead);
+    AuditCheck(who, who.user.value(), d, from);
+    if (!d.allowed) return MakeError(ErrorCode::kPermissionDenied, refusal);
+    return UserId(other);
+  };
+  auto found = deps_.permissions.Find(caller.organization, caller.user);
+  if (found.answered()) return may(caller, user_id, req, std::move(found).Finish());
+  return std::move(found).Then([may, caller, user_id, req](const Result<Resolved>& mine) {
+    return may(caller, user_id, req, mine);
+  });
 }
 
-Result<Decision> AuthService::CheckPermission(const Caller& caller, const std::string& permission,
-                                              const std::string& user_id, const RequestInfo& req) {
-  auto decisions = BatchCheckPermissions(caller, {permission}, user_id, req);
-  if (!decisions) {
-    Error e = decisions.error();
-    if (e.field == "permissions[0]") e.field = "permission";
-    return tl::unexpected(std::move(e));
+Result<std::vector<Decision>> AuthService::DecideAll(const Caller& caller, const UserId& subject,
+                                                     const std::vector<std::string>& permissions,
+                                                     const Result<Resolved>& resolved,
+                                                     const RequestInfo& req) {
+  if (!resolved) return tl::unexpected(resolved.error());
+  if (!*resolved) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
+  std::vector<Decision> out;
+  out.reserve(permissions.size());
+  for (const std::string& p : permissions) {
+    out.push_back(Decide(resolved->get(), p));
+    AuditCheck(caller, subject.value(), out.back(), req);
   }
-  return decisions->front();
+  return out;
 }
 
-Result<std::vector<Decision>> AuthService::BatchCheckPermissions(
+Attempt<Result<Decision>> AuthService::CheckPermission(const Caller& caller,
+                                                       const std::string& permission,
+                                                       const std::string& user_id,
+                                                       const RequestInfo& req) {
+  return BatchCheckPermissions(caller, {permission}, user_id, req)
+      .Then([](Result<std::vector<Decision>> decisions) -> Result<Decision> {
+        if (!decisions) {
+          Error e = std::move(decisions.error());
+          if (e.field == "permissions[0]") e.field = "permission";
+          return tl::unexpected(std::move(e));
+        }
+        return std::move(decisions->front());
+      });
+}
+
+Attempt<Result<std::vector<Decision>>> AuthService::BatchCheckPermissions(
     const Caller& caller, const std::vector<std::string>& permissions, const std::string& user_id,
     const RequestInfo& req) {
   if (permissions.empty()) return InvalidArgument("permissions", "permissions is empty");
@@ -727,36 +774,45 @@ Result<std::vector<Decision>> AuthService::BatchCheckPermissions(
   }
   for (std::size_t i = 0; i < permissions.size(); ++i) {
     const std::string field = "permissions[" + std::to_string(i) + "]";
-    if (auto ok = CheckPermissionName(permissions[i], field); !ok)
+    if (auto ok = CheckPermissionName(permissions[i], field); !ok) {
       return tl::unexpected(ok.error());
+    }
   }
   auto subject =
       SubjectOf(caller, user_id, req, "checking another user's permissions needs users:read");
-  if (!subject) return tl::unexpected(subject.error());
-  auto resolved = deps_.permissions.Get(caller.organization, subject->id);
-  if (subject->users_read) AuditCheck(caller, caller.user.value(), *subject->users_read, req);
-  if (!resolved) return tl::unexpected(resolved.error());
-  if (!*resolved) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
-  std::vector<Decision> out;
-  out.reserve(permissions.size());
-  for (const std::string& p : permissions) {
-    out.push_back(Decide(*resolved, p));
-    AuditCheck(caller, subject->id.value(), out.back(), req);
+  if (subject.answered()) {
+    Result<UserId> id = std::move(subject).Finish();
+    if (!id) return tl::unexpected(id.error());
+    auto found = deps_.permissions.Find(caller.organization, *id);
+    if (found.answered())
+      return DecideAll(caller, *id, permissions, std::move(found).Finish(), req);
+    return std::move(found).Then(
+        [this, caller, id = std::move(*id), permissions, req](const Result<Resolved>& r) {
+          return DecideAll(caller, id, permissions, r, req);
+        });
   }
-  return out;
+  return std::move(subject).Then(
+      [this, caller, permissions, req](const Result<UserId>& id) -> Result<std::vector<Decision>> {
+        if (!id) return tl::unexpected(id.error());
+        auto found = deps_.permissions.Find(caller.organization, *id).Finish();
+        return DecideAll(caller, *id, permissions, found, req);
+      });
 }
 
-Result<ResolvedPermissions> AuthService::GetUserPermissions(const Caller& caller,
-                                                            const std::string& user_id) {
-  const RequestInfo req;
-  auto subject =
-      SubjectOf(caller, user_id, req, "reading another user's permissions needs users:read");
-  if (!subject) return tl::unexpected(subject.error());
-  auto resolved = deps_.permissions.Get(caller.organization, subject->id);
-  if (subject->users_read) AuditCheck(caller, caller.user.value(), *subject->users_read, req);
-  if (!resolved) return tl::unexpected(resolved.error());
-  if (!*resolved) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
-  return **resolved;
+Attempt<Result<ResolvedPermissions>> AuthService::GetUserPermissions(const Caller& caller,
+                                                                     const std::string& user_id) {
+  auto copy = [](const Result<Resolved>& r) -> Result<ResolvedPermissions> {
+    if (!r) return tl::unexpected(r.error());
+    if (!*r) return MakeError(ErrorCode::kNotFound, "user not found", "user_id");
+    return **r;
+  };
+  return SubjectOf(caller, user_id, RequestInfo{},
+                   "reading another user's permissions needs users:read")
+      .Then([this, organization = caller.organization,
+             copy](const Result<UserId>& id) -> Attempt<Result<ResolvedPermissions>> {
+        if (!id) return tl::unexpected(id.error());
+        return deps_.permissions.Find(organization, *id).Then(copy);
+      });
 }
 
 // --- sessions and passwords

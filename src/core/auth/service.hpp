@@ -1,8 +1,8 @@
 #pragma once
 // The auth use cases: one implementation behind gRPC, REST and the CLI.
-// Transports authenticate the caller (Authenticate) and check the method's
-// permission; the use cases enforce tenancy themselves: the organization is
-// always the caller's, and another organization's user is NOT_FOUND.
+// Transports run the permission matrix (core/auth/access.cpp) through this
+// service's Verify and Admit (authz::Guard); the use cases enforce tenancy themselves: the
+// organization is always the caller's, and another organization's user is NOT_FOUND.
 
 #include <chrono>
 #include <functional>
@@ -16,7 +16,8 @@
 #include "core/auth/audit.hpp"
 #include "core/auth/permissions.hpp"
 #include "core/auth/rate_limit.hpp"
-#include "core/auth/tokens.hpp"
+#include "core/authz/access_token.hpp"
+#include "core/authz/authorizer.hpp"
 
 namespace giia::auth {
 
@@ -43,30 +44,11 @@ struct AuthSettings {
   std::size_t max_batch_checks = 50;
 };
 
-// Who is calling, as the verified access token says.
-struct Caller {
-  UserId user{""};
-  OrganizationId organization{""};
-  std::string email;
-  std::string token_id;
-  std::int64_t token_version = 0;  // the token's `ver`: the user's version when it was issued
-  Timestamp expires_at;
-  // The access token itself, set by authorizers that call other services on
-  // the caller's behalf (catalog -> auth). Never logged.
-  std::string access_token;
-};
-
-// Where a request came from, for the audit log and rate limits.
-struct RequestInfo {
-  std::string request_id;
-  std::string ip_address;
-  std::string user_agent;
-};
-
-// `info` made valid UTF-8 without NUL and cut, on a character boundary, to
-// the audit log's bounds (kAudit*Bytes in audit.hpp). The edges (gRPC, REST)
-// apply it to what they take from a request, before any use case sees it.
-RequestInfo StorableRequestInfo(RequestInfo info);
+using authz::AccessClaims;
+using authz::AccessTokenCodec;
+using authz::Caller;
+using authz::Decision;
+using authz::RequestInfo;
 
 struct TokenPair {
   std::string access_token;
@@ -102,44 +84,12 @@ struct TokenValidation {
   Organization organization;
 };
 
-struct Decision {
-  std::string permission;
-  bool allowed = false;
-  std::string reason;
-};
-
 struct CreateUserInput {
   std::string email;
   std::string password;
   std::string first_name;
   std::string last_name;
   std::vector<std::string> roles;
-};
-
-// What every transport asks of the auth service before running a method:
-// who is calling, and may they. The catalog service will implement it by
-// verifying tokens locally and asking auth for permissions.
-class RequestAuthorizer {
- public:
-  virtual ~RequestAuthorizer() = default;
-  [[nodiscard]] virtual Result<Caller> Authenticate(std::string_view token) = 0;
-  [[nodiscard]] virtual Result<Decision> Authorize(const Caller& caller,
-                                                   const std::string& permission,
-                                                   const RequestInfo& req) = 0;
-  // Whether the caller holds every one of `permissions`: the first denial,
-  // or an allowed decision. Authorizers that ask a remote service override it
-  // to ask once.
-  [[nodiscard]] virtual Result<Decision> AuthorizeAll(const Caller& caller,
-                                                      const std::vector<std::string>& permissions,
-                                                      const RequestInfo& req) {
-    Decision last;
-    for (const std::string& p : permissions) {
-      auto d = Authorize(caller, p, req);
-      if (!d || !d->allowed) return d;
-      last = std::move(*d);
-    }
-    return last;
-  }
 };
 
 struct AuthDeps {
@@ -155,7 +105,7 @@ struct AuthDeps {
 
 struct AttemptDecision;
 
-class AuthService final : public RequestAuthorizer {
+class AuthService final : public authz::RequestAuthorizer {
  public:
   AuthService(AuthDeps deps, AuthSettings settings);
 
@@ -165,18 +115,20 @@ class AuthService final : public RequestAuthorizer {
   [[nodiscard]] Result<LoginResult> Login(const std::string& email, const std::string& password,
                                           const RequestInfo& req);
   [[nodiscard]] Result<TokenPair> Refresh(const std::string& refresh_token, const RequestInfo& req);
-  // A bad token is an answer (valid=false), not an error.
-  // Errors: kUnavailable when the user's state cannot be read.
-  [[nodiscard]] Result<TokenValidation> ValidateToken(std::string_view token);
+  // A bad token is an answer (valid=false), not an error: its signature and
+  // claims, then the user's token version and status (no I/O when the user
+  // is in memory; see Attempt). Errors: kUnavailable when the user's state
+  // cannot be read.
+  [[nodiscard]] Attempt<Result<TokenValidation>> ValidateToken(std::string_view token);
 
-  // --- the caller's request
-  // The caller of a request that presented `token`: signature and claims,
-  // then the user's token version and status (cached; no I/O on a hit).
-  // Errors: kUnauthenticated saying why; kUnavailable.
-  [[nodiscard]] Result<Caller> Authenticate(std::string_view token) override;
-  // Whether the caller holds `permission` (for the transports' permission matrix).
-  [[nodiscard]] Result<Decision> Authorize(const Caller& caller, const std::string& permission,
-                                           const RequestInfo& req) override;
+  // --- the caller's request (authz::RequestAuthorizer)
+  // The token's signature and claims. Errors: kUnauthenticated saying why.
+  [[nodiscard]] Result<Caller> Verify(std::string_view token) override;
+  // The user's token version and status, then each permission (audited as
+  // permission.check). No I/O when the user is in memory.
+  [[nodiscard]] Attempt<Result<Decision>> Admit(const Caller& caller,
+                                                const std::vector<std::string>& permissions,
+                                                const RequestInfo& req) override;
 
   // Ends the session of `refresh_token` (a family of the caller's), or every
   // session and access token of the caller when it is empty.
@@ -185,15 +137,16 @@ class AuthService final : public RequestAuthorizer {
   [[nodiscard]] Status ChangePassword(const Caller& caller, const std::string& current_password,
                                       const std::string& new_password, const RequestInfo& req);
   // `user_id` empty: the caller. Checks another user only with users:read.
-  [[nodiscard]] Result<Decision> CheckPermission(const Caller& caller,
-                                                 const std::string& permission,
-                                                 const std::string& user_id,
-                                                 const RequestInfo& req);
-  [[nodiscard]] Result<std::vector<Decision>> BatchCheckPermissions(
+  // No I/O when the users asked about are in memory (see Attempt).
+  [[nodiscard]] Attempt<Result<Decision>> CheckPermission(const Caller& caller,
+                                                          const std::string& permission,
+                                                          const std::string& user_id,
+                                                          const RequestInfo& req);
+  [[nodiscard]] Attempt<Result<std::vector<Decision>>> BatchCheckPermissions(
       const Caller& caller, const std::vector<std::string>& permissions, const std::string& user_id,
       const RequestInfo& req);
-  [[nodiscard]] Result<ResolvedPermissions> GetUserPermissions(const Caller& caller,
-                                                               const std::string& user_id);
+  [[nodiscard]] Attempt<Result<ResolvedPermissions>> GetUserPermissions(const Caller& caller,
+                                                                        const std::string& user_id);
   [[nodiscard]] Result<UserRecord> GetUser(const Caller& caller, const std::string& user_id);
   [[nodiscard]] Result<std::vector<UserRecord>> GetUsersByIds(
       const Caller& caller, const std::vector<std::string>& user_ids);
@@ -217,8 +170,13 @@ class AuthService final : public RequestAuthorizer {
   // succeeds `rotates`, which is marked rotated.
   Result<TokenPair> IssueTokens(AccountTx& tx, const UserRecord& user, std::int64_t token_version,
                                 const RefreshRecord* rotates, const RequestInfo& req);
-  // Authenticate, also handing out the user's roles when `roles` is set.
-  Result<Caller> Identify(std::string_view token, std::vector<std::string>* roles);
+  using Resolved = PermissionResolver::Resolved;
+  Result<TokenValidation> Validate(const Caller& caller, const Result<Resolved>& resolved) const;
+  Result<Decision> AdmitAs(const Caller& caller, const std::vector<std::string>& permissions,
+                           const Result<Resolved>& resolved, const RequestInfo& req);
+  Result<std::vector<Decision>> DecideAll(const Caller& caller, const UserId& subject,
+                                          const std::vector<std::string>& permissions,
+                                          const Result<Resolved>& resolved, const RequestInfo& req);
   // Counts one `what` ("login") from the request's client against
   // `per_minute`. Errors: kResourceExhausted when over it (audited).
   Status Throttle(const std::string& what, int per_minute, const RequestInfo& req,
@@ -243,17 +201,15 @@ class AuthService final : public RequestAuthorizer {
                             const RequestInfo& req);
   Result<UserRecord> LoadUser(const OrganizationId& org, const std::string& user_id,
                               const std::string& field);
-  Decision Decide(const std::optional<ResolvedPermissions>& resolved,
-                  const std::string& permission) const;
+  Decision Decide(const ResolvedPermissions* resolved, const std::string& permission) const;
   void Audit(AuditEntry entry, const RequestInfo& req);
   void AuditCheck(const Caller& caller, const std::string& subject, const Decision& d,
                   const RequestInfo& req);
-  struct Subject {
-    UserId id;
-    std::optional<Decision> users_read;  // set when id is another user: audit it
-  };
-  Result<Subject> SubjectOf(const Caller& caller, const std::string& user_id,
-                            const RequestInfo& req, const char* refusal);
+  // The user a permission question is about: the caller (`user_id` empty or
+  // its own), or another user of its organization, which needs users:read
+  // (audited). Errors: kPermissionDenied saying `refusal`; kInvalidArgument.
+  Attempt<Result<UserId>> SubjectOf(const Caller& caller, const std::string& user_id,
+                                    const RequestInfo& req, const char* refusal);
   events::Event NewEvent(const std::string& type, const std::string& user_id,
                          const std::string& organization_id, const RequestInfo& req);
 

@@ -6,24 +6,24 @@
 
 namespace giia::catalog {
 
-RemoteAuthorizer::RemoteAuthorizer(const auth::AccessTokenCodec& tokens, PermissionOracle& oracle,
+RemoteAuthorizer::RemoteAuthorizer(const authz::AccessTokenCodec& tokens, PermissionOracle& oracle,
                                    RemoteAuthorizerOptions options, Clock now)
     : tokens_(tokens), oracle_(oracle), options_(std::move(options)), now_(std::move(now)) {}
 
-Result<auth::Caller> RemoteAuthorizer::Authenticate(std::string_view token) {
+Result<authz::Caller> RemoteAuthorizer::Verify(std::string_view token) {
   if (token.empty()) return MakeError(ErrorCode::kUnauthenticated, "missing bearer token");
   const auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
   auto claims = tokens_.Verify(token, unix_now);
   if (!claims) return tl::unexpected(claims.error());
-  auth::Caller caller;
+  authz::Caller caller;
   caller.user = UserId(claims->subject);
   caller.organization = OrganizationId(claims->organization);
   caller.email = claims->email;
   caller.token_id = claims->token_id;
   caller.token_version = claims->token_version;
-  caller.expires_at = auth::Timestamp(std::chrono::seconds(claims->expires_at));
+  caller.expires_at = authz::Timestamp(std::chrono::seconds(claims->expires_at));
   {
     std::shared_lock lock(mu_);
     if (!floors_.empty()) {
@@ -50,7 +50,7 @@ std::string RemoteAuthorizer::UserKey(const OrganizationId& org, const UserId& u
 
 // organization, user, token version, permission: a decision for one token
 // version never answers a token of another.
-std::string RemoteAuthorizer::Key(const auth::Caller& caller, const std::string& permission) {
+std::string RemoteAuthorizer::Key(const authz::Caller& caller, const std::string& permission) {
   std::string key = UserKey(caller.organization, caller.user);
   key += std::to_string(caller.token_version);
   key += '\x1f';
@@ -58,17 +58,18 @@ std::string RemoteAuthorizer::Key(const auth::Caller& caller, const std::string&
   return key;
 }
 
-Result<auth::Decision> RemoteAuthorizer::Authorize(const auth::Caller& caller,
-                                                   const std::string& permission,
-                                                   const auth::RequestInfo& req) {
-  return AuthorizeAll(caller, {permission}, req);
+authz::Decision RemoteAuthorizer::Verdict(const std::vector<authz::Decision>& known) {
+  for (const authz::Decision& d : known) {
+    if (!d.allowed) return d;
+  }
+  return known.empty() ? authz::Decision{"", true, "the token holds"} : known.back();
 }
 
-Result<auth::Decision> RemoteAuthorizer::AuthorizeAll(const auth::Caller& caller,
-                                                      const std::vector<std::string>& permissions,
-                                                      const auth::RequestInfo& req) {
+Attempt<Result<authz::Decision>> RemoteAuthorizer::Admit(
+    const authz::Caller& caller, const std::vector<std::string>& permissions,
+    const authz::RequestInfo& req) {
   const auto now = now_();
-  std::vector<auth::Decision> known(permissions.size());
+  std::vector<authz::Decision> known(permissions.size());
   std::vector<std::string> missing;
   std::uint64_t forgets = 0;
   {
@@ -85,38 +86,49 @@ Result<auth::Decision> RemoteAuthorizer::AuthorizeAll(const auth::Caller& caller
   }
   if (missing.empty()) {
     hits_.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    misses_.fetch_add(1, std::memory_order_relaxed);
-    auto asked = oracle_.Check(caller, missing, req);
-    if (!asked) {
-      if (asked.error().code == ErrorCode::kUnavailable ||
-          asked.error().code == ErrorCode::kDeadlineExceeded) {
-        unavailable_.fetch_add(1, std::memory_order_relaxed);
-        return MakeError(
-            ErrorCode::kUnavailable,
-            "the auth service cannot be asked for permissions: " + asked.error().message);
-      }
-      return tl::unexpected(asked.error());
+    return Result<authz::Decision>(Verdict(known));
+  }
+  return Attempt<Result<authz::Decision>>::Later(
+      [this, caller, permissions, known = std::move(known), missing = std::move(missing), forgets,
+       now, req]() mutable {
+        return Ask(caller, permissions, std::move(known), missing, forgets, now, req);
+      });
+}
+
+Result<authz::Decision> RemoteAuthorizer::Ask(const authz::Caller& caller,
+                                              const std::vector<std::string>& permissions,
+                                              std::vector<authz::Decision> known,
+                                              const std::vector<std::string>& missing,
+                                              std::uint64_t forgets,
+                                              std::chrono::steady_clock::time_point asked_at,
+                                              const authz::RequestInfo& req) {
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  auto asked = oracle_.Check(caller, missing, req);
+  if (!asked) {
+    if (asked.error().code == ErrorCode::kUnavailable ||
+        asked.error().code == ErrorCode::kDeadlineExceeded) {
+      unavailable_.fetch_add(1, std::memory_order_relaxed);
+      return MakeError(
+          ErrorCode::kUnavailable,
+          "the auth service cannot be asked for permissions: " + asked.error().message);
     }
-    if (asked->size() != missing.size()) {
-      return MakeError(ErrorCode::kInternal, "the auth service answered another number of checks");
-    }
-    std::unique_lock lock(mu_);
-    // A Forget() while auth was asked: the answer may predate what changed.
-    const bool keep = forgets == forgets_;
-    if (keep && cache_.size() + missing.size() > options_.max_entries) cache_.clear();
-    const auto expires = now + options_.ttl;
-    for (const auth::Decision& d : *asked) {
-      if (keep) cache_[Key(caller, d.permission)] = Entry{d.allowed, d.reason, expires};
-      for (std::size_t i = 0; i < permissions.size(); ++i) {
-        if (permissions[i] == d.permission) known[i] = d;
-      }
+    return tl::unexpected(asked.error());
+  }
+  if (asked->size() != missing.size()) {
+    return MakeError(ErrorCode::kInternal, "the auth service answered another number of checks");
+  }
+  std::unique_lock lock(mu_);
+  // A Forget() while auth was asked: the answer may predate what changed.
+  const bool keep = forgets == forgets_;
+  if (keep && cache_.size() + missing.size() > options_.max_entries) cache_.clear();
+  const auto expires = asked_at + options_.ttl;
+  for (const authz::Decision& d : *asked) {
+    if (keep) cache_[Key(caller, d.permission)] = Entry{d.allowed, d.reason, expires};
+    for (std::size_t i = 0; i < permissions.size(); ++i) {
+      if (permissions[i] == d.permission) known[i] = d;
     }
   }
-  for (const auth::Decision& d : known) {
-    if (!d.allowed) return d;
-  }
-  return known.empty() ? auth::Decision{} : known.back();
+  return Verdict(known);
 }
 
 void RemoteAuthorizer::Forget(const OrganizationId& org, const UserId& user) {

@@ -19,8 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/auth/service.hpp"
-#include "core/auth/tokens.hpp"
+#include "core/authz/access_token.hpp"
+#include "core/authz/authorizer.hpp"
 #include "core/events/event.hpp"
 
 namespace giia::catalog {
@@ -32,9 +32,9 @@ class PermissionOracle {
   // One decision per permission, in order. `caller.access_token` is presented.
   // Errors: kUnauthenticated when auth refuses the token (revoked, user
   // inactive); kUnavailable when auth cannot be asked.
-  [[nodiscard]] virtual Result<std::vector<auth::Decision>> Check(
-      const auth::Caller& caller, const std::vector<std::string>& permissions,
-      const auth::RequestInfo& req) = 0;
+  [[nodiscard]] virtual Result<std::vector<authz::Decision>> Check(
+      const authz::Caller& caller, const std::vector<std::string>& permissions,
+      const authz::RequestInfo& req) = 0;
 };
 
 struct RemoteAuthorizerOptions {
@@ -45,23 +45,21 @@ struct RemoteAuthorizerOptions {
   std::chrono::milliseconds revocation_memory{24 * 3600 * 1000};
 };
 
-class RemoteAuthorizer final : public auth::RequestAuthorizer {
+class RemoteAuthorizer final : public authz::RequestAuthorizer {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
   RemoteAuthorizer(
-      const auth::AccessTokenCodec& tokens, PermissionOracle& oracle,
+      const authz::AccessTokenCodec& tokens, PermissionOracle& oracle,
       RemoteAuthorizerOptions options, Clock now = [] { return std::chrono::steady_clock::now(); });
 
   // Signature and claims, locally; no I/O. Errors: kUnauthenticated, also
   // for a token older than its user's minimum version.
-  [[nodiscard]] Result<auth::Caller> Authenticate(std::string_view token) override;
-  [[nodiscard]] Result<auth::Decision> Authorize(const auth::Caller& caller,
-                                                 const std::string& permission,
-                                                 const auth::RequestInfo& req) override;
-  // Fresh cached decisions answer; the others are asked in one call.
-  [[nodiscard]] Result<auth::Decision> AuthorizeAll(const auth::Caller& caller,
-                                                    const std::vector<std::string>& permissions,
-                                                    const auth::RequestInfo& req) override;
+  [[nodiscard]] Result<authz::Caller> Verify(std::string_view token) override;
+  // Fresh cached decisions answer at once; the rest asks auth for the others
+  // in one call.
+  [[nodiscard]] Attempt<Result<authz::Decision>> Admit(const authz::Caller& caller,
+                                                       const std::vector<std::string>& permissions,
+                                                       const authz::RequestInfo& req) override;
 
   // Drops every decision kept about this user; the next request asks auth.
   // A decision asked before and answered after is not kept either.
@@ -90,10 +88,20 @@ class RemoteAuthorizer final : public auth::RequestAuthorizer {
     std::int64_t version = 0;
     std::chrono::steady_clock::time_point until;
   };
-  static std::string Key(const auth::Caller& caller, const std::string& permission);
+  static std::string Key(const authz::Caller& caller, const std::string& permission);
+  // The first denial among `known`, or its last (allowed) decision.
+  static authz::Decision Verdict(const std::vector<authz::Decision>& known);
+  // The part of Admit that waits: asks auth for `missing` and keeps the
+  // answers unless a Forget() came in between (`forgets`, read before).
+  Result<authz::Decision> Ask(const authz::Caller& caller,
+                              const std::vector<std::string>& permissions,
+                              std::vector<authz::Decision> known,
+                              const std::vector<std::string>& missing, std::uint64_t forgets,
+                              std::chrono::steady_clock::time_point asked_at,
+                              const authz::RequestInfo& req);
   static std::string UserKey(const OrganizationId& org, const UserId& user);
 
-  const auth::AccessTokenCodec& tokens_;
+  const authz::AccessTokenCodec& tokens_;
   PermissionOracle& oracle_;
   RemoteAuthorizerOptions options_;
   Clock now_;

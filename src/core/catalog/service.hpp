@@ -1,7 +1,7 @@
 #pragma once
 // The catalog use cases: one implementation behind gRPC and REST. Transports
 // authenticate the caller and check the method's permissions (the matrix in
-// core/auth/method_policy.cpp); the use cases validate input (naming the
+// core/catalog/access.cpp); the use cases validate input (naming the
 // field), enforce tenancy (the organization is the caller's; naming another
 // one is kPermissionDenied, another organization's row is kNotFound), apply
 // optimistic locking and write each change's event to the outbox in the
@@ -12,14 +12,14 @@
 #include <string>
 #include <vector>
 
-#include "core/auth/service.hpp"
+#include "core/authz/caller.hpp"
 #include "core/catalog/buffer_zones.hpp"
 #include "core/catalog/catalog.hpp"
 
 namespace giia::catalog {
 
-using auth::Caller;
-using auth::RequestInfo;
+using authz::Caller;
+using authz::RequestInfo;
 
 // Fields of a create (all that are set) or an update (only those set change).
 struct ProductFields {

@@ -1,5 +1,6 @@
 #include "server/auth/auth_grpc.hpp"
 
+#include "core/auth/access.hpp"
 #include "giia/auth/v1/auth.grpc.pb.h"
 #include "server/grpc/call.hpp"
 
@@ -41,7 +42,7 @@ void ToProto(const auth::TokenPair& t, pb::TokenPair* out) {
   SetTime(out->mutable_refresh_token_expires_at(), t.refresh_expires_at);
 }
 
-void ToProto(const auth::Decision& d, pb::PermissionDecision* out) {
+void ToProto(const authz::Decision& d, pb::PermissionDecision* out) {
   out->set_permission(d.permission);
   out->set_allowed(d.allowed);
   out->set_reason(d.reason);
@@ -51,12 +52,14 @@ class AuthGrpc final : public pb::AuthService::CallbackService {
  public:
   AuthGrpc(auth::AuthService& service, metrics::Registry& registry, spdlog::logger& log,
            const TrustedProxies& trusted_proxies)
-      : svc_(service), env_{service, registry, log, pool_, trusted_proxies} {}
+      : svc_(service), env_{auth::Access(), service, registry, log, pool_, trusted_proxies} {}
 
 #define GIIA_RPC(Name)                                                                           \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, const pb::Name##Request* req, \
                                  [[maybe_unused]] pb::Name##Response* res) override
 #define GIIA_SERVE(Name) ServeAsync(env_, ctx, "/giia.auth.v1.AuthService/" #Name, [=, this]([[maybe_unused]] const Call& call) -> Status
+// A method that answers from memory when it can (see ServeAsync).
+#define GIIA_SERVE_ATTEMPT(Name) ServeAsync(env_, ctx, "/giia.auth.v1.AuthService/" #Name, [=, this]([[maybe_unused]] const Call& call) -> Attempt<Status>
 
   GIIA_RPC(Register) {
     return GIIA_SERVE(Register) {
@@ -108,9 +111,11 @@ class AuthGrpc final : public pb::AuthService::CallbackService {
     });
   }
 
+  // These four answer from memory when they can (no hop to the pool): the
+  // Reply of an Attempt, whose fill holds copies, never references.
   GIIA_RPC(ValidateToken) {
-    return GIIA_SERVE(ValidateToken) {
-      return Reply(svc_.ValidateToken(req->token()), [&](const auth::TokenValidation& v) {
+    return GIIA_SERVE_ATTEMPT(ValidateToken) {
+      return Reply(svc_.ValidateToken(req->token()), [res](const auth::TokenValidation& v) {
         res->set_valid(v.valid);
         res->set_error(v.error);
         if (!v.valid) return;
@@ -119,41 +124,41 @@ class AuthGrpc final : public pb::AuthService::CallbackService {
         for (const std::string& r : v.user.roles) res->add_roles(r);
         SetTime(res->mutable_expires_at(), v.caller.expires_at);
       });
-    }, Dispatch::kMemoryFirst);
+    });
   }
 
   GIIA_RPC(CheckPermission) {
-    return GIIA_SERVE(CheckPermission) {
+    return GIIA_SERVE_ATTEMPT(CheckPermission) {
       return Reply(
           svc_.CheckPermission(call.who(), req->permission(), req->user_id(), call.request),
-          [&](const auth::Decision& d) {
+          [res](const authz::Decision& d) {
             res->set_allowed(d.allowed);
             res->set_reason(d.reason);
           });
-    }, Dispatch::kMemoryFirst);
+    });
   }
 
   GIIA_RPC(BatchCheckPermissions) {
-    return GIIA_SERVE(BatchCheckPermissions) {
+    return GIIA_SERVE_ATTEMPT(BatchCheckPermissions) {
       std::vector<std::string> permissions(req->permissions().begin(), req->permissions().end());
       return Reply(
           svc_.BatchCheckPermissions(call.who(), permissions, req->user_id(), call.request),
-          [&](const std::vector<auth::Decision>& ds) {
-            for (const auth::Decision& d : ds) ToProto(d, res->add_results());
+          [res](const std::vector<authz::Decision>& ds) {
+            for (const authz::Decision& d : ds) ToProto(d, res->add_results());
           });
-    }, Dispatch::kMemoryFirst);
+    });
   }
 
   GIIA_RPC(GetUserPermissions) {
-    return GIIA_SERVE(GetUserPermissions) {
-      return Reply(
-          svc_.GetUserPermissions(call.who(), req->user_id()),
-          [&](const auth::ResolvedPermissions& p) {
-            res->set_user_id(req->user_id().empty() ? call.who().user.value() : req->user_id());
-            for (const std::string& r : p.roles) res->add_roles(r);
-            for (const std::string& x : p.permissions) res->add_permissions(x);
-          });
-    }, Dispatch::kMemoryFirst);
+    return GIIA_SERVE_ATTEMPT(GetUserPermissions) {
+      std::string subject = req->user_id().empty() ? call.who().user.value() : req->user_id();
+      return Reply(svc_.GetUserPermissions(call.who(), req->user_id()),
+                   [res, subject](const auth::ResolvedPermissions& p) {
+                     res->set_user_id(subject);
+                     for (const std::string& r : p.roles) res->add_roles(r);
+                     for (const std::string& x : p.permissions) res->add_permissions(x);
+                   });
+    });
   }
 
   GIIA_RPC(GetUser) {
@@ -248,6 +253,7 @@ class AuthGrpc final : public pb::AuthService::CallbackService {
     });
   }
 
+#undef GIIA_SERVE_ATTEMPT
 #undef GIIA_SERVE
 #undef GIIA_RPC
 

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "core/auth/access.hpp"
 #include "core/common/time.hpp"
 #include "server/auth/auth_bodies.hpp"
 #include "server/http/rest.hpp"
@@ -15,7 +16,6 @@ using rest::Json;
 using rest::json;
 using rest::Route;
 using rest::RouteEnv;
-constexpr const char* kSvc = "/giia.auth.v1.AuthService/";
 
 std::string Iso(auth::Timestamp t) { return Rfc3339(t); }
 
@@ -43,21 +43,21 @@ json TokensJson(const auth::TokenPair& t) {
 
 }  // namespace
 
-void AddAuthRoutes(HttpServer& server, auth::AuthService& svc, const auth::AccessTokenCodec& tokens,
-                   const TrustedProxies& trusted_proxies) {
-  const RouteEnv env{svc, trusted_proxies};
-  server.Route("POST", "/api/v1/auth/register",
-               Route(env, kSvc, "Register", true,
-                     [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
-                       GIIA_TRY_READ(in, ParseRegisterBody(c.body));
-                       auto r = svc.Register(in, c.info);
-                       if (!r) return tl::unexpected(r.error());
-                       return Json(201, {{"user", UserJson(r->user)},
-                                         {"organization",
-                                          {{"id", r->organization.id.value()},
-                                           {"name", r->organization.name},
-                                           {"slug", r->organization.slug}}}});
-                     }));
+void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
+                   const authz::AccessTokenCodec& tokens, const TrustedProxies& trusted_proxies) {
+  const RouteEnv env{auth::Access(), svc, trusted_proxies};
+  server.Route(
+      "POST", "/api/v1/auth/register",
+      Route(env, "Register", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
+        GIIA_TRY_READ(in, ParseRegisterBody(c.body));
+        auto r = svc.Register(in, c.info);
+        if (!r) return tl::unexpected(r.error());
+        return Json(201, {{"user", UserJson(r->user)},
+                          {"organization",
+                           {{"id", r->organization.id.value()},
+                            {"name", r->organization.name},
+                            {"slug", r->organization.slug}}}});
+      }));
 
   auto verify = [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
     std::string token;
@@ -70,13 +70,13 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc, const auth::Acces
     if (!r) return tl::unexpected(r.error());
     return Json(200, {{"user", UserJson(*r)}});
   };
-  server.Route("POST", "/api/v1/auth/verify-email", Route(env, kSvc, "VerifyEmail", true, verify));
+  server.Route("POST", "/api/v1/auth/verify-email", Route(env, "VerifyEmail", true, verify));
   // The link in the e-mail is opened in a browser.
-  server.Route("GET", "/api/v1/auth/verify-email", Route(env, kSvc, "VerifyEmail", false, verify));
+  server.Route("GET", "/api/v1/auth/verify-email", Route(env, "VerifyEmail", false, verify));
 
   server.Route(
       "POST", "/api/v1/auth/login",
-      Route(env, kSvc, "Login", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
+      Route(env, "Login", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
         GIIA_TRY_READ(in, ParseLoginBody(c.body));
         auto r = svc.Login(in.email, in.password, c.info);
         if (!r) return tl::unexpected(r.error());
@@ -85,18 +85,18 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc, const auth::Acces
         return Json(200, body);
       }));
 
-  server.Route("POST", "/api/v1/auth/refresh",
-               Route(env, kSvc, "RefreshToken", true,
-                     [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
-                       GIIA_TRY_STR(token, c.body, "refresh_token");
-                       auto r = svc.Refresh(token, c.info);
-                       if (!r) return tl::unexpected(r.error());
-                       return Json(200, TokensJson(*r));
-                     }));
+  server.Route(
+      "POST", "/api/v1/auth/refresh",
+      Route(env, "RefreshToken", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
+        GIIA_TRY_STR(token, c.body, "refresh_token");
+        auto r = svc.Refresh(token, c.info);
+        if (!r) return tl::unexpected(r.error());
+        return Json(200, TokensJson(*r));
+      }));
 
   server.Route(
       "POST", "/api/v1/auth/logout",
-      Route(env, kSvc, "Logout", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
+      Route(env, "Logout", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
         GIIA_TRY_STR(token, c.body, "refresh_token");
         auto r = svc.Logout(*c.caller, token, c.info);
         if (!r) return tl::unexpected(r.error());
@@ -104,7 +104,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc, const auth::Acces
       }));
 
   server.Route("POST", "/api/v1/auth/change-password",
-               Route(env, kSvc, "ChangePassword", true,
+               Route(env, "ChangePassword", true,
                      [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_STR(current, c.body, "current_password");
                        GIIA_TRY_STR(next, c.body, "new_password");
@@ -114,7 +114,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc, const auth::Acces
                      }));
 
   server.Route("GET", "/api/v1/users/me",
-               Route(env, kSvc, "GetCurrentUser", false,
+               Route(env, "GetCurrentUser", false,
                      [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
                        auto r = svc.GetUser(*c.caller, "");
                        if (!r) return tl::unexpected(r.error());
@@ -122,7 +122,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc, const auth::Acces
                      }));
 
   server.Route("GET", "/api/v1/users",
-               Route(env, kSvc, "ListUsers", false,
+               Route(env, "ListUsers", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        Error bad;
                        const int page = IntParam(req, "page", &bad);
@@ -154,25 +154,25 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc, const auth::Acces
                                          {"page_size", size == 0 ? 20 : size}});
                      }));
 
-  server.Route("POST", "/api/v1/users",
-               Route(env, kSvc, "CreateUser", true,
-                     [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
-                       GIIA_TRY_READ(in, ParseCreateUserBody(c.body));
-                       auto r = svc.CreateUser(*c.caller, in, c.info);
-                       if (!r) return tl::unexpected(r.error());
-                       return Json(201, {{"user", UserJson(*r)}});
-                     }));
+  server.Route(
+      "POST", "/api/v1/users",
+      Route(env, "CreateUser", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
+        GIIA_TRY_READ(in, ParseCreateUserBody(c.body));
+        auto r = svc.CreateUser(*c.caller, in, c.info);
+        if (!r) return tl::unexpected(r.error());
+        return Json(201, {{"user", UserJson(*r)}});
+      }));
 
-  server.Route("GET", "/api/v1/users/([^/]+)",
-               Route(env, kSvc, "GetUser", false,
-                     [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
-                       auto r = svc.GetUser(*c.caller, req.matches.at(0));
-                       if (!r) return tl::unexpected(r.error());
-                       return Json(200, {{"user", UserJson(*r)}});
-                     }));
+  server.Route(
+      "GET", "/api/v1/users/([^/]+)",
+      Route(env, "GetUser", false, [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
+        auto r = svc.GetUser(*c.caller, req.matches.at(0));
+        if (!r) return tl::unexpected(r.error());
+        return Json(200, {{"user", UserJson(*r)}});
+      }));
 
   server.Route("POST", "/api/v1/users/([^/]+)/roles",
-               Route(env, kSvc, "AssignRole", true,
+               Route(env, "AssignRole", true,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_STR(role, c.body, "role");
                        auto r = svc.AssignRole(*c.caller, req.matches.at(0), role, c.info);
@@ -181,7 +181,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc, const auth::Acces
                      }));
 
   server.Route("DELETE", "/api/v1/users/([^/]+)/roles/([^/]+)",
-               Route(env, kSvc, "RevokeRole", false,
+               Route(env, "RevokeRole", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        auto r =
                            svc.RevokeRole(*c.caller, req.matches.at(0), req.matches.at(1), c.info);
@@ -190,7 +190,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc, const auth::Acces
                      }));
 
   server.Route("POST", "/api/v1/users/([^/]+)/unlock",
-               Route(env, kSvc, "UnlockUser", false,
+               Route(env, "UnlockUser", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        auto r = svc.UnlockUser(*c.caller, req.matches.at(0), c.info);
                        if (!r) return tl::unexpected(r.error());

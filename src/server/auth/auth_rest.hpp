@@ -11,6 +11,6 @@ namespace giia::server {
 // References must outlive the server. Forwarding headers name the client
 // only from `trusted_proxies` (TRUSTED_PROXIES).
 void AddAuthRoutes(HttpServer& server, auth::AuthService& service,
-                   const auth::AccessTokenCodec& tokens, const TrustedProxies& trusted_proxies);
+                   const authz::AccessTokenCodec& tokens, const TrustedProxies& trusted_proxies);
 
 }  // namespace giia::server

@@ -130,9 +130,9 @@ Result<std::unique_ptr<GrpcPermissionOracle>> GrpcPermissionOracle::Create(
   return std::unique_ptr<GrpcPermissionOracle>(new GrpcPermissionOracle(std::move(impl)));
 }
 
-Result<std::vector<auth::Decision>> GrpcPermissionOracle::Check(
-    const auth::Caller& caller, const std::vector<std::string>& permissions,
-    const auth::RequestInfo& req) {
+Result<std::vector<authz::Decision>> GrpcPermissionOracle::Check(
+    const authz::Caller& caller, const std::vector<std::string>& permissions,
+    const authz::RequestInfo& req) {
   Impl& impl = *impl_;
   const auto deadline = Clock::now() + impl.options.timeout;
   pb::BatchCheckPermissionsRequest request;
@@ -156,7 +156,7 @@ Result<std::vector<auth::Decision>> GrpcPermissionOracle::Check(
     const grpc::Status status = r->stub->BatchCheckPermissions(&ctx, request, &response);
     if (status.ok()) {
       r->breaker.Succeeded();
-      std::vector<auth::Decision> out;
+      std::vector<authz::Decision> out;
       out.reserve(static_cast<std::size_t>(response.results_size()));
       for (const auto& d : response.results()) {
         out.push_back({d.permission(), d.allowed(), d.reason()});

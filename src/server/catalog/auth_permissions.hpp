@@ -56,9 +56,9 @@ class GrpcPermissionOracle final : public catalog::PermissionOracle {
   // kUnavailable when no replica answered within the deadline, or none
   // could be asked (every one down, draining or its breaker open);
   // kInternal when auth refused the request itself.
-  [[nodiscard]] Result<std::vector<auth::Decision>> Check(
-      const auth::Caller& caller, const std::vector<std::string>& permissions,
-      const auth::RequestInfo& req) override;
+  [[nodiscard]] Result<std::vector<authz::Decision>> Check(
+      const authz::Caller& caller, const std::vector<std::string>& permissions,
+      const authz::RequestInfo& req) override;
 
   // giia_auth_client_* series: per replica attempts, failures, breaker
   // state and openings; retries and calls refused because no replica could

@@ -1,5 +1,6 @@
 #include "server/catalog/catalog_grpc.hpp"
 
+#include "core/catalog/access.hpp"
 #include "giia/catalog/v1/catalog.grpc.pb.h"
 #include "server/grpc/call.hpp"
 
@@ -92,10 +93,10 @@ void FillPage(const catalog::Page<T>& page, Res* res) {
 
 class CatalogGrpc final : public pb::CatalogService::CallbackService {
  public:
-  CatalogGrpc(catalog::CatalogService& service, auth::RequestAuthorizer& authorizer,
+  CatalogGrpc(catalog::CatalogService& service, authz::RequestAuthorizer& authorizer,
               metrics::Registry& registry, spdlog::logger& log,
               const TrustedProxies& trusted_proxies)
-      : svc_(service), env_{authorizer, registry, log, pool_, trusted_proxies} {}
+      : svc_(service), env_{catalog::Access(), authorizer, registry, log, pool_, trusted_proxies} {}
 
 #define GIIA_RPC(Name)                                                                           \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* ctx, const pb::Name##Request* req, \
@@ -348,7 +349,7 @@ class CatalogGrpc final : public pb::CatalogService::CallbackService {
 }  // namespace
 
 std::unique_ptr<grpc::Service> MakeCatalogGrpcService(catalog::CatalogService& service,
-                                                      auth::RequestAuthorizer& authorizer,
+                                                      authz::RequestAuthorizer& authorizer,
                                                       metrics::Registry& registry,
                                                       spdlog::logger& log,
                                                       const TrustedProxies& trusted_proxies) {

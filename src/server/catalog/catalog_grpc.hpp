@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "core/authz/authorizer.hpp"
 #include "core/catalog/service.hpp"
 #include "core/common/client_address.hpp"
 #include "server/metrics/registry.hpp"
@@ -21,7 +22,7 @@ namespace giia::server {
 // `authorizer` authenticates callers and answers the permission matrix.
 // References must outlive the service.
 std::unique_ptr<grpc::Service> MakeCatalogGrpcService(catalog::CatalogService& service,
-                                                      auth::RequestAuthorizer& authorizer,
+                                                      authz::RequestAuthorizer& authorizer,
                                                       metrics::Registry& registry,
                                                       spdlog::logger& log,
                                                       const TrustedProxies& trusted_proxies);

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "core/catalog/access.hpp"
 #include "core/common/time.hpp"
 #include "server/catalog/catalog_bodies.hpp"
 #include "server/http/rest.hpp"
@@ -19,7 +20,6 @@ using rest::json;
 using rest::Param;
 using rest::Route;
 using rest::RouteEnv;
-constexpr const char* kSvc = "/giia.catalog.v1.CatalogService/";
 constexpr const char* kId = "([^/]+)";  // a path segment
 
 // --- entities as JSON: the proto's field names, times in RFC 3339
@@ -186,16 +186,16 @@ struct Resource {
   std::string path;  // "/api/v1/products"
   std::string rpc;   // "Product": GetProduct, ListProducts, ...
   const char* key;   // "product": the member a single entity answers in
-  Result<Entity> (catalog::CatalogService::*get)(const auth::Caller&, const catalog::Target&);
-  Result<catalog::Page<Entity>> (catalog::CatalogService::*list)(const auth::Caller&,
+  Result<Entity> (catalog::CatalogService::*get)(const authz::Caller&, const catalog::Target&);
+  Result<catalog::Page<Entity>> (catalog::CatalogService::*list)(const authz::Caller&,
                                                                  const std::string&,
                                                                  const catalog::ListQuery&);
-  Result<Entity> (catalog::CatalogService::*create)(const auth::Caller&, const std::string&,
-                                                    const Fields&, const auth::RequestInfo&);
-  Result<Entity> (catalog::CatalogService::*update)(const auth::Caller&, const catalog::Target&,
-                                                    const Fields&, const auth::RequestInfo&);
-  Status (catalog::CatalogService::*remove)(const auth::Caller&, const catalog::Target&,
-                                            const auth::RequestInfo&);
+  Result<Entity> (catalog::CatalogService::*create)(const authz::Caller&, const std::string&,
+                                                    const Fields&, const authz::RequestInfo&);
+  Result<Entity> (catalog::CatalogService::*update)(const authz::Caller&, const catalog::Target&,
+                                                    const Fields&, const authz::RequestInfo&);
+  Status (catalog::CatalogService::*remove)(const authz::Caller&, const catalog::Target&,
+                                            const authz::RequestInfo&);
 };
 
 // GET <path>: one page of a list use case (ListProducts, SearchProducts, ...).
@@ -203,8 +203,8 @@ struct Resource {
 template <typename Entity>
 HttpHandler ListRoute(catalog::CatalogService& svc, const RouteEnv& env, const std::string& rpc,
                       Result<catalog::Page<Entity>> (catalog::CatalogService::*list)(
-                          const auth::Caller&, const std::string&, const catalog::ListQuery&)) {
-  return Route(env, kSvc, rpc, false,
+                          const authz::Caller&, const std::string&, const catalog::ListQuery&)) {
+  return Route(env, rpc, false,
                [&svc, list](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                  GIIA_TRY_READ(org, OrganizationOf(req, c));
                  GIIA_TRY_READ(parsed, ListQueryOf(req));
@@ -229,7 +229,7 @@ void AddResource(HttpServer& server, catalog::CatalogService& svc, const RouteEn
   }
 
   server.Route("POST", res.path,
-               Route(env, kSvc, "Create" + res.rpc, true,
+               Route(env, "Create" + res.rpc, true,
                      [&svc, res, key](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        Fields f;
@@ -240,7 +240,7 @@ void AddResource(HttpServer& server, catalog::CatalogService& svc, const RouteEn
                      }));
 
   server.Route("GET", one,
-               Route(env, kSvc, "Get" + res.rpc, false,
+               Route(env, "Get" + res.rpc, false,
                      [&svc, res, key](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        auto r = (svc.*res.get)(c.who(), {org, req.matches.at(0), 0});
@@ -250,7 +250,7 @@ void AddResource(HttpServer& server, catalog::CatalogService& svc, const RouteEn
 
   server.Route(
       "PUT", one,
-      Route(env, kSvc, "Update" + res.rpc, true,
+      Route(env, "Update" + res.rpc, true,
             [&svc, res, key](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
               GIIA_TRY_READ(org, OrganizationOf(req, c));
               GIIA_TRY_READ(version, VersionOf(req, c, VersionFrom::kBody));
@@ -263,7 +263,7 @@ void AddResource(HttpServer& server, catalog::CatalogService& svc, const RouteEn
 
   server.Route(
       "DELETE", one,
-      Route(env, kSvc, "Delete" + res.rpc, false,
+      Route(env, "Delete" + res.rpc, false,
             [&svc, res](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
               GIIA_TRY_READ(org, OrganizationOf(req, c));
               GIIA_TRY_READ(version, VersionOf(req, c, VersionFrom::kQuery));
@@ -276,8 +276,8 @@ void AddResource(HttpServer& server, catalog::CatalogService& svc, const RouteEn
 }  // namespace
 
 void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& svc,
-                      auth::RequestAuthorizer& authorizer, const TrustedProxies& trusted_proxies) {
-  const RouteEnv env{authorizer, trusted_proxies};
+                      authz::RequestAuthorizer& authorizer, const TrustedProxies& trusted_proxies) {
+  const RouteEnv env{catalog::Access(), authorizer, trusted_proxies};
   using catalog::CatalogService;
   const std::string products = "/api/v1/products";
   const std::string product = products + "/" + kId;
@@ -310,7 +310,7 @@ void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& svc,
 
   // {"buffer_profile_id": "<id>" | "" | null (clears), "version": <the product's>}
   server.Route("PUT", product + "/buffer-profile",
-               Route(env, kSvc, "AssignBufferProfile", true,
+               Route(env, "AssignBufferProfile", true,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        GIIA_TRY_READ(version, VersionOf(req, c, VersionFrom::kBody));
@@ -328,7 +328,7 @@ void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& svc,
 
   // {"adu", "dlt_days", "moq", "order_cycle_days"}: numbers, 0 when absent.
   server.Route("POST", product + "/buffer-zones",
-               Route(env, kSvc, "CalculateBufferZones", true,
+               Route(env, "CalculateBufferZones", true,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        std::optional<double> adu, dlt, moq, cycle;
@@ -351,7 +351,7 @@ void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& svc,
                      }));
 
   server.Route("GET", product + "/suppliers",
-               Route(env, kSvc, "ListProductSuppliers", false,
+               Route(env, "ListProductSuppliers", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        auto r = svc.ListProductSuppliers(c.who(), org, req.matches.at(0));
@@ -363,7 +363,7 @@ void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& svc,
 
   // {"supplier_id", "lead_time_days" (whole number), "is_primary" (bool)}
   server.Route("POST", product + "/suppliers",
-               Route(env, kSvc, "AddProductSupplier", true,
+               Route(env, "AddProductSupplier", true,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        GIIA_TRY_STR(supplier_id, c.body, "supplier_id");
@@ -385,7 +385,7 @@ void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& svc,
                      }));
 
   server.Route("DELETE", product + "/suppliers/" + kId,
-               Route(env, kSvc, "RemoveProductSupplier", false,
+               Route(env, "RemoveProductSupplier", false,
                      [&svc](const HttpRequest& req, Ctx& c) -> Result<HttpResponse> {
                        GIIA_TRY_READ(org, OrganizationOf(req, c));
                        auto r = svc.RemoveProductSupplier(c.who(), org, req.matches.at(0),

@@ -4,6 +4,7 @@
 // the RPC with the same use case), JSON in and out with the proto's field
 // names.
 
+#include "core/authz/authorizer.hpp"
 #include "core/catalog/service.hpp"
 #include "core/common/client_address.hpp"
 #include "server/http/http_server.hpp"
@@ -15,6 +16,6 @@ namespace giia::server {
 // Forwarding headers name the client only from `trusted_proxies`
 // (TRUSTED_PROXIES). References must outlive the server.
 void AddCatalogRoutes(HttpServer& server, catalog::CatalogService& service,
-                      auth::RequestAuthorizer& authorizer, const TrustedProxies& trusted_proxies);
+                      authz::RequestAuthorizer& authorizer, const TrustedProxies& trusted_proxies);
 
 }  // namespace giia::server

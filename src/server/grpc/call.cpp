@@ -102,9 +102,9 @@ void SetTime(google::protobuf::Timestamp* out, std::chrono::system_clock::time_p
   out->set_nanos(static_cast<int>(us.count() % 1000000) * 1000);
 }
 
-auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx,
-                                const TrustedProxies& trusted_proxies) {
-  auth::RequestInfo info;
+authz::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx,
+                                 const TrustedProxies& trusted_proxies) {
+  authz::RequestInfo info;
   const auto& md = ctx.client_metadata();
   if (auto it = md.find("x-request-id"); it != md.end()) {
     std::string_view id(it->second.data(), it->second.size());
@@ -140,7 +140,7 @@ auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx,
   const std::string xff = joined("x-forwarded-for");
   const std::string forwarded = joined("forwarded");
   info.ip_address = ClientAddress(peer, {xff, forwarded}, trusted_proxies);
-  return auth::StorableRequestInfo(std::move(info));
+  return authz::StorableRequestInfo(std::move(info));
 }
 
 MethodSeries::MethodSeries(metrics::Registry& registry, const char* method)
@@ -178,6 +178,23 @@ MethodSeries& MethodSeriesCache::For(metrics::Registry& registry, const char* me
   auto& slot = series_[method];
   if (!slot) slot = std::make_unique<MethodSeries>(registry, method);
   return *slot;
+}
+
+Attempt<Result<std::optional<authz::Caller>>> Admission(CallEnv& env, grpc::ServerContextBase& ctx,
+                                                        const char* method,
+                                                        const authz::RequestInfo& request) {
+  if (ctx.IsCancelled() || ctx.deadline() <= std::chrono::system_clock::now()) {
+    return MakeError(ErrorCode::kDeadlineExceeded, "deadline exceeded before start");
+  }
+  std::string_view authorization;
+  auto it = ctx.client_metadata().find("authorization");
+  if (it != ctx.client_metadata().end()) {
+    authorization = std::string_view(it->second.data(), it->second.size());
+  }
+  std::string_view use_case(method);
+  use_case.remove_prefix(use_case.rfind('/') + 1);
+  return authz::Guard(env.access, env.authorizer, use_case, authz::BearerToken(authorization),
+                      request);
 }
 
 void RecordCall(MethodSeries& series, spdlog::logger& log, const char* method,

@@ -8,9 +8,13 @@
 // Services use gRPC's callback API: a call is taken (matched) the moment it
 // arrives, so a graceful Shutdown lets every call that reached the server
 // finish, instead of cancelling calls that waited for a free sync thread.
-// The handlers block (PostgreSQL, Redis, auth), so they run on a HandlerPool
-// of ours rather than on gRPC's callback threads, except for the answers that
-// need nothing but memory (Dispatch::kMemoryFirst).
+// gRPC's callback threads must not wait, so a call starts there with what
+// needs only memory: the request id, the deadline, and the permission matrix
+// as far as memory answers it (authz::Guard; a refused token never costs a
+// handler thread). What waits (a permission not in memory, a handler that
+// reads PostgreSQL) goes on, from where it stopped, on a HandlerPool of ours.
+// A handler that returns an Attempt answers from memory when it can
+// (ValidateToken, a cached permission check) and is posted only for its rest.
 
 #include <google/protobuf/timestamp.pb.h>
 #include <grpcpp/grpcpp.h>
@@ -31,9 +35,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/auth/method_policy.hpp"
+#include "core/authz/guard.hpp"
+#include "core/common/attempt.hpp"
 #include "core/common/client_address.hpp"
-#include "core/common/would_block.hpp"
 #include "server/metrics/registry.hpp"
 #include "server/status_mapping.hpp"
 
@@ -91,7 +95,8 @@ class MethodSeriesCache {
 };
 
 struct CallEnv {
-  auth::RequestAuthorizer& authorizer;
+  const authz::AccessMatrix& access;  // the service's permission matrix
+  authz::RequestAuthorizer& authorizer;
   metrics::Registry& registry;
   spdlog::logger& log;
   HandlerPool& pool;
@@ -101,9 +106,9 @@ struct CallEnv {
 };
 
 struct Call {
-  auth::RequestInfo request;
-  std::optional<auth::Caller> caller;  // set unless the method is public
-  const auth::Caller& who() const { return *caller; }
+  authz::RequestInfo request;
+  std::optional<authz::Caller> caller;  // set unless the method is public
+  const authz::Caller& who() const { return *caller; }
 };
 
 grpc::Status ToGrpcStatus(const Error& error);
@@ -115,63 +120,69 @@ grpc::Status Reply(const Result<T>& r, Fill&& fill) {
   return grpc::Status::OK;
 }
 grpc::Status Reply(const giia::Status& r);
+// Reply() once the attempt's answer is there. `fill` may run later, on
+// another thread: it holds copies (the response pointer), never references
+// to the handler's locals.
+template <typename T, typename Fill>
+Attempt<grpc::Status> Reply(Attempt<Result<T>> r, Fill fill) {
+  return std::move(r).Then([fill](const Result<T>& answer) { return Reply(answer, fill); });
+}
 // A point in time as a google.protobuf.Timestamp (microseconds).
 void SetTime(google::protobuf::Timestamp* out, std::chrono::system_clock::time_point t);
 // Request id, client address and user agent of `ctx`. The client address is
 // the peer's, or from x-forwarded-for / forwarded metadata when the peer is
 // in `trusted_proxies` (ClientAddress).
-auth::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx,
-                                const TrustedProxies& trusted_proxies);
+authz::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx,
+                                 const TrustedProxies& trusted_proxies);
 // Counts the call as handled with its code, observes its latency, and writes
 // the access log line.
 void RecordCall(MethodSeries& series, spdlog::logger& log, const char* method,
                 const grpc::Status& status, std::chrono::steady_clock::time_point start,
                 const std::string& request_id);
 
-// The chain after the request id: deadline, the permission matrix, `fn`, and
-// the exception barrier. WouldBlock (not a std::exception) passes through.
-template <typename Fn>
-grpc::Status RunChain(CallEnv& env, grpc::ServerContextBase* ctx, const char* method, Call& call,
-                      Fn& fn) {
-  try {
-    if (ctx->IsCancelled() || ctx->deadline() <= std::chrono::system_clock::now()) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline exceeded before start");
-    }
-    std::string authorization;
-    auto it = ctx->client_metadata().find("authorization");
-    if (it != ctx->client_metadata().end())
-      authorization.assign(it->second.data(), it->second.size());
-    auto caller =
-        auth::Guard(env.authorizer, method, auth::BearerToken(authorization), call.request);
-    if (!caller) return ToGrpcStatus(caller.error());
-    call.caller = std::move(*caller);
-    return fn(call);
-  } catch (const std::exception& e) {
-    env.log.error("grpc {}: unhandled exception: {} request_id={}", method, e.what(),
-                  call.request.request_id);
-    return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+// The deadline and the permission matrix for `method` (its use case is the
+// name after the last '/'), without waiting: a refusal, the caller (nullopt
+// for a public method), or the rest of the check.
+Attempt<Result<std::optional<authz::Caller>>> Admission(CallEnv& env, grpc::ServerContextBase& ctx,
+                                                        const char* method,
+                                                        const authz::RequestInfo& request);
+
+// What the exception barrier answers: INTERNAL, as a status or as an error.
+template <typename R>
+R InternalFailure() {
+  if constexpr (std::is_constructible_v<R, grpc::Status>) {
+    return R(grpc::Status(grpc::StatusCode::INTERNAL, "internal error"));
+  } else {
+    return R(MakeError(ErrorCode::kInternal, "internal error"));
   }
 }
 
-// How a method's calls are run.
-enum class Dispatch {
-  // On env.pool: the handler may wait (PostgreSQL, Redis, auth, argon2id).
-  kPool,
-  // First on gRPC's own thread under a MemoryOnlyScope, which answers at once
-  // when everything is in memory (a verified token, a cached permission: a
-  // hop to the pool and back cost more than the answer); on a WouldBlock
-  // (core/common/would_block.hpp), again on env.pool. Only for methods that
-  // change nothing before their first wait.
-  kMemoryFirst,
-};
+// `step()` behind the exception barrier: a std::exception is logged and
+// answered INTERNAL.
+template <typename Step>
+auto Protected(CallEnv& env, const char* method, const Call& call, Step&& step)
+    -> decltype(step()) {
+  try {
+    return step();
+  } catch (const std::exception& e) {
+    env.log.error("grpc {}: unhandled exception: {} request_id={}", method, e.what(),
+                  call.request.request_id);
+    return InternalFailure<decltype(step())>();
+  }
+}
 
-// A callback-API unary method: request id, the chain and `fn`, metrics and
-// the access log; `ctx`, the request and the response stay valid until the
-// reactor finishes.
+inline grpc::Status Finished(grpc::Status status) { return status; }
+inline grpc::Status Finished(Attempt<grpc::Status> answer) { return std::move(answer).Finish(); }
+
+// A callback-API unary method: request id, admission, `fn`, metrics and the
+// access log; `ctx`, the request and the response stay valid until the
+// reactor finishes. `fn(const Call&)` returns a grpc::Status, and then runs
+// on env.pool (it may wait), or an Attempt<grpc::Status>, and then starts on
+// gRPC's thread and only its rest, if any, goes to the pool.
 template <typename Fn>
 grpc::ServerUnaryReactor* ServeAsync(CallEnv& env, grpc::CallbackServerContext* ctx,
-                                     const char* method, Fn fn,
-                                     Dispatch dispatch = Dispatch::kPool) {
+                                     const char* method, Fn fn) {
+  using Answer = std::invoke_result_t<Fn&, const Call&>;
   const auto start = std::chrono::steady_clock::now();
   MethodSeries& series = env.series.For(env.registry, method);
   series.Started().Inc();
@@ -184,22 +195,41 @@ grpc::ServerUnaryReactor* ServeAsync(CallEnv& env, grpc::CallbackServerContext* 
     RecordCall(series, env.log, method, status, start, request_id);
     reactor->Finish(status);
   };
-  if (dispatch == Dispatch::kMemoryFirst) {
-    std::optional<grpc::Status> answered;
-    try {
-      MemoryOnlyScope memory_only;
-      answered = RunChain(env, ctx, method, call, fn);
-    } catch (const WouldBlock&) {
-      call.caller.reset();  // the pool runs the whole chain again
-    }
-    if (answered) {
-      finish(*answered, call.request.request_id);
-      return reactor;
+  auto admission =
+      Protected(env, method, call, [&] { return Admission(env, *ctx, method, call.request); });
+  if (!admission.answered()) {
+    env.pool.Post([&env, method, finish, admission = std::move(admission), call = std::move(call),
+                   fn = std::move(fn)]() mutable {
+      auto caller = Protected(env, method, call, [&] { return std::move(admission).Finish(); });
+      if (!caller) return finish(ToGrpcStatus(caller.error()), call.request.request_id);
+      call.caller = std::move(*caller);
+      finish(Protected(env, method, call, [&] { return Finished(fn(call)); }),
+             call.request.request_id);
+    });
+    return reactor;
+  }
+  auto caller = std::move(admission).Finish();
+  if (!caller) {
+    finish(ToGrpcStatus(caller.error()), call.request.request_id);
+    return reactor;
+  }
+  call.caller = std::move(*caller);
+  if constexpr (std::is_same_v<Answer, grpc::Status>) {
+    env.pool.Post([&env, method, finish, call = std::move(call), fn = std::move(fn)]() {
+      finish(Protected(env, method, call, [&] { return fn(call); }), call.request.request_id);
+    });
+  } else {
+    Attempt<grpc::Status> answer = Protected(env, method, call, [&] { return fn(call); });
+    if (answer.answered()) {
+      finish(std::move(answer).Finish(), call.request.request_id);
+    } else {
+      env.pool.Post(
+          [&env, method, finish, answer = std::move(answer), call = std::move(call)]() mutable {
+            finish(Protected(env, method, call, [&] { return std::move(answer).Finish(); }),
+                   call.request.request_id);
+          });
     }
   }
-  env.pool.Post([&env, ctx, method, finish, call = std::move(call), fn = std::move(fn)]() mutable {
-    finish(RunChain(env, ctx, method, call, fn), call.request.request_id);
-  });
   return reactor;
 }
 

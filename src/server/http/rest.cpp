@@ -69,18 +69,18 @@ HttpResponse Json(int status, const json& body) {
 
 HttpResponse NoContent() { return HttpResponse{204, "", "application/json"}; }
 
-Result<Ctx> Begin(const RouteEnv& env, std::string_view service, const HttpRequest& req,
-                  const std::string& method, bool has_body) {
-  auth::RequestAuthorizer& authorizer = env.authorizer;
+Result<Ctx> Begin(const RouteEnv& env, const HttpRequest& req, std::string_view use_case,
+                  bool has_body) {
   Ctx c;
   c.info.request_id = req.request_id;
   c.info.ip_address =
       ClientAddress(req.remote_addr, {req.Header("X-Forwarded-For"), req.Header("Forwarded")},
                     env.trusted_proxies);
   c.info.user_agent = req.Header("User-Agent");
-  c.info = auth::StorableRequestInfo(std::move(c.info));
-  auto caller = auth::Guard(authorizer, std::string(service) + method,
-                            auth::BearerToken(req.Header("Authorization")), c.info);
+  c.info = authz::StorableRequestInfo(std::move(c.info));
+  auto caller = authz::Guard(env.access, env.authorizer, use_case,
+                             authz::BearerToken(req.Header("Authorization")), c.info)
+                    .Finish();
   if (!caller) return tl::unexpected(caller.error());
   c.caller = std::move(*caller);
   if (has_body) {

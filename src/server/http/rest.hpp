@@ -1,6 +1,6 @@
 #pragma once
 // What every REST route of a service shares: the request info, the
-// permission matrix run under the gRPC name of the same use case, the JSON
+// service's permission matrix run under the use case's name, the JSON
 // body and readers of its fields that name the offending field, and the
 // turning of an Error into the JSON error response. Include only from .cpp
 // files that add routes.
@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/auth/method_policy.hpp"
+#include "core/authz/guard.hpp"
 #include "core/common/client_address.hpp"
 #include "server/http/http_server.hpp"
 
@@ -23,20 +23,21 @@ HttpResponse Json(int status, const json& body);
 // 204, no body.
 HttpResponse NoContent();
 
-// What the routes of one service share: the permission matrix and the
-// proxies whose forwarding headers name the client (TRUSTED_PROXIES). Both
-// outlive the server.
+// What the routes of one service share: its permission matrix and
+// authorizer, and the proxies whose forwarding headers name the client
+// (TRUSTED_PROXIES). All outlive the server.
 struct RouteEnv {
-  auth::RequestAuthorizer& authorizer;
+  const authz::AccessMatrix& access;
+  authz::RequestAuthorizer& authorizer;
   const TrustedProxies& trusted_proxies;
 };
 
 // What every route does first: request info, the permission matrix, the body.
 struct Ctx {
-  auth::RequestInfo info;
-  std::optional<auth::Caller> caller;  // set unless the method is public
-  json body = json::object();          // {} when the route takes none or none was sent
-  const auth::Caller& who() const { return *caller; }
+  authz::RequestInfo info;
+  std::optional<authz::Caller> caller;  // set unless the method is public
+  json body = json::object();           // {} when the route takes none or none was sent
+  const authz::Caller& who() const { return *caller; }
 };
 
 // Bounds of a JSON body beyond the byte limit of the HTTP server: nesting
@@ -51,13 +52,12 @@ inline constexpr std::size_t kMaxJsonString = 8192;
 // whose string is longer than kMaxJsonString.
 Result<json> ParseBody(const std::string& text);
 
-// `service` is the gRPC service prefix ("/giia.auth.v1.AuthService/") and
-// `method` the use case's RPC name ("Login"): together, the matrix row. The
+// `use_case` names the matrix row ("Login", as the RPC is named). The
 // request's ip_address is the client's (ClientAddress: X-Forwarded-For or
-// Forwarded only from a trusted proxy). Errors: those of auth::Guard; those
-// of ParseBody.
-Result<Ctx> Begin(const RouteEnv& env, std::string_view service, const HttpRequest& req,
-                  const std::string& method, bool has_body);
+// Forwarded only from a trusted proxy). Runs on a worker, which may wait.
+// Errors: those of authz::Guard; those of ParseBody.
+Result<Ctx> Begin(const RouteEnv& env, const HttpRequest& req, std::string_view use_case,
+                  bool has_body);
 
 // A string member of the body; "" when absent or null. Errors name the field.
 Result<std::string> Str(const json& body, const char* field);
@@ -101,10 +101,9 @@ std::string Param(const HttpRequest& req, const std::string& name);
 // Runs one route body, turning any Error into the JSON error response.
 // `fn` is Result<HttpResponse>(const HttpRequest&, Ctx&).
 template <typename Fn>
-HttpHandler Route(RouteEnv env, std::string service, std::string method, bool has_body, Fn fn) {
-  return [env, service = std::move(service), method = std::move(method), has_body,
-          fn](const HttpRequest& req) {
-    auto ctx = Begin(env, service, req, method, has_body);
+HttpHandler Route(RouteEnv env, std::string use_case, bool has_body, Fn fn) {
+  return [env, use_case = std::move(use_case), has_body, fn](const HttpRequest& req) {
+    auto ctx = Begin(env, req, use_case, has_body);
     if (!ctx) return ErrorResponse(ctx.error(), req.request_id);
     Result<HttpResponse> out = fn(req, *ctx);
     if (!out) return ErrorResponse(out.error(), req.request_id);

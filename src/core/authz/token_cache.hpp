@@ -10,9 +10,9 @@
 #include <string>
 #include <unordered_map>
 
-#include "core/auth/tokens.hpp"
+#include "core/authz/access_token.hpp"
 
-namespace giia::auth {
+namespace giia::authz {
 
 class CachingTokenCodec final : public AccessTokenCodec {
  public:
@@ -35,4 +35,4 @@ class CachingTokenCodec final : public AccessTokenCodec {
   mutable std::unordered_map<std::string, AccessClaims> verified_;
 };
 
-}  // namespace giia::auth
+}  // namespace giia::authz

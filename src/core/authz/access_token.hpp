@@ -9,7 +9,7 @@
 
 #include "core/common/result.hpp"
 
-namespace giia::auth {
+namespace giia::authz {
 
 // The only token type giia signs; a JWT with any other "typ" claim is refused.
 inline constexpr std::string_view kAccessTokenType = "access";
@@ -44,4 +44,4 @@ class AccessTokenCodec {
   virtual std::string Jwks() const = 0;
 };
 
-}  // namespace giia::auth
+}  // namespace giia::authz

@@ -1,6 +1,6 @@
-#include "core/auth/token_cache.hpp"
+#include "core/authz/token_cache.hpp"
 
-namespace giia::auth {
+namespace giia::authz {
 
 Result<AccessClaims> CachingTokenCodec::Verify(std::string_view token, std::int64_t now) const {
   {
@@ -25,4 +25,4 @@ Result<AccessClaims> CachingTokenCodec::Verify(std::string_view token, std::int6
   return claims;
 }
 
-}  // namespace giia::auth
+}  // namespace giia::authz

@@ -1,0 +1,11 @@
+#pragma once
+// What each auth use case requires of its caller, by use-case name (the RPC's
+// name; the REST route of the same use case shares the row).
+
+#include "core/authz/guard.hpp"
+
+namespace giia::auth {
+
+const authz::AccessMatrix& Access();
+
+}  // namespace giia::auth

@@ -1,0 +1,64 @@
+// core/common/attempt.hpp: an answer now, or the rest of the work.
+#include "core/common/attempt.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "core/common/result.hpp"
+
+using giia::Attempt;
+using giia::ErrorCode;
+using giia::Result;
+
+TEST_CASE("An answered attempt runs its next steps at once", "[unit]") {
+  int ran = 0;
+  Attempt<Result<int>> a = Result<int>(20);
+  REQUIRE(a.answered());
+  auto b = std::move(a).Then([&](Result<int> r) -> Result<std::string> {
+    ++ran;
+    return std::to_string(*r + 1);
+  });
+  CHECK(ran == 1);
+  REQUIRE(b.answered());
+  CHECK(*std::move(b).Finish() == "21");
+
+  Attempt<Result<int>> error = giia::MakeError(ErrorCode::kNotFound, "gone");
+  REQUIRE(error.answered());
+  CHECK(std::move(error).Finish().error().code == ErrorCode::kNotFound);
+}
+
+TEST_CASE("A rest runs once, when finished, and carries the steps chained on it", "[unit]") {
+  int rests = 0, steps = 0;
+  auto a = Attempt<Result<int>>::Later([&]() -> Result<int> {
+    ++rests;
+    return 2;
+  });
+  CHECK_FALSE(a.answered());
+  auto b = std::move(a)
+               .Then([&](Result<int> r) -> Result<int> {
+                 ++steps;
+                 return *r * 10;
+               })
+               // A step may itself need the rest of some other work.
+               .Then([&](Result<int> r) -> Attempt<Result<int>> {
+                 ++steps;
+                 const int v = *r;
+                 return Attempt<Result<int>>::Later([v]() -> Result<int> { return v + 1; });
+               });
+  CHECK_FALSE(b.answered());
+  CHECK(rests == 0);
+  CHECK(steps == 0);
+  CHECK(*std::move(b).Finish() == 21);
+  CHECK(rests == 1);
+  CHECK(steps == 2);
+}
+
+TEST_CASE("A step of an answered attempt may hand on a rest of its own", "[unit]") {
+  Attempt<Result<int>> a = Result<int>(1);
+  auto b = std::move(a).Then([](Result<int> r) -> Attempt<Result<int>> {
+    const int v = *r;
+    return Attempt<Result<int>>::Later([v]() -> Result<int> { return v + 1; });
+  });
+  CHECK_FALSE(b.answered());  // the step's rest is still to run
+  CHECK(*std::move(b).Finish() == 2);
+}
