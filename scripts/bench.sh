@@ -57,7 +57,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 install_packages
-for tool in python3:python3 perf:linux-perf; do
+for tool in python3:python3 perf:linux-perf h2load:nghttp2-client; do
   command -v "${tool%%:*}" >/dev/null && continue
   [[ $(id -u) == 0 ]] || { log "no ${tool%%:*} (package ${tool#*:}); continuing without"; continue; }
   log "installing ${tool#*:}"
@@ -308,6 +308,87 @@ quiet_machine
 start_serve all all "$AUTH_HTTP" "$CATALOG_HTTP"
 SERVE=$PID_all
 scenarios "$T" "" auth,catalog
+
+# --- an independent client: h2load (Debian's nghttp2-client) sends the same
+# gRPC calls as HTTP/2 frames, at the same concurrency, beside giia bench's
+# own client: the empty RPC, ValidateToken and a warm CheckPermission. The
+# server's own count (grpc_server_handled_total) says whether they were OK:
+# h2load sees HTTP 200 even when the gRPC status is an error.
+H2="$OUT/h2load"
+mkdir -p "$H2"
+# grpc_message FILE [STRING]: a length-prefixed gRPC message whose field 1 is STRING.
+grpc_message() {
+  python3 - "$1" "${2:-}" <<'PY'
+import struct, sys
+value = sys.argv[2].encode()
+def varint(n):
+    out = b""
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out += bytes([b | (0x80 if n else 0)])
+        if not n:
+            return out
+msg = b"\x0a" + varint(len(value)) + value if value else b""
+open(sys.argv[1], "wb").write(b"\x00" + struct.pack(">I", len(msg)) + msg)
+PY
+}
+# handled METHOD OK|NOT_OK: the calls of METHOD the server answered with OK, or with anything else.
+handled() {
+  curl -fsS "http://127.0.0.1:$AUTH_HTTP/metrics" | awk -v m="grpc_method=\"$1\"" -v want="$2" '
+    index($0, "grpc_server_handled_total{") == 1 && index($0, m) {
+      ok = index($0, "grpc_code=\"OK\"") > 0
+      if ((want == "OK") == ok) s += $NF
+    }
+    END { printf "%d\n", s }'
+}
+# h2load_run NAME PATH BODY [TOKEN]: c=$C, one stream per connection, for T s after 1 s of warm-up.
+h2load_run() {
+  local name=$1 path=$2 body=$3 token=${4:-} method=${2##*/} auth=()
+  [[ -n $token ]] && auth=(-H "authorization: Bearer $token")
+  quiet_machine
+  log "h2load $name: $path"
+  local bad
+  bad=$(handled "$method" NOT_OK)
+  h2load -c "$C" -m 1 -t 1 -D "$T" --warm-up-time=1 -d "$body" -H "content-type: application/grpc" \
+    -H "te: trailers" "${auth[@]}" "http://127.0.0.1:$AUTH_GRPC$path" >"$H2/$name.txt" 2>&1 ||
+    { cat "$H2/$name.txt" >&2; die "h2load $name failed"; }
+  fact "h2load_${name}_rps" "$(sed -n 's/^finished in [0-9.]*s, \([0-9.]*\) req\/s.*/\1/p' "$H2/$name.txt")"
+  fact "h2load_${name}_failed" "$(awk '/^requests:/ {
+    for (i = 2; i <= NF; i++) if ($i ~ /^(failed|errored),?$/) s += $(i - 1)
+  } END { print s + 0 }' "$H2/$name.txt")"
+  fact "h2load_${name}_grpc_errors" "$(($(handled "$method" NOT_OK) - bad))"
+}
+# An access token of a user of its own, through the public REST API:
+# register, the verification mail (EMAIL_PROVIDER=file), verify, log in.
+h2load_token() {
+  local email password mail verification
+  email="h2load-$(random_secret | head -c 12)@bench.example"
+  password=$(random_secret)
+  curl -fsS -XPOST "http://127.0.0.1:$AUTH_HTTP/api/v1/auth/register" \
+    -d "{\"email\":\"$email\",\"password\":\"$password\",\"organization_name\":\"h2load ${email:7:12}\"}" >/dev/null
+  # The mail is sent after the answer, by a worker: wait for its file.
+  wait_until 10 grep -qls "$email" "$SERVERS/mail" -r || die "no verification mail for $email"
+  mail=$(grep -rls "$email" "$SERVERS/mail" | head -1)
+  verification=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' "$mail")
+  curl -fsS "http://127.0.0.1:$AUTH_HTTP/api/v1/auth/verify-email?token=$verification" >/dev/null
+  curl -fsS -XPOST "http://127.0.0.1:$AUTH_HTTP/api/v1/auth/login" \
+    -d "{\"email\":\"$email\",\"password\":\"$password\"}" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+if command -v h2load >/dev/null; then
+  TOKEN=$(h2load_token)
+  [[ -n $TOKEN ]] || die "h2load: no access token"
+  grpc_message "$H2/health.bin"
+  grpc_message "$H2/validate-token.bin" "$TOKEN"
+  grpc_message "$H2/check-permission.bin" "catalog:read"
+  # giia bench's own client on the empty RPC right before h2load's, for the ratio of the two.
+  run bench-client-health "$T" 1s --scenario health -c $C
+  h2load_run health /grpc.health.v1.Health/Check "$H2/health.bin"
+  h2load_run validate-token /giia.auth.v1.AuthService/ValidateToken "$H2/validate-token.bin"
+  h2load_run health.2 /grpc.health.v1.Health/Check "$H2/health.bin"
+  h2load_run check-permission /giia.auth.v1.AuthService/CheckPermission \
+    "$H2/check-permission.bin" "$TOKEN"
+fi
 
 # Logins saturate their hashing pool while validate-token is measured.
 log "bench validate-token while login (c=4) saturates the hashing pool"

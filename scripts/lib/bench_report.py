@@ -21,7 +21,8 @@ import sys
 NEXT_STEPS = {
     "validate-token": (
         "Done since the first run (56 % of the empty RPC then): cache hits are answered "
-        "on gRPC's own thread (`Dispatch::kMemoryFirst`, no hop to the handler pool), "
+        "on gRPC's own thread (no hop to the handler pool; since 2026-12-03 the guard and the "
+        "use case return an Attempt: one pass, no WouldBlock exception and no second run), "
         "abseil's debug lock-order graph is off (5 % of a gRPC server's time in Debian's "
         "build), metric series are looked up once per method. What the profile shows now: the "
         "client and the server take half the machine each; in the server, gRPC's library is "
@@ -48,7 +49,7 @@ NEXT_STEPS = {
         "transaction (no BEGIN/COMMIT), `--setup` analyzes the tables it filled (the first run "
         "read all 30,000 users per call through the organization index). 799/s then, now the "
         "figure above. A cold check is: the caller's token and users:read from memory, a "
-        "WouldBlock and the hop to the handler pool, a Redis GET (a miss), one primary-key "
+        "miss whose rest (an Attempt) goes to the handler pool, a Redis GET (a miss), one primary-key "
         "read in PostgreSQL (~0.02 ms), a Redis SET; the profile: PostgreSQL 39 % of the "
         "machine, the server 37 %, the client 14 %, Redis 8 %. The goal's 40 % of pgbench -S "
         "(54,000-61,000/s here) is about the empty RPC's own rate on this machine "
@@ -247,6 +248,37 @@ def judge(runs, facts, argon):
                           f"{rate(cp['baseline']['rps'])}; medians of {len(cps)} pairs)",
                           f"{pct(rr)}{spread(rrs, pct)}",
                           rr >= 0.8 and cp99 < 1e6 and cp_errors == 0, "check-permission"))
+    # The same calls from an independent client: h2load (nghttp2-client) at
+    # c=16, one stream per connection, each scenario right after an empty RPC
+    # of its own (health before validate-token, health.2 before
+    # check-permission). Errors: h2load's failed requests plus the calls the
+    # server answered with a non-OK gRPC status (h2load sees HTTP 200 for both).
+    def h2(name):
+        r = num(facts, f"h2load_{name}_rps")
+        if r is None:
+            return None, None
+        return r, (num(facts, f"h2load_{name}_failed") or 0) + (
+            num(facts, f"h2load_{name}_grpc_errors") or 0)
+
+    for key, name, empty, goal, share in (
+            ("validate-token-h2load", "validate-token", "health",
+             ">= 85 % of the empty RPC's req/s, both by h2load", 0.85),
+            ("check-permission-h2load", "check-permission", "health.2",
+             ">= 80 % of the empty RPC's req/s, both by h2load", 0.80)):
+        r, bad = h2(name)
+        e, e_bad = h2(empty)
+        if r and e:
+            goals.append(Goal(key, f"{name}, c=16 (h2load)", goal,
+                              f"{rate(r)} (empty RPC {rate(e)}; errors {bad + e_bad:.0f})",
+                              pct(r / e), r / e >= share and bad + e_bad == 0))
+    e, e_bad = h2("health")
+    client = runs.get("bench-client-health")
+    if e and client:
+        goals.append(Goal("bench-client", "`giia bench`'s client, empty RPC, c=16",
+                          ">= 90 % of h2load's req/s at the same concurrency",
+                          f"{rate(client['rps'])} (h2load {rate(e)}, right after)",
+                          pct(client["rps"] / e),
+                          client["rps"] / e >= 0.9 and client["errors"] == 0 and e_bad == 0))
     # The database-bound goals: a ratio to pgbench, and beside it the share of
     # the empty RPC (same settings), the ceiling of any RPC on this machine.
     db_goals = (
@@ -392,6 +424,13 @@ def write(out, doc):
         f"- Each scenario: `giia bench --scenario S --setup -c 16 -z {f('bench_seconds', '10')}s "
         "--warmup 1s --with-baseline --output json` (login at -c 4); the baseline is the empty "
         "RPC (grpc.health.v1 Check) on the same server with the same settings, right before.",
+        "- h2load (Debian's nghttp2-client), an independent client: `h2load -c 16 -m 1 -t 1 -D "
+        f"{f('bench_seconds', '10')} --warm-up-time=1` with the gRPC frames of the empty RPC, "
+        "ValidateToken and CheckPermission (`catalog:read`, of a user registered, verified and "
+        "logged in through the REST API for it), each right after an empty RPC of its own; "
+        "errors are h2load's failed requests plus the calls the server counted with a non-OK "
+        "status (`grpc_server_handled_total`). `giia bench --scenario health` runs right before "
+        "h2load's first empty RPC, for the ratio of the two clients.",
         "- check-permission-cold: `--setup --users N+500 -n N --warmup 500`: the Admin asks about "
         "a different user of its organization each call (users:read allows it), so every answer "
         "misses the in-process and the Redis cache and reads PostgreSQL.",
