@@ -381,8 +381,11 @@ if command -v h2load >/dev/null; then
   grpc_message "$H2/health.bin"
   grpc_message "$H2/validate-token.bin" "$TOKEN"
   grpc_message "$H2/check-permission.bin" "catalog:read"
-  # giia bench's own client on the empty RPC right before h2load's, for the ratio of the two.
-  run bench-client-health "$T" 1s --scenario health -c $C
+  # giia bench's own client on the empty RPC right before h2load's, for the
+  # ratio of the two: as h2load connects (one connection a client), and as
+  # giia bench does by default (one connection for all).
+  run bench-client-health "$T" 1s --scenario health -c $C --connections $C
+  run bench-client-health-1conn "$T" 1s --scenario health -c $C
   h2load_run health /grpc.health.v1.Health/Check "$H2/health.bin"
   h2load_run validate-token /giia.auth.v1.AuthService/ValidateToken "$H2/validate-token.bin"
   h2load_run health.2 /grpc.health.v1.Health/Check "$H2/health.bin"
