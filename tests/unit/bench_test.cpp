@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <map>
+#include <mutex>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "core/bench/fail_if.hpp"
 #include "core/bench/histogram.hpp"
@@ -288,6 +291,87 @@ TEST_CASE("Closed loop: counts, durations, warm-up and status accounting", "[uni
     const RunResult r = RunLoad({4, 1000, 0ns, 0}, instant, SteadyClock());
     CHECK(r.count == 1000);
     CHECK(r.statuses.at("OK") == 1000);
+  }
+}
+
+namespace {
+// An asynchronous caller whose calls end on a thread of its own (as gRPC's
+// completions do), at most `workers` in flight; it records the most it saw.
+class ThreadedAsyncCaller final : public Caller {
+ public:
+  bool Asynchronous() const override { return true; }
+  CallOutcome Call(int, std::uint64_t) override { return {}; }
+  void Start(int worker, std::uint64_t ticket, Done done) override {
+    const int now = ++in_flight;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    {
+      std::lock_guard lock(mu);
+      per_worker[worker] += 1;
+      tickets.insert(ticket);
+    }
+    std::thread([this, ticket, done = std::move(done)] {
+      --in_flight;
+      done(ticket % 3 == 0 ? CallOutcome{14, "UNAVAILABLE", "down"} : CallOutcome{});
+    }).detach();
+  }
+  std::atomic<int> in_flight{0}, most{0};
+  std::mutex mu;
+  std::map<int, int> per_worker;
+  std::set<std::uint64_t> tickets;
+};
+
+// Calls that end inside Start, on the caller's stack.
+class InlineAsyncCaller final : public Caller {
+ public:
+  bool Asynchronous() const override { return true; }
+  CallOutcome Call(int, std::uint64_t) override { return {}; }
+  void Start(int, std::uint64_t, Done done) override {
+    ++calls;
+    done({});
+  }
+  std::atomic<std::uint64_t> calls{0};
+};
+}  // namespace
+
+TEST_CASE("Closed loop of an asynchronous caller: calls follow their completions, no threads",
+          "[unit][bench]") {
+  SECTION("calls that end on other threads keep at most one a worker in flight") {
+    ThreadedAsyncCaller caller;
+    const RunResult r = RunLoad({4, 600, 0ns, 0}, caller, SteadyClock());
+    CHECK(r.count == 600);
+    CHECK(r.errors == 200);
+    CHECK(r.statuses.at("UNAVAILABLE") == 200);
+    CHECK(caller.most.load() <= 4);
+    CHECK(caller.tickets.size() == 600);  // every ticket once
+    CHECK(caller.per_worker.size() == 4);
+    CHECK(caller.in_flight.load() == 0);  // the run ends after its last reply
+  }
+  SECTION("calls that end inside Start do not nest: a long run keeps a flat stack") {
+    InlineAsyncCaller caller;
+    const RunResult r = RunLoad({2, 200'000, 0ns, 0}, caller, SteadyClock());
+    CHECK(r.count == 200'000);
+    CHECK(caller.calls.load() == 200'000);
+  }
+  SECTION("by duration, on the fake clock") {
+    FakeClock clock;
+    class Ticking final : public Caller {
+     public:
+      explicit Ticking(FakeClock& c) : clock_(c) {}
+      bool Asynchronous() const override { return true; }
+      CallOutcome Call(int, std::uint64_t) override { return {}; }
+      void Start(int, std::uint64_t, Done done) override {
+        clock_.now += 1ms;
+        done({});
+      }
+
+     private:
+      FakeClock& clock_;
+    } ticking(clock);
+    const RunResult r = RunLoad({1, 0, 10ms, 0}, ticking, clock);
+    CHECK(r.count == 10);
+    CHECK(r.elapsed == 10ms);
   }
 }
 

@@ -1,6 +1,8 @@
 #include "core/bench/runner.hpp"
 
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -71,6 +73,66 @@ void Work(Phase& p, int worker, RunResult& out, Nanos& last_reply) {
   }
 }
 
+// One worker of a closed loop of an asynchronous caller: its calls follow
+// one another, each started by the completion of the last, so its result
+// is touched by one call at a time.
+struct Chain {
+  Phase* phase = nullptr;
+  int worker = 0;
+  RunResult result;
+  Nanos last_reply{0};
+  Nanos due{0};
+  // 1 while Start() runs; a completion that finds 1 leaves the next call to
+  // the loop in Next() (no recursion when calls end inside Start).
+  std::atomic<int> starting{0};
+  std::function<void()> finished;  // when the chain takes no more calls
+};
+
+void Next(Chain& c) {
+  for (;;) {
+    std::uint64_t i = 0;
+    if (!Take(*c.phase, i, c.due)) {
+      c.finished();
+      return;
+    }
+    c.starting.store(1);
+    c.phase->caller.Start(c.worker, c.phase->first_ticket + i, [&c](CallOutcome outcome) {
+      const Nanos end = c.phase->clock.Now();
+      Count(c.result, outcome, end - c.due);
+      c.last_reply = std::max(c.last_reply, end);
+      if (c.starting.exchange(2) == 1) return;  // ended inside Start: Next's loop goes on
+      Next(c);
+    });
+    if (c.starting.exchange(0) != 2) return;  // still in flight: its completion goes on
+  }
+}
+
+// A closed loop of an asynchronous caller: no thread per worker.
+void RunChains(Phase& phase, int workers, std::vector<RunResult>& results,
+               std::vector<Nanos>& last) {
+  std::mutex mu;
+  std::condition_variable all_done;
+  int running = workers;
+  std::vector<Chain> chains(static_cast<std::size_t>(workers));
+  for (int w = 0; w < workers; ++w) {
+    Chain& c = chains[static_cast<std::size_t>(w)];
+    c.phase = &phase;
+    c.worker = w;
+    c.last_reply = phase.start;
+    c.finished = [&] {
+      std::lock_guard lock(mu);
+      if (--running == 0) all_done.notify_all();
+    };
+  }
+  for (Chain& c : chains) Next(c);
+  std::unique_lock lock(mu);
+  all_done.wait(lock, [&] { return running == 0; });
+  for (std::size_t k = 0; k < chains.size(); ++k) {
+    results[k] = std::move(chains[k].result);
+    last[k] = chains[k].last_reply;
+  }
+}
+
 }  // namespace
 
 Clock& SteadyClock() {
@@ -103,7 +165,9 @@ RunResult RunLoad(const Load& load, Caller& caller, Clock& clock, std::uint64_t 
   Phase phase{load, caller, clock, stop, clock.Now(), first_ticket};
   std::vector<RunResult> results(static_cast<std::size_t>(workers));
   std::vector<Nanos> last(static_cast<std::size_t>(workers), phase.start);
-  {
+  if (load.rate <= 0 && caller.Asynchronous()) {
+    RunChains(phase, workers, results, last);
+  } else {
     std::vector<std::jthread> threads;
     for (int w = 0; w < workers; ++w) {
       const auto k = static_cast<std::size_t>(w);

@@ -7,11 +7,14 @@
 //     a worker takes the next due call, waits for its time and sends it;
 //     latency = end - the time it was due, so a stall that holds calls back
 //     is counted in every call it delayed (no coordinated omission).
-// Warm-up calls run first, the same way, and are not counted.
+// Warm-up calls run first, the same way, and are not counted. A closed loop
+// of an Asynchronous() caller keeps `concurrency` calls in flight from their
+// completions instead of from threads.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -40,10 +43,18 @@ struct CallOutcome {
 
 class Caller {
  public:
+  using Done = std::function<void(CallOutcome)>;
   virtual ~Caller() = default;
   // One call. `worker` is in [0, concurrency); `ticket` is unique in a run
   // (warm-up included). Called from every worker thread at once.
   virtual CallOutcome Call(int worker, std::uint64_t ticket) = 0;
+  // Whether Start() sends a call without a thread waiting for it. Then a
+  // closed loop runs no threads of its own: each worker's next call is
+  // started from the completion of its last (no thread per worker to wake).
+  virtual bool Asynchronous() const { return false; }
+  // Starts one call and returns; `done` runs once, on any thread (also this
+  // one, before Start returns), when the call ends. By default: Call() here.
+  virtual void Start(int worker, std::uint64_t ticket, Done done) { done(Call(worker, ticket)); }
 };
 
 // When call i of an open loop is due.

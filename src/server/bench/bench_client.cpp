@@ -3,8 +3,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <array>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "giia/auth/v1/auth.grpc.pb.h"
@@ -215,11 +217,33 @@ Result<std::pair<std::vector<std::string>, std::int64_t>> BenchClient::ListProdu
 
 namespace {
 
-// One scenario's call, or a --mix of them, on the client's channels.
+// One call in flight on gRPC's callback API: its context, request and
+// response live until its completion, which turns the status and the
+// response into the outcome (`check`) and hands it to `done`. One allocation
+// a call (a ClientContext cannot be reused).
+template <typename Req, typename Resp>
+struct InFlight {
+  grpc::ClientContext ctx;
+  Req request;
+  Resp response;
+  giia::bench::Caller::Done done;
+  CallOutcome (*check)(const grpc::Status&, Resp&, void*) = nullptr;
+  void* scratch = nullptr;  // what `check` needs beyond the response (refresh's token slot)
+};
+
+// `check` of a scenario that takes any answer with an OK status.
+template <typename Resp>
+CallOutcome AnyAnswer(const grpc::Status& status, Resp&, void*) {
+  return Outcome(status);
+}
+
+// One scenario's call, or a --mix of them, on the client's channels. Calls
+// are sent with gRPC's callback API (no client thread waits for a reply);
+// Call() is Start() and a wait, for the open loop's timed sends.
 class ScenarioCaller final : public giia::bench::Caller {
  public:
   using Impl = BenchClient::Impl;
-  using Fn = CallOutcome (ScenarioCaller::*)(int, std::uint64_t);
+  using Fn = void (ScenarioCaller::*)(int, std::uint64_t, Done);
 
   ScenarioCaller(const Impl& impl, std::span<const MixPart> parts, Prepared prepared,
                  Service health_service, std::vector<std::string> refresh)
@@ -227,12 +251,29 @@ class ScenarioCaller final : public giia::bench::Caller {
         picker_(parts),
         prepared_(std::move(prepared)),
         health_(Index(health_service)),
-        refresh_(std::move(refresh)) {
+        refresh_(std::move(refresh)),
+        bearer_("Bearer " + prepared_.token) {
     for (const MixPart& p : parts) calls_.push_back(FnFor(p.scenario->name));
   }
 
+  bool Asynchronous() const override { return true; }
+
+  void Start(int worker, std::uint64_t ticket, Done done) override {
+    (this->*calls_[picker_.Pick(ticket)])(worker, ticket, std::move(done));
+  }
+
   CallOutcome Call(int worker, std::uint64_t ticket) override {
-    return (this->*calls_[picker_.Pick(ticket)])(worker, ticket);
+    std::mutex mu;
+    std::condition_variable ended;
+    std::optional<CallOutcome> outcome;
+    Start(worker, ticket, [&](CallOutcome o) {
+      std::lock_guard lock(mu);
+      outcome = std::move(o);
+      ended.notify_one();
+    });
+    std::unique_lock lock(mu);
+    ended.wait(lock, [&] { return outcome.has_value(); });
+    return std::move(*outcome);
   }
 
  private:
@@ -250,137 +291,156 @@ class ScenarioCaller final : public giia::bench::Caller {
     return &ScenarioCaller::Health;
   }
 
-  CallOutcome Health(int worker, std::uint64_t) {
+  // A call about to be sent: its deadline and, with `authorized`, the token.
+  template <typename Req, typename Resp>
+  InFlight<Req, Resp>* Begin(Done done, bool authorized,
+                             CallOutcome (*check)(const grpc::Status&, Resp&,
+                                                  void*) = &AnyAnswer<Resp>) {
+    auto* call = new InFlight<Req, Resp>;
+    call->ctx.set_deadline(std::chrono::system_clock::now() + impl_.transport.timeout);
+    if (authorized) call->ctx.AddMetadata("authorization", bearer_);
+    call->done = std::move(done);
+    call->check = check;
+    return call;
+  }
+
+  // The completion of `call`: its outcome to its `done`, after it is freed.
+  template <typename Req, typename Resp>
+  static std::function<void(grpc::Status)> Completion(InFlight<Req, Resp>* call) {
+    return [call](const grpc::Status& status) {
+      CallOutcome outcome = call->check(status, call->response, call->scratch);
+      Done done = std::move(call->done);
+      delete call;
+      done(std::move(outcome));
+    };
+  }
+
+  apb::AuthService::Stub::async_interface& Auth(int worker) const {
+    return *impl_.Auth(worker).async();
+  }
+  cpb::CatalogService::Stub::async_interface& Catalog(int worker) const {
+    return *impl_.Catalog(worker).async();
+  }
+
+  void Health(int worker, std::uint64_t, Done done) {
     const auto& stubs = impl_.health[health_];
-    grpc::ClientContext ctx;
-    impl_.Prepare(ctx, "");
-    hpb::HealthCheckRequest request;
-    hpb::HealthCheckResponse response;
-    const grpc::Status status =
-        stubs[static_cast<std::size_t>(worker) % stubs.size()]->Check(&ctx, request, &response);
-    if (status.ok() && response.status() != hpb::HealthCheckResponse::SERVING) {
-      return WrongAnswer("not serving");
-    }
+    auto* call = Begin<hpb::HealthCheckRequest, hpb::HealthCheckResponse>(
+        std::move(done), false, [](const grpc::Status& status, hpb::HealthCheckResponse& r, void*) {
+          if (status.ok() && r.status() != hpb::HealthCheckResponse::SERVING) {
+            return WrongAnswer("not serving");
+          }
+          return Outcome(status);
+        });
+    stubs[static_cast<std::size_t>(worker) % stubs.size()]->async()->Check(
+        &call->ctx, &call->request, &call->response, Completion(call));
+  }
+
+  void ValidateToken(int worker, std::uint64_t, Done done) {
+    auto* call = Begin<apb::ValidateTokenRequest, apb::ValidateTokenResponse>(
+        std::move(done), false,
+        [](const grpc::Status& status, apb::ValidateTokenResponse& r, void*) {
+          if (status.ok() && !r.valid()) return WrongAnswer("token not valid: " + r.error());
+          return Outcome(status);
+        });
+    call->request.set_token(prepared_.token);
+    Auth(worker).ValidateToken(&call->ctx, &call->request, &call->response, Completion(call));
+  }
+
+  static CallOutcome Allowed(const grpc::Status& status, apb::CheckPermissionResponse& r, void*) {
+    if (status.ok() && !r.allowed()) return WrongAnswer("denied: " + r.reason());
     return Outcome(status);
   }
 
-  CallOutcome ValidateToken(int worker, std::uint64_t) {
-    grpc::ClientContext ctx;
-    impl_.Prepare(ctx, "");
-    apb::ValidateTokenRequest request;
-    request.set_token(prepared_.token);
-    apb::ValidateTokenResponse response;
-    const grpc::Status status = impl_.Auth(worker).ValidateToken(&ctx, request, &response);
-    if (status.ok() && !response.valid())
-      return WrongAnswer("token not valid: " + response.error());
-    return Outcome(status);
-  }
-
-  CallOutcome CheckPermission(int worker, std::uint64_t) {
-    grpc::ClientContext ctx;
-    impl_.Prepare(ctx, prepared_.token);
-    apb::CheckPermissionRequest request;
-    request.set_permission("catalog:read");
-    apb::CheckPermissionResponse response;
-    const grpc::Status status = impl_.Auth(worker).CheckPermission(&ctx, request, &response);
-    if (status.ok() && !response.allowed()) return WrongAnswer("denied: " + response.reason());
-    return Outcome(status);
+  void CheckPermission(int worker, std::uint64_t, Done done) {
+    auto* call = Begin<apb::CheckPermissionRequest, apb::CheckPermissionResponse>(std::move(done),
+                                                                                  true, &Allowed);
+    call->request.set_permission("catalog:read");
+    Auth(worker).CheckPermission(&call->ctx, &call->request, &call->response, Completion(call));
   }
 
   // About user `ticket` of the pool: a different user each call until the
   // pool is used up, so each answer needs the database (and Redis).
-  CallOutcome CheckPermissionCold(int worker, std::uint64_t ticket) {
-    if (prepared_.user_ids.empty()) return WrongAnswer("no users to ask about (--setup --users)");
-    grpc::ClientContext ctx;
-    impl_.Prepare(ctx, prepared_.token);
-    apb::CheckPermissionRequest request;
-    request.set_permission("catalog:read");
-    request.set_user_id(prepared_.user_ids[ticket % prepared_.user_ids.size()]);
-    apb::CheckPermissionResponse response;
-    const grpc::Status status = impl_.Auth(worker).CheckPermission(&ctx, request, &response);
-    if (status.ok() && !response.allowed()) return WrongAnswer("denied: " + response.reason());
-    return Outcome(status);
+  void CheckPermissionCold(int worker, std::uint64_t ticket, Done done) {
+    if (prepared_.user_ids.empty()) {
+      done(WrongAnswer("no users to ask about (--setup --users)"));
+      return;
+    }
+    auto* call = Begin<apb::CheckPermissionRequest, apb::CheckPermissionResponse>(std::move(done),
+                                                                                  true, &Allowed);
+    call->request.set_permission("catalog:read");
+    call->request.set_user_id(prepared_.user_ids[ticket % prepared_.user_ids.size()]);
+    Auth(worker).CheckPermission(&call->ctx, &call->request, &call->response, Completion(call));
   }
 
-  CallOutcome BatchCheck(int worker, std::uint64_t) {
-    grpc::ClientContext ctx;
-    impl_.Prepare(ctx, prepared_.token);
-    apb::BatchCheckPermissionsRequest request;
-    for (const char* p : kBatchPermissions) request.add_permissions(p);
-    apb::BatchCheckPermissionsResponse response;
-    const grpc::Status status = impl_.Auth(worker).BatchCheckPermissions(&ctx, request, &response);
-    if (status.ok() && response.results_size() != static_cast<int>(std::size(kBatchPermissions))) {
-      return WrongAnswer("BatchCheckPermissions answered " +
-                         std::to_string(response.results_size()) + " decisions");
-    }
-    return Outcome(status);
+  void BatchCheck(int worker, std::uint64_t, Done done) {
+    auto* call = Begin<apb::BatchCheckPermissionsRequest, apb::BatchCheckPermissionsResponse>(
+        std::move(done), true,
+        [](const grpc::Status& status, apb::BatchCheckPermissionsResponse& r, void*) {
+          if (status.ok() && r.results_size() != static_cast<int>(std::size(kBatchPermissions))) {
+            return WrongAnswer("BatchCheckPermissions answered " +
+                               std::to_string(r.results_size()) + " decisions");
+          }
+          return Outcome(status);
+        });
+    for (const char* p : kBatchPermissions) call->request.add_permissions(p);
+    Auth(worker).BatchCheckPermissions(&call->ctx, &call->request, &call->response,
+                                       Completion(call));
   }
 
   // One account, or the pool's in turn (auth lets 5 logins of one account
   // be in flight at a time).
-  CallOutcome Login(int worker, std::uint64_t ticket) {
-    grpc::ClientContext ctx;
-    impl_.Prepare(ctx, "");
-    apb::LoginRequest request;
+  void Login(int worker, std::uint64_t ticket, Done done) {
+    auto* call = Begin<apb::LoginRequest, apb::LoginResponse>(std::move(done), false);
     const auto& pool = prepared_.user_emails;
-    request.set_email(pool.empty() ? prepared_.email : pool[ticket % pool.size()]);
-    request.set_password(prepared_.password);
-    apb::LoginResponse response;
-    return Outcome(impl_.Auth(worker).Login(&ctx, request, &response));
+    call->request.set_email(pool.empty() ? prepared_.email : pool[ticket % pool.size()]);
+    call->request.set_password(prepared_.password);
+    Auth(worker).Login(&call->ctx, &call->request, &call->response, Completion(call));
   }
 
-  // Each worker rotates its own session: its slot is touched by it alone.
-  CallOutcome Refresh(int worker, std::uint64_t) {
+  // Each worker rotates its own session: its slot is touched by one call at
+  // a time (a worker's calls follow one another), in the completion.
+  void Refresh(int worker, std::uint64_t, Done done) {
     std::string& token = refresh_[static_cast<std::size_t>(worker) % refresh_.size()];
-    grpc::ClientContext ctx;
-    impl_.Prepare(ctx, "");
-    apb::RefreshTokenRequest request;
-    request.set_refresh_token(token);
-    apb::RefreshTokenResponse response;
-    const grpc::Status status = impl_.Auth(worker).RefreshToken(&ctx, request, &response);
-    if (status.ok()) token = response.tokens().refresh_token();
-    return Outcome(status);
+    auto* call = Begin<apb::RefreshTokenRequest, apb::RefreshTokenResponse>(
+        std::move(done), false,
+        [](const grpc::Status& status, apb::RefreshTokenResponse& r, void* slot) {
+          if (status.ok()) *static_cast<std::string*>(slot) = r.tokens().refresh_token();
+          return Outcome(status);
+        });
+    call->scratch = &token;
+    call->request.set_refresh_token(token);
+    Auth(worker).RefreshToken(&call->ctx, &call->request, &call->response, Completion(call));
   }
 
-  CallOutcome GetProduct(int worker, std::uint64_t ticket) {
-    grpc::ClientContext ctx;
-    impl_.Prepare(ctx, prepared_.token);
-    cpb::GetProductRequest request;
-    request.set_id(prepared_.product_ids[ticket % prepared_.product_ids.size()]);
-    cpb::GetProductResponse response;
-    return Outcome(impl_.Catalog(worker).GetProduct(&ctx, request, &response));
+  void GetProduct(int worker, std::uint64_t ticket, Done done) {
+    auto* call = Begin<cpb::GetProductRequest, cpb::GetProductResponse>(std::move(done), true);
+    call->request.set_id(prepared_.product_ids[ticket % prepared_.product_ids.size()]);
+    Catalog(worker).GetProduct(&call->ctx, &call->request, &call->response, Completion(call));
   }
 
-  CallOutcome ListProducts(int worker, std::uint64_t ticket) {
-    grpc::ClientContext ctx;
-    impl_.Prepare(ctx, prepared_.token);
-    cpb::ListProductsRequest request;
-    request.set_page(1 + static_cast<int>(ticket % static_cast<std::uint64_t>(
-                                                       std::max(1, prepared_.product_pages))));
-    request.set_page_size(20);
-    cpb::ListProductsResponse response;
-    return Outcome(impl_.Catalog(worker).ListProducts(&ctx, request, &response));
+  void ListProducts(int worker, std::uint64_t ticket, Done done) {
+    auto* call = Begin<cpb::ListProductsRequest, cpb::ListProductsResponse>(std::move(done), true);
+    call->request.set_page(1 + static_cast<int>(ticket % static_cast<std::uint64_t>(std::max(
+                                                             1, prepared_.product_pages))));
+    call->request.set_page_size(20);
+    Catalog(worker).ListProducts(&call->ctx, &call->request, &call->response, Completion(call));
   }
 
-  CallOutcome SearchProducts(int worker, std::uint64_t ticket) {
-    grpc::ClientContext ctx;
-    impl_.Prepare(ctx, prepared_.token);
-    cpb::SearchProductsRequest request;
-    request.set_query(kSearchTerms[ticket % std::size(kSearchTerms)]);
-    request.set_page_size(20);
-    cpb::SearchProductsResponse response;
-    return Outcome(impl_.Catalog(worker).SearchProducts(&ctx, request, &response));
+  void SearchProducts(int worker, std::uint64_t ticket, Done done) {
+    auto* call =
+        Begin<cpb::SearchProductsRequest, cpb::SearchProductsResponse>(std::move(done), true);
+    call->request.set_query(kSearchTerms[ticket % std::size(kSearchTerms)]);
+    call->request.set_page_size(20);
+    Catalog(worker).SearchProducts(&call->ctx, &call->request, &call->response, Completion(call));
   }
 
-  CallOutcome CreateProduct(int worker, std::uint64_t ticket) {
-    grpc::ClientContext ctx;
-    impl_.Prepare(ctx, prepared_.token);
-    cpb::CreateProductRequest request;
-    request.set_sku("BENCH-" + prepared_.run_id + "-" + std::to_string(ticket));
-    request.set_name("bench product " + std::to_string(ticket));
-    request.set_category("bench");
-    cpb::CreateProductResponse response;
-    return Outcome(impl_.Catalog(worker).CreateProduct(&ctx, request, &response));
+  void CreateProduct(int worker, std::uint64_t ticket, Done done) {
+    auto* call =
+        Begin<cpb::CreateProductRequest, cpb::CreateProductResponse>(std::move(done), true);
+    call->request.set_sku("BENCH-" + prepared_.run_id + "-" + std::to_string(ticket));
+    call->request.set_name("bench product " + std::to_string(ticket));
+    call->request.set_category("bench");
+    Catalog(worker).CreateProduct(&call->ctx, &call->request, &call->response, Completion(call));
   }
 
   const Impl& impl_;
@@ -388,6 +448,7 @@ class ScenarioCaller final : public giia::bench::Caller {
   Prepared prepared_;
   std::size_t health_;
   std::vector<std::string> refresh_;  // one per worker
+  std::string bearer_;                // "Bearer " + the token, built once
   std::vector<Fn> calls_;             // as the mix's parts
 };
 
