@@ -458,7 +458,7 @@ class AuthRuntime final : public Runtime {
     settings.audit_enabled = cfg_.enable_audit_logging;
     settings.audit_allowed_sample = cfg_.audit_allowed_sample_rate;
     service_ = std::make_unique<auth::AuthService>(
-        auth::AuthDeps{*accounts_, *hasher_, *codec_, secrets_, *permissions_, *audit_,
+        auth::AuthDeps{*accounts_, *hasher_, tokens(), secrets_, *permissions_, *audit_,
                        cfg_.rate_limit_enabled ? limiter_.get() : nullptr},
         settings);
 

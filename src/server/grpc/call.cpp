@@ -1,6 +1,6 @@
 #include "server/grpc/call.hpp"
 
-#include <random>
+#include "server/request_id.hpp"
 
 namespace giia::server {
 namespace {
@@ -31,16 +31,6 @@ std::pair<std::string, std::string> Split(const std::string& method) {
   const std::size_t slash = method.rfind('/');
   if (slash == std::string::npos || slash == 0) return {"", method};
   return {method.substr(1, slash - 1), method.substr(slash + 1)};
-}
-
-bool Sane(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -106,17 +96,11 @@ authz::RequestInfo RequestInfoOf(grpc::ServerContextBase& ctx,
                                  const TrustedProxies& trusted_proxies) {
   authz::RequestInfo info;
   const auto& md = ctx.client_metadata();
+  std::string_view given;
   if (auto it = md.find("x-request-id"); it != md.end()) {
-    std::string_view id(it->second.data(), it->second.size());
-    if (Sane(id)) info.request_id = std::string(id);
+    given = std::string_view(it->second.data(), it->second.size());
   }
-  if (info.request_id.empty()) {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    char buf[33];
-    std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
-                  static_cast<unsigned long long>(rng()));
-    info.request_id = buf;
-  }
+  info.request_id = RequestIdOr(given);
   if (auto it = md.find("user-agent"); it != md.end()) {
     info.user_agent.assign(it->second.data(), it->second.size());
   }

@@ -24,11 +24,11 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <regex>
 #include <thread>
 #include <unordered_map>
 
+#include "server/request_id.hpp"
 #include "server/status_mapping.hpp"
 
 namespace giia::server {
@@ -50,28 +50,9 @@ constexpr std::chrono::seconds kLingerTime{1};
 // std::regex recurses once per character): 414.
 constexpr std::size_t kMaxPathBytes = 2048;
 
-// A request id from outside is kept only when it is short and plain.
-bool SaneRequestId(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string NewRequestId() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[33];
-  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng()));
-  return buf;
-}
-
 std::string RequestIdOf(const bhttp::fields& fields) {
   const auto given = fields["X-Request-Id"];
-  return SaneRequestId(given) ? std::string(given) : NewRequestId();
+  return RequestIdOr(std::string_view(given.data(), given.size()));
 }
 
 // The method as a metrics label: a client cannot make new label values.
