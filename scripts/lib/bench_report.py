@@ -20,30 +20,39 @@ import sys
 # Written after reading the profiles of a run (see the git history for when).
 NEXT_STEPS = {
     "validate-token": (
-        "Done since the first run (56 % of the empty RPC then): cache hits are answered "
-        "on gRPC's own thread (no hop to the handler pool; since 2026-12-03 the guard and the "
-        "use case return an Attempt: one pass, no WouldBlock exception and no second run), "
-        "abseil's debug lock-order graph is off (5 % of a gRPC server's time in Debian's "
-        "build), metric series are looked up once per method. What the profile shows now: the "
-        "client and the server take half the machine each; in the server, gRPC's library is "
-        "half of the user-space time, malloc/free a fifth, our own code a seventh (nlohmann's "
-        "lexer on the claims and the HMAC-SHA256 about 4 % each), and the kernel's scheduler "
-        "(wake-ups between gRPC's threads) leads the kernel's share. The same binary measured 64-88 % of the "
-        "empty RPC in runs minutes apart on 2026-11-23, and the empty RPC itself moved between "
-        "23,000 and 27,700/s: the goal lies inside this shared machine's noise, so it is now "
-        "judged on the median of several baseline/scenario pairs (BENCH_PAIRS). Tokens that "
-        "verified are remembered for HS256 too, as they were for EdDSA: a hit skips the HMAC "
-        "and the JSON parse (giia_microbench: 3.78 µs a verification, 0.10 µs a hit; in "
-        "alternating runs of the two binaries the difference was inside the noise, as 4 % of "
-        "a call's CPU would be). **Next step**: measure with the client on another machine: "
-        "here the client takes half of the CPU the server would have."),
+        "2026-12-03: `giia bench`'s client is asynchronous now (gRPC's callback API) and drives "
+        "the empty RPC about three times as fast as the synchronous one did (61,500/s against "
+        "20,100/s in the run before), so it no longer hides the server's cost: the ratio fell "
+        "from 84 % to 69 %, and h2load, a client we did not write, says 74 % (the h2load row). "
+        "The same day the auth service was given the verified-token cache (it verified with the "
+        "bare codec: nlohmann's lexer and base64 were the top of giia's own code under h2load). "
+        "Alternating the binaries before and after (da37638, bc8a954) three times under h2load: "
+        "validate-token 59-66 % -> 72-73 % of the empty RPC, check-permission 59-63 % -> "
+        "67-79 %. What is left in the profile is gRPC's library and the kernel's wake-ups "
+        "between gRPC's threads (together about 60 % of the server); giia's own code is about "
+        "a tenth (the request info's UTF-8 checks, copying the claims, the response's strings). "
+        "Earlier: cache hits answered on gRPC's own thread, abseil's debug lock graph off, "
+        "metric series looked up once per method. **Next step**: measure what the x-request-id "
+        "initial metadata and the request info cost per call (the empty RPC has neither), and "
+        "profile gRPC's callback threads for a wake-up per call."),
     "check-permission": (
-        "As validate-token: cache hits run on gRPC's thread; 73-94 % of the empty RPC across "
-        "runs of one binary. The p99-under-1-ms part cannot be met while the client shares "
-        "the 2 cores with the server: the empty RPC's own p99 here is 1.1-1.5 ms at c=16. "
-        "Judged on the median of several pairs, as validate-token. "
-        "**Next step**: measure p99 with the client on another machine, "
-        "where it is the empty RPC's p99 plus the decision (0.12 µs, microbench)."),
+        "As validate-token (one pass since 2026-12-03: the guard and the use case answer from "
+        "memory, no exception and no second run). The p99-under-1-ms part cannot be met while "
+        "the client shares the 2 cores with the server: the empty RPC's own p99 here is "
+        "1.1-1.5 ms at c=16. **Next step**: as validate-token; measure p99 with the client on "
+        "another machine."),
+    "validate-token-h2load": (
+        "See validate-token: the same server cost, seen by an independent client."),
+    "check-permission-h2load": (
+        "See validate-token and check-permission."),
+    "bench-client": (
+        "Since 2026-12-03 `giia bench` sends with gRPC's callback API, one call a worker in "
+        "flight, each started from the last one's completion: on one connection (its default) "
+        "it drives the empty RPC as fast as h2load (101 % in this run; the synchronous client "
+        "reached 50-60 %). With 16 connections, the shape h2load uses, it stays at 78 %: gRPC's "
+        "client runs a channel's work on its own threads, and 16 channels cost it more than one "
+        "(the server is the same in both). **Next step**: a client with one completion thread "
+        "per core driving several channels, or keep one connection for the comparison."),
     "check-permission-cold": (
         "Done: the Resolve statement is prepared once per connection and runs outside a "
         "transaction (no BEGIN/COMMIT), `--setup` analyzes the tables it filled (the first run "
@@ -115,7 +124,11 @@ NEXT_STEPS = {
         "js_PublishMsgAsync and waits for the acknowledgements once. **Next step** if still "
         "missed: profile the relay thread with perf during the burst (`perf record -g -p` on "
         "`serve all`): the batch's SELECT and UPDATE in PostgreSQL, or JetStream's own "
-        "storage, are what is left per batch."),
+        "storage, are what is left per batch. On 2026-12-03 the burst still drained at "
+        "19,600/s but commit-to-stream p99 at 1,000/s was 50.8 ms (13.7 ms on 2026-11-23). Since then the "
+        "relay publishes a batch in waves with no aggregate twice (6aa3a2d), and a fuzzer at "
+        "nice 19 took the machine's idle time during this run: measure it again on an idle "
+        "machine, then profile the relay between waves."),
     "dlq": (
         "`giia dlq replay` replays 500 letters at a time: it lists the DLQ through an ordered "
         "consumer, publishes the batch and its dlq.replayed records asynchronously and sends "
