@@ -316,11 +316,13 @@ scenarios "$T" "" auth,catalog
 # h2load sees HTTP 200 even when the gRPC status is an error.
 H2="$OUT/h2load"
 mkdir -p "$H2"
-# grpc_message FILE [STRING]: a length-prefixed gRPC message whose field 1 is STRING.
+# grpc_message FILE [STRING [FIELD]]: a length-prefixed gRPC message whose
+# field FIELD (1 unless given) is STRING.
 grpc_message() {
-  python3 - "$1" "${2:-}" <<'PY'
+  python3 - "$1" "${2:-}" "${3:-1}" <<'PY'
 import struct, sys
 value = sys.argv[2].encode()
+tag = bytes([int(sys.argv[3]) << 3 | 2])
 def varint(n):
     out = b""
     while True:
@@ -328,35 +330,38 @@ def varint(n):
         out += bytes([b | (0x80 if n else 0)])
         if not n:
             return out
-msg = b"\x0a" + varint(len(value)) + value if value else b""
+msg = tag + varint(len(value)) + value if value else b""
 open(sys.argv[1], "wb").write(b"\x00" + struct.pack(">I", len(msg)) + msg)
 PY
 }
-# handled METHOD OK|NOT_OK: the calls of METHOD the server answered with OK, or with anything else.
+# handled METHOD OK|NOT_OK HTTP_PORT: the calls of METHOD the service whose
+# /metrics is on HTTP_PORT answered with OK, or with anything else.
 handled() {
-  curl -fsS "http://127.0.0.1:$AUTH_HTTP/metrics" | awk -v m="grpc_method=\"$1\"" -v want="$2" '
+  curl -fsS "http://127.0.0.1:$3/metrics" | awk -v m="grpc_method=\"$1\"" -v want="$2" '
     index($0, "grpc_server_handled_total{") == 1 && index($0, m) {
       ok = index($0, "grpc_code=\"OK\"") > 0
       if ((want == "OK") == ok) s += $NF
     }
     END { printf "%d\n", s }'
 }
-# h2load_run NAME PATH BODY [TOKEN]: c=$C, one stream per connection, for T s after 1 s of warm-up.
+# h2load_run NAME PATH BODY [TOKEN [PORT]]: c=$C, one stream per connection,
+# for T s after 1 s of warm-up, against the gRPC PORT (auth's unless given).
 h2load_run() {
-  local name=$1 path=$2 body=$3 token=${4:-} method=${2##*/} auth=()
+  local name=$1 path=$2 body=$3 token=${4:-} port=${5:-$AUTH_GRPC} method=${2##*/} auth=()
   [[ -n $token ]] && auth=(-H "authorization: Bearer $token")
   quiet_machine
   log "h2load $name: $path"
-  local bad
-  bad=$(handled "$method" NOT_OK)
+  local bad http=$AUTH_HTTP
+  [[ $port == "$CATALOG_GRPC" ]] && http=$CATALOG_HTTP
+  bad=$(handled "$method" NOT_OK "$http")
   h2load -c "$C" -m 1 -t 1 -D "$T" --warm-up-time=1 -d "$body" -H "content-type: application/grpc" \
-    -H "te: trailers" "${auth[@]}" "http://127.0.0.1:$AUTH_GRPC$path" >"$H2/$name.txt" 2>&1 ||
+    -H "te: trailers" "${auth[@]}" "http://127.0.0.1:$port$path" >"$H2/$name.txt" 2>&1 ||
     { cat "$H2/$name.txt" >&2; die "h2load $name failed"; }
   fact "h2load_${name}_rps" "$(sed -n 's/^finished in [0-9.]*s, \([0-9.]*\) req\/s.*/\1/p' "$H2/$name.txt")"
   fact "h2load_${name}_failed" "$(awk '/^requests:/ {
     for (i = 2; i <= NF; i++) if ($i ~ /^(failed|errored),?$/) s += $(i - 1)
   } END { print s + 0 }' "$H2/$name.txt")"
-  fact "h2load_${name}_grpc_errors" "$(($(handled "$method" NOT_OK) - bad))"
+  fact "h2load_${name}_grpc_errors" "$(($(handled "$method" NOT_OK "$http") - bad))"
 }
 # An access token of a user of its own, through the public REST API:
 # register, the verification mail (EMAIL_PROVIDER=file), verify, log in.
@@ -391,6 +396,26 @@ if command -v h2load >/dev/null; then
   h2load_run health.2 /grpc.health.v1.Health/Check "$H2/health.bin"
   h2load_run check-permission /giia.auth.v1.AuthService/CheckPermission \
     "$H2/check-permission.bin" "$TOKEN"
+  # One read, REST against gRPC: GET /api/v1/products/{id} on kept-alive
+  # HTTP/1.1 connections (h2load --h1, as ingress-nginx and SDKs keep them)
+  # and GetProduct over HTTP/2, both at c=$C, with a product of the token's
+  # organization.
+  PRODUCT=$(curl -fsS -XPOST "http://127.0.0.1:$CATALOG_HTTP/api/v1/products" \
+    -H "authorization: Bearer $TOKEN" -d '{"sku":"H2LOAD-1","name":"h2load product"}' |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["product"]["id"])')
+  grpc_message "$H2/get-product.bin" "$PRODUCT" 2
+  h2load_run get-product /giia.catalog.v1.CatalogService/GetProduct "$H2/get-product.bin" \
+    "$TOKEN" "$CATALOG_GRPC"
+  quiet_machine
+  log "h2load --h1 rest-get-product: GET /api/v1/products/{id}"
+  h2load --h1 -c "$C" -t 1 -D "$T" --warm-up-time=1 -H "authorization: Bearer $TOKEN" \
+    "http://127.0.0.1:$CATALOG_HTTP/api/v1/products/$PRODUCT" >"$H2/rest-get-product.txt" 2>&1 ||
+    { cat "$H2/rest-get-product.txt" >&2; die "h2load rest-get-product failed"; }
+  fact h2load_rest-get-product_rps \
+    "$(sed -n 's/^finished in [0-9.]*s, \([0-9.]*\) req\/s.*/\1/p' "$H2/rest-get-product.txt")"
+  fact h2load_rest-get-product_failed "$(awk '/^requests:/ { done = $6 } /^status codes:/ {
+    ok = $3 } END { print done - ok }' "$H2/rest-get-product.txt")"
+  fact h2load_rest-get-product_grpc_errors 0
 fi
 
 # Logins saturate their hashing pool while validate-token is measured.

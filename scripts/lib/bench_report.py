@@ -284,6 +284,14 @@ def judge(runs, facts, argon):
             goals.append(Goal(key, f"{name}, c=16 (h2load)", goal,
                               f"{rate(r)} (empty RPC {rate(e)}; errors {bad + e_bad:.0f})",
                               pct(r / e), r / e >= share and bad + e_bad == 0))
+    rest, rest_bad = h2("rest-get-product")
+    grpc_get, grpc_bad = h2("get-product")
+    if rest and grpc_get:
+        goals.append(Goal("rest-get-product", "REST GET /api/v1/products/{id}, c=16 (h2load --h1)",
+                          ">= 80 % of gRPC GetProduct's req/s, both by h2load",
+                          f"{rate(rest)} on kept-alive HTTP/1.1 (GetProduct over HTTP/2 "
+                          f"{rate(grpc_get)}; errors {rest_bad + grpc_bad:.0f})",
+                          pct(rest / grpc_get), rest / grpc_get >= 0.8 and rest_bad + grpc_bad == 0))
     e, e_bad = h2("health")
     client = runs.get("bench-client-health")
     one = runs.get("bench-client-health-1conn")
@@ -447,7 +455,9 @@ def write(out, doc):
         "errors are h2load's failed requests plus the calls the server counted with a non-OK "
         "status (`grpc_server_handled_total`). `giia bench --scenario health -c 16` runs right "
         "before h2load's first empty RPC, for the ratio of the two clients: with "
-        "`--connections 16`, as h2load connects, and on one connection, its default.",
+        "`--connections 16`, as h2load connects, and on one connection, its default. "
+        "REST against gRPC for one read: `h2load --h1 -c 16` GET /api/v1/products/{id} on "
+        "kept-alive connections and h2load's GetProduct over HTTP/2, the same product.",
         "- check-permission-cold: `--setup --users N+500 -n N --warmup 500`: the Admin asks about "
         "a different user of its organization each call (users:read allows it), so every answer "
         "misses the in-process and the Redis cache and reads PostgreSQL.",
