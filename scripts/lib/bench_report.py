@@ -47,12 +47,11 @@ NEXT_STEPS = {
         "See validate-token and check-permission."),
     "bench-client": (
         "Since 2026-12-03 `giia bench` sends with gRPC's callback API, one call a worker in "
-        "flight, each started from the last one's completion: on one connection (its default) "
-        "it drives the empty RPC as fast as h2load (101 % in this run; the synchronous client "
-        "reached 50-60 %). With 16 connections, the shape h2load uses, it stays at 78 %: gRPC's "
-        "client runs a channel's work on its own threads, and 16 channels cost it more than one "
-        "(the server is the same in both). **Next step**: a client with one completion thread "
-        "per core driving several channels, or keep one connection for the comparison."),
+        "flight, each started from the last one's completion (the synchronous client reached "
+        "50-60 % of h2load). Two runs that day: 78 % and 99 % of h2load with 16 connections, "
+        "101 % and 84 % on one: the two clients are within this shared machine's noise of each "
+        "other. **Next step** if missed again: profile the client's process (gRPC's client "
+        "threads per channel)."),
     "check-permission-cold": (
         "Done: the Resolve statement is prepared once per connection and runs outside a "
         "transaction (no BEGIN/COMMIT), `--setup` analyzes the tables it filled (the first run "
@@ -124,11 +123,9 @@ NEXT_STEPS = {
         "js_PublishMsgAsync and waits for the acknowledgements once. **Next step** if still "
         "missed: profile the relay thread with perf during the burst (`perf record -g -p` on "
         "`serve all`): the batch's SELECT and UPDATE in PostgreSQL, or JetStream's own "
-        "storage, are what is left per batch. On 2026-12-03 the burst still drained at "
-        "19,600/s but commit-to-stream p99 at 1,000/s was 50.8 ms (13.7 ms on 2026-11-23). Since then the "
-        "relay publishes a batch in waves with no aggregate twice (6aa3a2d), and a fuzzer at "
-        "nice 19 took the machine's idle time during this run: measure it again on an idle "
-        "machine, then profile the relay between waves."),
+        "storage, are what is left per batch. On 2026-12-03 a run beside a fuzzer (nice 19) "
+        "measured commit-to-stream p99 50.8 ms at 1,000/s; the next run, on the idle machine, "
+        "6.3 ms: measure on an idle machine before reading a miss."),
     "dlq": (
         "`giia dlq replay` replays 500 letters at a time: it lists the DLQ through an ordered "
         "consumer, publishes the batch and its dlq.replayed records asynchronously and sends "
