@@ -4,6 +4,8 @@
 // PostgreSQL, Redis and NATS directly. Exit codes follow
 // grpc_health_probe: 0 serving, 1 bad usage, 2 could not connect, 3 the check
 // failed, 4 reached but not serving.
+#include <grpc/grpc.h>
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -80,9 +82,15 @@ void RunGrpc(const HealthOptions& o, std::chrono::milliseconds timeout, CommandE
         true);
   }
   const bool tls = o.tls || !o.tls_ca_cert.empty() || !o.tls_client_cert.empty();
+  // gRPC cleans up after its last object on a thread of its own, which can
+  // still run while the process exits (an abort now and then, seen with TLS
+  // in CI): holding a reference of our own and ending it with
+  // grpc_shutdown_blocking() does that clean-up here, before the exit.
+  grpc_init();
   const server::GrpcHealthResult r = server::CheckGrpcHealth(
       o.grpc, o.service, *connect, *rpc,
       {tls, o.tls_ca_cert, o.tls_client_cert, o.tls_client_key, o.tls_server_name});
+  grpc_shutdown_blocking();
   const char* state = r.state == server::GrpcHealth::kServing       ? "SERVING"
                       : r.state == server::GrpcHealth::kNotServing  ? "NOT_SERVING"
                       : r.state == server::GrpcHealth::kUnreachable ? "UNREACHABLE"

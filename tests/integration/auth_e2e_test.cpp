@@ -826,7 +826,9 @@ TEST_CASE(
     const std::string https = "https://127.0.0.1:" + std::to_string(server.http_port());
     auto health = [&](std::vector<std::string> args) {
       args.insert(args.begin(), "health");
-      return giia::testing::RunGiia(args, {}).exit_code;
+      auto run = giia::testing::RunGiia(args, {});
+      UNSCOPED_INFO("giia health exited " << run.exit_code << "; stderr: " << run.err);
+      return run.exit_code;
     };
     CHECK(health({"--grpc", server.grpc_address(), "--tls-ca-cert", cert, "--tls-client-cert", cert,
                   "--tls-client-key", key}) == 0);
