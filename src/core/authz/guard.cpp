@@ -22,13 +22,6 @@ const Requirement* AccessMatrix::For(std::string_view use_case) const {
   return nullptr;
 }
 
-std::vector<std::string> AccessMatrix::UseCases() const {
-  std::vector<std::string> out;
-  out.reserve(rows_.size());
-  for (const auto& row : rows_) out.push_back(row.first);
-  return out;
-}
-
 std::string_view BearerToken(std::string_view authorization) {
   constexpr std::string_view kScheme = "bearer ";
   if (authorization.size() <= kScheme.size() ||

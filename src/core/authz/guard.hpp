@@ -36,8 +36,6 @@ class AccessMatrix {
   AccessMatrix(std::initializer_list<Rule> rules);
   // The requirement of `use_case`, or nullptr when it is not listed.
   const Requirement* For(std::string_view use_case) const;
-  // Every listed use case, for tests that walk a service's methods.
-  std::vector<std::string> UseCases() const;
 
  private:
   std::vector<std::pair<std::string, Requirement>> rows_;  // a few dozen: a scan
