@@ -64,6 +64,39 @@ int FreePort() {
   return port;
 }
 
+Served ServeOnFreePorts(const std::string& service, ProcessEnv& env,
+                        const std::function<bool(int http_port)>& ready) {
+  std::string log;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    Served served;
+    served.http_port = FreePort();
+    served.grpc_port = FreePort();
+    env["HTTP_PORT"] = std::to_string(served.http_port);
+    env["GRPC_PORT"] = std::to_string(served.grpc_port);
+    served.process = std::make_unique<Process>(std::vector<std::string>{"serve", service}, env);
+    bool is_ready = false;
+    Eventually(
+        [&] {
+          if (served.process->Ended()) return true;
+          is_ready = ready(served.http_port);
+          return is_ready;
+        },
+        std::chrono::seconds(60));
+    if (is_ready) return served;
+    log = served.process->Stop(9).err;
+    if (log.find("taken or not allowed") == std::string::npos) break;
+  }
+  FAIL("giia serve " << service << " did not become ready: " << log);
+  return {};
+}
+
+bool ReadyOverHttp(int http_port) {
+  httplib::Client client("127.0.0.1", http_port);
+  client.set_connection_timeout(std::chrono::milliseconds(200));
+  auto res = client.Get("/health/ready");
+  return res && res->status == 200;
+}
+
 namespace {
 // TLS clients write with write(): a server that hangs up must not kill the tests.
 const bool kIgnoreSigpipe = [] {
@@ -102,9 +135,6 @@ AuthServer::AuthServer(AuthServerOptions options) {
     mutual_tls_ = options.mutual_tls;
   }
   mail_dir_ = (std::filesystem::temp_directory_path() / ("giia-mail-" + RandomHex(8))).string();
-  http_port_ = FreePort();
-  const int grpc_port = FreePort();
-  grpc_address_ = "127.0.0.1:" + std::to_string(grpc_port);
   std::string database_url = db_.url();
   if (options.database_proxy) {
     const auto at = database_url.rfind('@');
@@ -135,9 +165,7 @@ AuthServer::AuthServer(AuthServerOptions options) {
           {"PASSWORD_HASH_MEMORY_KIB", "8"},
           {"PASSWORD_HASH_ITERATIONS", "1"},
           {"HTTP_HOST", "127.0.0.1"},
-          {"HTTP_PORT", std::to_string(http_port_)},
           {"GRPC_HOST", "127.0.0.1"},
-          {"GRPC_PORT", std::to_string(grpc_port)},
           {"RATE_LIMIT_ENABLED", "false"},
           {"SHUTDOWN_TIMEOUT", "20s"},
           {"LOG_FORMAT", "text"}};
@@ -153,11 +181,15 @@ AuthServer::AuthServer(AuthServerOptions options) {
   ProcessResult seeded = RunGiia({"seed-roles"}, env_);
   INFO(seeded.err);
   REQUIRE(seeded.exit_code == 0);
-  process_ = std::make_unique<Process>(std::vector<std::string>{"serve", "auth"}, env_);
-  if (!WaitReady(std::chrono::seconds(60))) {
-    ProcessResult r = Stop();
-    FAIL("giia serve auth did not become ready: " << r.err);
-  }
+  Served served = ServeOnFreePorts("auth", env_, [this](int http_port) {
+    http_port_ = http_port;
+    auto client = Client();
+    client->set_connection_timeout(std::chrono::milliseconds(200));
+    auto res = client->Get("/health/ready");
+    return res && res->status == 200;
+  });
+  process_ = std::move(served.process);
+  grpc_address_ = "127.0.0.1:" + std::to_string(served.grpc_port);
 }
 
 AuthServer::~AuthServer() {
@@ -304,25 +336,12 @@ nlohmann::json AuthServer::CreateAndLogin(const std::string& admin_token, const 
   return login.body;
 }
 
-AuthReplica::AuthReplica(AuthServer& auth, const ProcessEnv& extra_env)
-    : env_(auth.env()), http_port_(FreePort()) {
-  const int grpc_port = FreePort();
-  grpc_address_ = "127.0.0.1:" + std::to_string(grpc_port);
-  env_["HTTP_PORT"] = std::to_string(http_port_);
-  env_["GRPC_PORT"] = std::to_string(grpc_port);
+AuthReplica::AuthReplica(AuthServer& auth, const ProcessEnv& extra_env) : env_(auth.env()) {
   for (const auto& [k, v] : extra_env) env_[k] = v;
-  process_ = std::make_unique<Process>(std::vector<std::string>{"serve", "auth"}, env_);
-  httplib::Client client("127.0.0.1", http_port_);
-  client.set_connection_timeout(std::chrono::milliseconds(200));
-  // A server that is starting: nothing to wait on but the port.
-  if (!Eventually(
-          [&] {
-            auto res = client.Get("/health/ready");
-            return res && res->status == 200;
-          },
-          std::chrono::seconds(60))) {
-    FAIL("the second auth replica did not become ready: " << Stop().err);
-  }
+  Served served = ServeOnFreePorts("auth", env_, ReadyOverHttp);
+  process_ = std::move(served.process);
+  http_port_ = served.http_port;
+  grpc_address_ = "127.0.0.1:" + std::to_string(served.grpc_port);
 }
 
 AuthReplica::~AuthReplica() {

@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -24,6 +25,22 @@ namespace giia::testing {
 
 // A port nothing listens on now (the OS picked it).
 int FreePort();
+
+struct Served {
+  std::unique_ptr<Process> process;
+  int http_port = 0;
+  int grpc_port = 0;
+};
+
+// `giia serve SERVICE` with HTTP_PORT and GRPC_PORT of `env` set to free
+// ports, once `ready(http_port)` answers true (one probe; polled). A port can
+// be taken between FreePort and the server's bind by another test's listener:
+// the server then exits saying so and is started again on other ports. FAILs
+// the test when the server exits otherwise or is not ready within 60 s.
+Served ServeOnFreePorts(const std::string& service, ProcessEnv& env,
+                        const std::function<bool(int http_port)>& ready);
+// One probe of GET /health/ready over plain HTTP.
+bool ReadyOverHttp(int http_port);
 
 struct AuthServerOptions {
   bool own_redis = false;       // a redis-server the test may stop

@@ -25,15 +25,10 @@ CatalogServer::CatalogServer(AuthServer& auth, CatalogServerOptions options) {
   const auto colon = auth_address.rfind(':');
   auth_proxy_ = std::make_unique<TcpProxy>(auth_address.substr(0, colon),
                                            std::stoi(auth_address.substr(colon + 1)));
-  http_port_ = FreePort();
-  const int grpc_port = FreePort();
-  grpc_address_ = "127.0.0.1:" + std::to_string(grpc_port);
   env_ = auth.env();
   env_.erase("TLS_CERT_FILE");
   env_.erase("TLS_KEY_FILE");
   env_.erase("TLS_CLIENT_CA_FILE");
-  env_["HTTP_PORT"] = std::to_string(http_port_);
-  env_["GRPC_PORT"] = std::to_string(grpc_port);
   env_["AUTH_GRPC_ADDR"] = "127.0.0.1:" + std::to_string(auth_proxy_->port());
   env_["AUTH_GRPC_TIMEOUT"] = "5s";  // generous: the tests share 2 loaded cores
   env_["AUTH_GRPC_ATTEMPT_TIMEOUT"] = "2s";
@@ -42,11 +37,10 @@ CatalogServer::CatalogServer(AuthServer& auth, CatalogServerOptions options) {
   ProcessResult migrated = RunGiia({"migrate", "up", "--service", "catalog"}, env_);
   INFO(migrated.err);
   REQUIRE(migrated.exit_code == 0);
-  process_ = std::make_unique<Process>(std::vector<std::string>{"serve", "catalog"}, env_);
-  if (!WaitReady(std::chrono::seconds(60))) {
-    ProcessResult r = Stop();
-    FAIL("giia serve catalog did not become ready: " << r.err);
-  }
+  Served served = ServeOnFreePorts("catalog", env_, ReadyOverHttp);
+  process_ = std::move(served.process);
+  http_port_ = served.http_port;
+  grpc_address_ = "127.0.0.1:" + std::to_string(served.grpc_port);
 }
 
 CatalogServer::~CatalogServer() {

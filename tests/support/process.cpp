@@ -107,6 +107,11 @@ void Process::StopReading() {
   reader_.join();
 }
 
+bool Process::Ended() {
+  std::lock_guard lock(mu_);
+  return drained_;
+}
+
 ProcessResult Process::Stop(int signal) {
   if (pid_ > 0) kill(pid_, signal);
   return Wait();

@@ -41,6 +41,8 @@ class Process {
   // Sends `signal` (SIGTERM by default) and waits for the exit.
   ProcessResult Stop(int signal = 15);
   int pid() const { return pid_; }
+  // Whether the child has closed its output: it exited (or is exiting).
+  bool Ended();
 
  private:
   void Drain();  // the reader thread: both pipes into out_/err_ until end of file
