@@ -22,6 +22,8 @@
 #                    and all of, the metrics the services register; PromQL parses
 #   mermaid          tools/docs/check-mermaid.mjs: the sequence diagrams are well formed
 #   links            tools/docs/check-links.mjs: relative links and anchors resolve
+#   paths            tools/docs/check-paths.mjs: the repository paths named in backticks
+#                    (DEVELOPMENT.md's "where things go", layouts) exist
 # The REST route set (servers against the OpenAPI paths) is a ctest test:
 # tests/integration/routes_test.cpp, tag [docs].
 #
@@ -138,6 +140,7 @@ run commands node tools/docs/check-commands.mjs "$GIIA_BINARY" "${DOCS[@]}"
 run dashboard node tools/docs/check-dashboard.mjs "$ROOT" docs/grafana/giia.json
 run mermaid node tools/docs/check-mermaid.mjs "${DOCS[@]}"
 run links node tools/docs/check-links.mjs "${DOCS[@]}"
+run paths node tools/docs/check-paths.mjs "$ROOT" "${DOCS[@]}" README.md
 
 if [[ ${#FAILED[@]} -gt 0 ]]; then
   echo "check_docs: ${#FAILED[@]} check(s) failed: ${FAILED[*]}" >&2

@@ -11,6 +11,7 @@
 
 #include "adapters/http/client.hpp"
 #include "adapters/nats/jetstream.hpp"
+#include "adapters/nats/probe.hpp"
 #include "adapters/postgres/probe.hpp"
 #include "adapters/redis/probe.hpp"
 #include "cli/command_env.hpp"

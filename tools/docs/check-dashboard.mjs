@@ -2,7 +2,7 @@
 // Checks the Grafana dashboard (docs/grafana/giia.json) against the metrics
 // the services export:
 //   - every giia_/grpc_/http_/process_ metric a query names is registered by
-//     the service code (src/server/**, src/cli/serve.cpp: GetCounter,
+//     the service code (src/server/**, src/cli/runtime/**: GetCounter,
 //     GetHistogram, GetGauge, AddCallback; a histogram also as _bucket, _sum,
 //     _count), and every metric registered there is on the dashboard;
 //   - every query parses as PromQL (`promtool check rules` over a temporary
@@ -36,14 +36,14 @@ function sources(dir) {
 }
 const exported = new Set();
 const histograms = new Set();
-for (const file of [...sources(join(root, 'src/server')), join(root, 'src/cli/serve.cpp')]) {
+for (const file of [...sources(join(root, 'src/server')), ...sources(join(root, 'src/cli/runtime'))]) {
   const text = readFileSync(file, 'utf8');
   for (const m of text.matchAll(/\b(GetCounter|GetHistogram|GetGauge|AddCallback)\(\s*"([a-zA-Z_:][a-zA-Z0-9_:]*)"/g)) {
     exported.add(m[2]);
     if (m[1] === 'GetHistogram') histograms.add(m[2]);
   }
 }
-if (exported.size === 0) problems.push('no metric registrations found under src/server and src/cli/serve.cpp');
+if (exported.size === 0) problems.push('no metric registrations found under src/server and src/cli/runtime');
 const known = new Set(exported);
 for (const h of histograms) for (const s of ['_bucket', '_sum', '_count']) known.add(h + s);
 

@@ -832,17 +832,3 @@ std::vector<Status> JetStreamDeadLetterStore::RecordReplays(
 }
 
 }  // namespace giia::nats
-
-namespace giia::nats {
-
-Status NatsProbe::Check(std::chrono::milliseconds timeout) {
-  NatsOptions options;
-  options.url = url_;
-  options.name = "giia-probe";
-  options.timeout = timeout;
-  auto js = JetStream::Connect(options);
-  if (!js) return tl::unexpected(js.error());
-  return Ok();
-}
-
-}  // namespace giia::nats

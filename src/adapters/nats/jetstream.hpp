@@ -21,7 +21,6 @@
 #include "core/events/consumer.hpp"
 #include "core/events/dlq.hpp"
 #include "core/events/relay.hpp"
-#include "core/health/readiness.hpp"
 
 namespace giia::nats {
 
@@ -247,18 +246,6 @@ class JetStreamDeadLetterStore final : public events::DeadLetterStore {
  private:
   JetStream& js_;  // not owned
   std::string stream_;
-};
-
-// NATS readiness: a connection that answers within the timeout.
-class NatsProbe final : public health::DependencyProbe {
- public:
-  explicit NatsProbe(std::string url) : url_(std::move(url)) {}
-  std::string name() const override { return "nats"; }
-  bool critical() const override { return false; }
-  Status Check(std::chrono::milliseconds timeout) override;
-
- private:
-  std::string url_;
 };
 
 }  // namespace giia::nats
