@@ -104,6 +104,18 @@ struct Connection::Handle {
   // transaction_pooling with a timeout: "SET LOCAL statement_timeout = <ms>",
   // sent after every BEGIN. Empty otherwise (nothing is added).
   std::string set_timeout;
+  // The asynchronous statement in flight (Start .. Continue's answer).
+  struct InFlight {
+    std::string sql;
+    std::vector<Param> params;
+    std::string preparing;  // the name it is being prepared under, if it is
+    bool uses_prepared = false;
+    bool replanned = false;  // already sent again after "cached plan must not change"
+    std::vector<ResultPtr> results;
+  };
+  std::optional<InFlight> in_flight;
+  bool wants_write = false;
+  bool nonblocking = false;
   ~Handle() {
     if (conn != nullptr) PQfinish(conn);
   }
@@ -395,23 +407,27 @@ Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& par
     }
     return tl::unexpected(std::move(error));
   }
+  return RowsOf(r.get());
+}
+
+Rows Connection::RowsOf(const PGresult* r) {
   Rows rows;
-  const int n = PQntuples(r.get());
-  const int cols = PQnfields(r.get());
+  const int n = PQntuples(r);
+  const int cols = PQnfields(r);
   rows.rows_.resize(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
     auto& row = rows.rows_[static_cast<std::size_t>(i)];
     row.reserve(static_cast<std::size_t>(cols));
     for (int c = 0; c < cols; ++c) {
-      if (PQgetisnull(r.get(), i, c)) {
+      if (PQgetisnull(r, i, c)) {
         row.emplace_back(std::nullopt);
       } else {
-        row.emplace_back(std::string(PQgetvalue(r.get(), i, c),
-                                     static_cast<std::size_t>(PQgetlength(r.get(), i, c))));
+        row.emplace_back(
+            std::string(PQgetvalue(r, i, c), static_cast<std::size_t>(PQgetlength(r, i, c))));
       }
     }
   }
-  const char* affected = PQcmdTuples(r.get());
+  const char* affected = PQcmdTuples(const_cast<PGresult*>(r));
   rows.affected = (affected != nullptr && *affected != '\0') ? std::atoll(affected) : 0;
   return rows;
 }
@@ -491,6 +507,151 @@ void Connection::RollBackWrapped() {
 
 bool Connection::InFailedTransaction() const {
   return PQtransactionStatus(handle_->conn) == PQTRANS_INERROR;
+}
+
+// --- asynchronous use
+
+int Connection::Socket() const { return PQsocket(handle_->conn); }
+
+bool Connection::WantsWrite() const { return handle_->wants_write; }
+
+std::function<void()> Connection::Canceller() const {
+  std::shared_ptr<PGcancel> cancel(PQgetCancel(handle_->conn), PQfreeCancel);
+  return [cancel] {
+    char why[256];
+    if (cancel) (void)PQcancel(cancel.get(), why, sizeof why);  // best effort: the deadline stands
+  };
+}
+
+Status Connection::Start(std::string_view sql, const std::vector<Param>& params) {
+  Handle& h = *handle_;
+  if (!h.nonblocking) {
+    if (PQsetnonblocking(h.conn, 1) != 0) {
+      h.unusable = true;
+      return MakeError(ErrorCode::kUnavailable,
+                       "PostgreSQL at " + h.server + ": " + Trim(PQerrorMessage(h.conn)));
+    }
+    h.nonblocking = true;
+  }
+  h.in_flight.emplace();
+  h.in_flight->sql = std::string(sql);
+  h.in_flight->params = params;
+  return SendInFlight();
+}
+
+Status Connection::SendInFlight() {
+  Handle& h = *handle_;
+  Handle::InFlight& f = *h.in_flight;
+  std::vector<const char*> values;
+  values.reserve(f.params.size());
+  for (const Param& p : f.params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
+  const int count = static_cast<int>(values.size());
+  f.preparing.clear();
+  f.uses_prepared = false;
+  f.results.clear();
+  auto statement = h.prepared.end();
+  if (h.prepare && !f.replanned) {
+    statement = h.prepared.find(f.sql);
+    if (statement == h.prepared.end() && h.prepared.size() < kMaxPrepared) {
+      f.preparing = "giia_" + std::to_string(++h.statements);
+    }
+  }
+  bool sent = PQenterPipelineMode(h.conn) == 1;
+  if (sent && !f.preparing.empty()) {
+    sent = PQsendPrepare(h.conn, f.preparing.c_str(), f.sql.c_str(), count, nullptr) == 1;
+  }
+  if (sent) {
+    const char* name = !f.preparing.empty()            ? f.preparing.c_str()
+                       : statement != h.prepared.end() ? statement->second.c_str()
+                                                       : nullptr;
+    f.uses_prepared = name != nullptr;
+    sent = name != nullptr
+               ? PQsendQueryPrepared(h.conn, name, count, values.data(), nullptr, nullptr, 0) == 1
+               : PQsendQueryParams(h.conn, f.sql.c_str(), count, nullptr, values.data(), nullptr,
+                                   nullptr, 0) == 1;
+  }
+  sent = sent && PQpipelineSync(h.conn) == 1;
+  const int flushed = sent ? PQflush(h.conn) : -1;
+  if (flushed < 0) {
+    h.unusable = true;
+    h.in_flight.reset();
+    return tl::unexpected(ErrorFrom(h.conn, nullptr, h.server));
+  }
+  h.wants_write = flushed == 1;
+  return Ok();
+}
+
+std::optional<Result<Rows>> Connection::Continue() {
+  Handle& h = *handle_;
+  auto broken = [&]() -> Result<Rows> {
+    h.unusable = true;
+    h.in_flight.reset();
+    Error e = ErrorFrom(h.conn, nullptr, h.server);
+    e.code = ErrorCode::kUnavailable;
+    return tl::unexpected(std::move(e));
+  };
+  if (!h.in_flight) return MakeError(ErrorCode::kInternal, "no statement in flight");
+  if (h.wants_write) {
+    const int flushed = PQflush(h.conn);
+    if (flushed < 0) return broken();
+    h.wants_write = flushed == 1;
+  }
+  if (PQconsumeInput(h.conn) != 1) return broken();
+  // Results arrive in order: the prepare's, the statement's (each followed
+  // by a null), then the sync's.
+  // More nulls in a row than one per statement means libpq has nothing left
+  // to give: the connection is in a state it cannot leave.
+  for (int nulls = 0; PQisBusy(h.conn) == 0;) {
+    PGresult* r = PQgetResult(h.conn);
+    if (r == nullptr) {
+      if (PQstatus(h.conn) == CONNECTION_BAD || ++nulls > 2) return broken();
+      continue;  // the end of one statement's results; the next one's follow
+    }
+    nulls = 0;
+    if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      if (PQexitPipelineMode(h.conn) != 1) return broken();
+      return Conclude();
+    }
+    h.in_flight->results.emplace_back(r);
+  }
+  if (PQstatus(h.conn) == CONNECTION_BAD) return broken();
+  return std::nullopt;
+}
+
+std::optional<Result<Rows>> Connection::Conclude() {
+  Handle& h = *handle_;
+  Handle::InFlight& f = *h.in_flight;
+  const std::size_t at = f.preparing.empty() ? 0 : 1;  // the statement's result
+  auto fail = [&](const PGresult* r) -> Result<Rows> {
+    Error e = ErrorFrom(h.conn, r, h.server);
+    if (e.code == ErrorCode::kUnavailable) h.unusable = true;
+    h.in_flight.reset();
+    return tl::unexpected(std::move(e));
+  };
+  if (at == 1) {
+    if (f.results.empty() || PQresultStatus(f.results[0].get()) != PGRES_COMMAND_OK) {
+      return fail(f.results.empty() ? nullptr : f.results[0].get());
+    }
+    h.prepared.emplace(f.sql, f.preparing);
+  }
+  if (f.results.size() <= at) return fail(nullptr);
+  const PGresult* r = f.results[at].get();
+  const ExecStatusType status = PQresultStatus(r);
+  if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+    Rows rows = RowsOf(r);
+    h.in_flight.reset();
+    return rows;
+  }
+  // As in Run: a plan a schema change made unusable is dropped, and the
+  // statement sent once more, unprepared.
+  if (f.uses_prepared && !f.replanned && Field(r, PG_DIAG_SQLSTATE) == "0A000") {
+    h.prepared.erase(f.sql);
+    f.replanned = true;
+    if (auto sent = SendInFlight(); !sent) return tl::unexpected(sent.error());
+    return std::nullopt;
+  }
+  return fail(r);
 }
 
 Status InTransaction(Connection& conn, const std::function<Status()>& work) {

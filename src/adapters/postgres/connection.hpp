@@ -35,6 +35,8 @@
 
 #include "core/common/result.hpp"
 
+struct pg_result;  // libpq's PGresult, named here without including libpq-fe.h
+
 namespace giia::pg {
 
 struct ConnectOptions {
@@ -151,10 +153,40 @@ class Connection {
   bool InFailedTransaction() const;
   std::chrono::steady_clock::time_point opened_at() const { return opened_at_; }
 
+  // --- Asynchronous use, by one reactor thread (AsyncPool): one statement
+  // at a time, outside any transaction, never blocking. A connection used
+  // this way is not used with the calls above.
+
+  // The socket to wait on.
+  int Socket() const;
+  // Sends `sql` with `params` (prepared on this connection's first use of
+  // the text, in the same round trip: pipeline mode, no wait for the
+  // prepare) and returns at once. No statement timeout is added with
+  // transaction_pooling: the caller's deadline, enforced by cancelling,
+  // stands for it. REQUIRES: Idle(), nothing in flight.
+  // Errors: kUnavailable when it cannot be sent (the connection broke).
+  [[nodiscard]] Status Start(std::string_view sql, const std::vector<Param>& params);
+  // Goes on with the statement started once the socket is ready: sends what
+  // is left, reads what arrived. nullopt: not done yet (WantsWrite() says
+  // whether to wait for writability too). Else the answer, as Exec's.
+  [[nodiscard]] std::optional<Result<Rows>> Continue();
+  // True while part of the statement is still to be sent.
+  bool WantsWrite() const;
+  // Asks the server to cancel what this connection runs now. Blocks for a
+  // connection to the server (short on a LAN): call it off the reactor.
+  // Thread-safe; usable while another thread drives the connection.
+  std::function<void()> Canceller() const;
+
  private:
   struct Handle;
   explicit Connection(std::unique_ptr<Handle> handle);
   Result<Rows> Run(std::string_view sql, const std::vector<Param>& params, bool prepare);
+  static Rows RowsOf(const pg_result* r);  // copies a result's rows out of libpq
+  // Sends in_flight's statement (the prepare first, when it needs one).
+  Status SendInFlight();
+  // The answer of in_flight's results, once its sync arrived; nullopt when
+  // it was sent again (a plan a schema change invalidated).
+  std::optional<Result<Rows>> Conclude();
   // Sends a pending BEGIN on its own (with its SET LOCAL).
   Status SendPendingBegin();
   // True when a statement now would run outside a transaction and must be
