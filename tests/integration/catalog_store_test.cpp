@@ -979,3 +979,37 @@ TEST_CASE("A refusal of the work (a stale version) is not retried, a database de
   CHECK(stale.error().code == ErrorCode::kAborted);
   CHECK(runs == 1);
 }
+
+TEST_CASE("FindProduct on the asynchronous pool reads what GetProduct reads, scoped alike",
+          "[integration][pg]") {
+  World w;
+  const Product stored = Insert(w, NewProduct(kOrgA, "ASYNC-1", "Async", "tools"));
+  pg::AsyncPoolOptions o;
+  o.connect.url = w.db.url();
+  o.max_size = 1;
+  auto async = pg::AsyncPool::Create(o);
+  REQUIRE(async);
+  pg::PgCatalogStore store(*w.pool, nullptr, async->get());
+
+  auto found = store.FindProduct(kOrgA, stored.id);
+  CHECK(found.asynchronous());
+  auto product = std::move(found).Finish();
+  REQUIRE(product);
+  REQUIRE(product->has_value());
+  CHECK((*product)->sku == "ASYNC-1");
+  CHECK((*product)->category == "tools");
+  CHECK((*product)->version == stored.version);
+  CHECK((*product)->created_at == stored.created_at);
+
+  auto other = store.FindProduct(kOrgB, stored.id).Finish();  // another tenant's row
+  REQUIRE(other);
+  CHECK_FALSE(other->has_value());
+  auto malformed = store.FindProduct(kOrgA, "not-a-uuid");  // answered without a statement
+  CHECK(malformed.answered());
+  REQUIRE(std::move(malformed).Finish());
+  REQUIRE(Written(
+      w, [&](CatalogRepository& repo) { return repo.SoftDeleteProduct(kOrgA, stored.id); }));
+  auto gone = store.FindProduct(kOrgA, stored.id).Finish();
+  REQUIRE(gone);
+  CHECK_FALSE(gone->has_value());
+}

@@ -2,7 +2,9 @@
 #include "core/common/attempt.hpp"
 
 #include <catch2/catch.hpp>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "core/common/result.hpp"
 
@@ -61,4 +63,51 @@ TEST_CASE("A step of an answered attempt may hand on a rest of its own", "[unit]
   });
   CHECK_FALSE(b.answered());  // the step's rest is still to run
   CHECK(*std::move(b).Finish() == 2);
+}
+
+TEST_CASE("Asynchronous work starts once, when delivered into, and its steps run with its answer",
+          "[unit]") {
+  int starts = 0, steps = 0;
+  Attempt<Result<int>>::Deliver pending;  // what the "I/O" will call
+  auto a = Attempt<Result<int>>::Async([&](Attempt<Result<int>>::Deliver deliver) {
+    ++starts;
+    pending = std::move(deliver);
+  });
+  CHECK(a.asynchronous());
+  auto b = std::move(a).Then([&](Result<int> r) -> Result<std::string> {
+    ++steps;
+    return std::to_string(*r * 2);
+  });
+  CHECK(b.asynchronous());
+  CHECK(starts == 0);
+  std::optional<Result<std::string>> got;
+  std::move(b).Into([&](Result<std::string> r) { got = std::move(r); });
+  CHECK(starts == 1);
+  CHECK_FALSE(got);  // nothing happens until the work completes
+  pending(21);
+  REQUIRE(got);
+  CHECK(**got == "42");
+  CHECK(steps == 1);
+}
+
+TEST_CASE("Finish waits for asynchronous work completed on another thread", "[unit]") {
+  std::thread worker;
+  auto a = Attempt<Result<int>>::Async([&](Attempt<Result<int>>::Deliver deliver) {
+    worker = std::thread([deliver = std::move(deliver)] { deliver(7); });
+  });
+  CHECK(*std::move(a).Finish() == 7);
+  worker.join();
+}
+
+TEST_CASE("Into hands over an answer at once and runs a rest on the caller's thread", "[unit]") {
+  std::optional<Result<int>> got;
+  Attempt<Result<int>>(Result<int>(1)).Into([&](Result<int> r) { got = std::move(r); });
+  REQUIRE(got);
+  CHECK(**got == 1);
+  got.reset();
+  Attempt<Result<int>>::Later([]() -> Result<int> { return 2; }).Into([&](Result<int> r) {
+    got = std::move(r);
+  });
+  REQUIRE(got);
+  CHECK(**got == 2);
 }

@@ -684,6 +684,21 @@ Status PgCatalogStore::Read(const std::function<Status(catalog::CatalogRepositor
   return work(repo);
 }
 
+Attempt<Result<std::optional<Product>>> PgCatalogStore::FindProduct(const OrganizationId& org,
+                                                                    const std::string& id) {
+  using Found = Result<std::optional<Product>>;
+  if (async_ == nullptr) return CatalogStore::FindProduct(org, id);
+  if (!IsUuid(org.value()) || !IsUuid(id)) return Found(std::optional<Product>());
+  return Attempt<Found>::Async([this, org, id](Attempt<Found>::Deliver deliver) {
+    async_->Query(kGetProduct, {org.value(), id}, std::chrono::steady_clock::now() + timeout_,
+                  [deliver = std::move(deliver)](Result<Rows> rows) {
+                    if (!rows) return deliver(tl::unexpected(rows.error()));
+                    if (rows->empty()) return deliver(std::optional<Product>());
+                    deliver(std::optional<Product>(ReadProduct(*rows, 0)));
+                  });
+  });
+}
+
 CatalogStatement ListProductsStatementForTests(const OrganizationId& org,
                                                const catalog::ListQuery& q) {
   return ListStatement("catalog.products", GIIA_PRODUCT_COLUMNS, org, q, true);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/postgres/async_pool.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "core/catalog/catalog.hpp"
 #include "core/events/relay.hpp"
@@ -17,17 +18,26 @@ namespace giia::pg {
 class PgCatalogStore final : public catalog::CatalogStore {
  public:
   // `wake` (may be null) is notified after a Write() committed events.
-  explicit PgCatalogStore(Pool& pool, events::OutboxSignal* wake = nullptr)
-      : pool_(pool), wake_(wake) {}
+  // With `async` (may be null), FindProduct runs its statement there and
+  // answers without holding a thread; `timeout` bounds it (the statement
+  // timeout: the asynchronous pool enforces it by cancelling).
+  explicit PgCatalogStore(Pool& pool, events::OutboxSignal* wake = nullptr,
+                          AsyncPool* async = nullptr,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30))
+      : pool_(pool), wake_(wake), async_(async), timeout_(timeout) {}
   // The transaction's outbox() writes catalog.outbox. Runs `work` again (3
   // times in all) after a serialization failure or deadlock.
   Status Write(const std::function<Status(catalog::CatalogTx& tx)>& work) override;
   // The repository refuses writes here (kInternal): they belong in Write().
   Status Read(const std::function<Status(catalog::CatalogRepository& repo)>& work) override;
+  Attempt<Result<std::optional<catalog::Product>>> FindProduct(const OrganizationId& org,
+                                                               const std::string& id) override;
 
  private:
   Pool& pool_;                  // not owned; must outlive this object
   events::OutboxSignal* wake_;  // not owned; may be null
+  AsyncPool* async_;            // not owned; may be null
+  std::chrono::milliseconds timeout_;
 };
 
 // A statement and its parameters, as the store would run it.

@@ -89,6 +89,16 @@ struct TextHash {
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
+// The asynchronous statement in flight on a connection.
+struct AsyncStatement {
+  std::string sql;
+  std::vector<Param> params;
+  std::string preparing;  // the name it is being prepared under, if it is
+  bool uses_prepared = false;
+  bool replanned = false;  // already sent again after "cached plan must not change"
+  std::vector<ResultPtr> results;
+};
+
 struct Connection::Handle {
   PGconn* conn = nullptr;
   std::string server;  // host:port, for messages
@@ -104,16 +114,7 @@ struct Connection::Handle {
   // transaction_pooling with a timeout: "SET LOCAL statement_timeout = <ms>",
   // sent after every BEGIN. Empty otherwise (nothing is added).
   std::string set_timeout;
-  // The asynchronous statement in flight (Start .. Continue's answer).
-  struct InFlight {
-    std::string sql;
-    std::vector<Param> params;
-    std::string preparing;  // the name it is being prepared under, if it is
-    bool uses_prepared = false;
-    bool replanned = false;  // already sent again after "cached plan must not change"
-    std::vector<ResultPtr> results;
-  };
-  std::optional<InFlight> in_flight;
+  std::optional<AsyncStatement> in_flight;  // Start .. Continue's answer
   bool wants_write = false;
   bool nonblocking = false;
   ~Handle() {
@@ -541,7 +542,7 @@ Status Connection::Start(std::string_view sql, const std::vector<Param>& params)
 
 Status Connection::SendInFlight() {
   Handle& h = *handle_;
-  Handle::InFlight& f = *h.in_flight;
+  AsyncStatement& f = *h.in_flight;
   std::vector<const char*> values;
   values.reserve(f.params.size());
   for (const Param& p : f.params) values.push_back(p.value() ? p.value()->c_str() : nullptr);
@@ -621,7 +622,7 @@ std::optional<Result<Rows>> Connection::Continue() {
 
 std::optional<Result<Rows>> Connection::Conclude() {
   Handle& h = *handle_;
-  Handle::InFlight& f = *h.in_flight;
+  AsyncStatement& f = *h.in_flight;
   const std::size_t at = f.preparing.empty() ? 0 : 1;  // the statement's result
   auto fail = [&](const PGresult* r) -> Result<Rows> {
     Error e = ErrorFrom(h.conn, r, h.server);

@@ -21,7 +21,10 @@ pg::PoolOptions PoolOptionsOf(const Config& cfg) {
   o.connect.application_name = "giia-" + cfg.service;
   o.connect.prepare_statements = cfg.database.prepared_statements;
   o.connect.transaction_pooling = cfg.database.transaction_pooling;
-  o.max_size = cfg.database.max_open_conns;
+  // The catalog gives half of them to its asynchronous pool (catalog_runtime).
+  o.max_size = cfg.service == "catalog"
+                   ? std::max(1, cfg.database.max_open_conns - cfg.database.max_open_conns / 2)
+                   : cfg.database.max_open_conns;
   o.acquire_timeout = cfg.database.connect_timeout;
   o.max_lifetime = cfg.database.conn_max_lifetime.count() > 0 ? cfg.database.conn_max_lifetime
                                                               : std::chrono::hours(24);

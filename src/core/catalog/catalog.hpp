@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/attempt.hpp"
 #include "core/common/ids.hpp"
 #include "core/common/result.hpp"
 #include "core/events/event.hpp"
@@ -170,6 +171,24 @@ class CatalogStore {
   // Reads on one connection, without a transaction (a single round trip per
   // statement).
   [[nodiscard]] virtual Status Read(const std::function<Status(CatalogRepository& repo)>& work) = 0;
+  // The live product `id` of `org`, as CatalogRepository::GetProduct, for a
+  // server thread that must not wait: a store with asynchronous I/O answers
+  // through Attempt::Async; this default is the rest of a Read().
+  [[nodiscard]] virtual Attempt<Result<std::optional<Product>>> FindProduct(
+      const OrganizationId& org, const std::string& id) {
+    return Attempt<Result<std::optional<Product>>>::Later(
+        [this, org, id]() -> Result<std::optional<Product>> {
+          std::optional<Product> found;
+          auto ok = Read([&](CatalogRepository& repo) -> Status {
+            auto r = repo.GetProduct(org, id);
+            if (!r) return tl::unexpected(r.error());
+            found = std::move(*r);
+            return Ok();
+          });
+          if (!ok) return tl::unexpected(ok.error());
+          return found;
+        });
+  }
 };
 
 }  // namespace giia::catalog

@@ -440,7 +440,17 @@ EventMaker CatalogService::Events(const Caller& c, const RequestInfo& req) {
 // --- products
 
 Result<Product> CatalogService::GetProduct(const Caller& c, const Target& t) {
-  return GetOne<Product>(deps_.store, c, t);
+  return FindProduct(c, t).Finish();
+}
+
+Attempt<Result<Product>> CatalogService::FindProduct(const Caller& c, const Target& t) {
+  if (auto ok = CheckTarget(c, t, false); !ok) return Result<Product>(tl::unexpected(ok.error()));
+  return deps_.store.FindProduct(c.organization, t.id)
+      .Then([id = t.id](Result<std::optional<Product>> found) -> Result<Product> {
+        if (!found) return tl::unexpected(found.error());
+        if (!*found) return NotFound(Kind<Product>::kWhat, id);
+        return std::move(**found);
+      });
 }
 
 Result<Page<Product>> CatalogService::ListProducts(const Caller& c, const std::string& org,

@@ -79,6 +79,9 @@ class CatalogService {
 
   // --- products
   [[nodiscard]] Result<Product> GetProduct(const Caller& c, const Target& t);
+  // GetProduct for a server thread that must not wait: the store's
+  // asynchronous read where it has one (CatalogStore::FindProduct).
+  [[nodiscard]] Attempt<Result<Product>> FindProduct(const Caller& c, const Target& t);
   // `organization_id` as in Target.
   [[nodiscard]] Result<Page<Product>> ListProducts(const Caller& c,
                                                    const std::string& organization_id,

@@ -15,9 +15,17 @@
 // Finish() on a thread that may wait: it runs the rest there. Then() chains
 // the next step (a function of the answer, returning a value or another
 // Attempt) onto an answer or onto the rest.
+//
+// Work whose I/O completes by itself (a statement on the asynchronous
+// PostgreSQL pool) is Async(start): start(deliver) begins it and deliver
+// gets the answer, once, on the thread the I/O completes on. Into(deliver)
+// hands any Attempt's answer to `deliver`: at once, after running the rest
+// on this thread, or when the asynchronous work completes; a server calls
+// it for an answer or Async work, and posts only a rest to its pool.
 
 #include <concepts>
 #include <functional>
+#include <future>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -44,6 +52,8 @@ template <typename A>
 class [[nodiscard]] Attempt {
  public:
   using Rest = std::function<A()>;
+  using Deliver = std::function<void(A)>;
+  using Start = std::function<void(Deliver)>;
 
   // An answer: anything an A is made from (a Result, an error, a value).
   template <typename U>
@@ -58,10 +68,33 @@ class [[nodiscard]] Attempt {
     return a;
   }
 
-  bool answered() const { return answer_.has_value(); }
+  // Work that answers by itself, later: `start(deliver)` begins it and
+  // deliver(answer) is called exactly once, from any thread.
+  static Attempt Async(Start start) {
+    Attempt a;
+    a.start_ = std::move(start);
+    return a;
+  }
 
-  // The answer, running the rest first when there is one.
-  A Finish() && { return answer_ ? std::move(*answer_) : rest_(); }
+  bool answered() const { return answer_.has_value(); }
+  bool asynchronous() const { return static_cast<bool>(start_); }
+
+  // The answer, running the rest first when there is one, or waiting for
+  // the asynchronous work.
+  A Finish() && {
+    if (answer_) return std::move(*answer_);
+    if (rest_) return rest_();
+    std::promise<A> promise;
+    auto future = promise.get_future();
+    start_([&promise](A a) { promise.set_value(std::move(a)); });
+    return future.get();
+  }
+
+  // Hands the answer to `deliver` (see above).
+  void Into(Deliver deliver) && {
+    if (start_) return start_(std::move(deliver));
+    deliver(std::move(*this).Finish());
+  }
 
   // The next step on the answer: `f(A)` returns a value B or an Attempt<B>.
   // Runs at once on an answer; otherwise after the rest, where it runs.
@@ -70,6 +103,18 @@ class [[nodiscard]] Attempt {
     using R = std::invoke_result_t<F&, A>;
     using B = typename detail::AttemptOf<R>::type;
     if (answer_) return Attempt<B>(f(std::move(*answer_)));
+    if (start_) {
+      return Attempt<B>::Async([start = std::move(start_),
+                                f = std::move(f)](typename Attempt<B>::Deliver deliver) mutable {
+        start([f = std::move(f), deliver = std::move(deliver)](A a) mutable {
+          if constexpr (detail::AttemptOf<R>::kIsAttempt) {
+            f(std::move(a)).Into(std::move(deliver));
+          } else {
+            deliver(f(std::move(a)));
+          }
+        });
+      });
+    }
     return Attempt<B>::Later([rest = std::move(rest_), f = std::move(f)]() mutable -> B {
       if constexpr (detail::AttemptOf<R>::kIsAttempt) {
         return f(rest()).Finish();
@@ -84,6 +129,7 @@ class [[nodiscard]] Attempt {
 
   std::optional<A> answer_;
   Rest rest_;
+  Start start_;
 };
 
 }  // namespace giia

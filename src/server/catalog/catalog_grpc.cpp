@@ -104,13 +104,18 @@ class CatalogGrpc final : public pb::CatalogService::CallbackService {
 #define GIIA_SERVE(Name)                                          \
   ServeAsync(env_, ctx, "/giia.catalog.v1.CatalogService/" #Name, \
         [=, this]([[maybe_unused]] const Call& call) -> Status
+#define GIIA_SERVE_ATTEMPT(Name)                                  \
+  ServeAsync(env_, ctx, "/giia.catalog.v1.CatalogService/" #Name, \
+             [=, this]([[maybe_unused]] const Call& call) -> Attempt<Status>
 
   // --- products
 
+  // Starts on gRPC's thread and finishes when PostgreSQL answers (the
+  // store's asynchronous read): no handler-pool thread waits for it.
   GIIA_RPC(GetProduct) {
-    return GIIA_SERVE(GetProduct) {
-      return Reply(svc_.GetProduct(call.who(), {req->organization_id(), req->id(), 0}),
-                   [&](const catalog::Product& p) { ToProto(p, res->mutable_product()); });
+    return GIIA_SERVE_ATTEMPT(GetProduct) {
+      return Reply(svc_.FindProduct(call.who(), {req->organization_id(), req->id(), 0}),
+                   [res](const catalog::Product& p) { ToProto(p, res->mutable_product()); });
     });
   }
 
@@ -337,6 +342,7 @@ class CatalogGrpc final : public pb::CatalogService::CallbackService {
   }
 
 #undef GIIA_SERVE
+#undef GIIA_SERVE_ATTEMPT
 #undef GIIA_RPC
 
  private:

@@ -178,7 +178,8 @@ inline grpc::Status Finished(Attempt<grpc::Status> answer) { return std::move(an
 // access log; `ctx`, the request and the response stay valid until the
 // reactor finishes. `fn(const Call&)` returns a grpc::Status, and then runs
 // on env.pool (it may wait), or an Attempt<grpc::Status>, and then starts on
-// gRPC's thread and only its rest, if any, goes to the pool.
+// gRPC's thread and only its rest, if any, goes to the pool; asynchronous
+// work finishes the call from the thread its I/O completes on.
 template <typename Fn>
 grpc::ServerUnaryReactor* ServeAsync(CallEnv& env, grpc::CallbackServerContext* ctx,
                                      const char* method, Fn fn) {
@@ -222,6 +223,11 @@ grpc::ServerUnaryReactor* ServeAsync(CallEnv& env, grpc::CallbackServerContext* 
     Attempt<grpc::Status> answer = Protected(env, method, call, [&] { return fn(call); });
     if (answer.answered()) {
       finish(std::move(answer).Finish(), call.request.request_id);
+    } else if (answer.asynchronous()) {
+      // Finished on the thread its I/O completes on (the PostgreSQL reactor).
+      std::move(answer).Into([finish, request_id = call.request.request_id](grpc::Status status) {
+        finish(status, request_id);
+      });
     } else {
       env.pool.Post(
           [&env, method, finish, answer = std::move(answer), call = std::move(call)]() mutable {
