@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/nats/jetstream.hpp"
-#include "support/auth_server.hpp"  // FreePort
 #include "support/nats_server.hpp"
+#include "support/net.hpp"  // FreePort
 #include "support/poll.hpp"
 
 namespace giia::testing {
