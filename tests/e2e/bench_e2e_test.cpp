@@ -14,8 +14,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "support/auth_server.hpp"
-#include "support/catalog_server.hpp"
+#include "e2e/support/auth_server.hpp"
+#include "e2e/support/catalog_server.hpp"
 
 using giia::testing::AuthServer;
 using giia::testing::CatalogServer;

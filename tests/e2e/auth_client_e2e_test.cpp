@@ -12,8 +12,8 @@
 #include <mutex>
 #include <thread>
 
-#include "support/auth_server.hpp"
-#include "support/catalog_server.hpp"
+#include "e2e/support/auth_server.hpp"
+#include "e2e/support/catalog_server.hpp"
 #include "support/poll.hpp"
 #include "support/test_database.hpp"
 

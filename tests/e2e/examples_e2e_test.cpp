@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "support/auth_server.hpp"
+#include "e2e/support/auth_server.hpp"
 #include "support/poll.hpp"
 #include "support/process.hpp"
 

@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "support/auth_server.hpp"
+#include "e2e/support/auth_server.hpp"
 #include "support/poll.hpp"
 
 using giia::testing::AuthServer;

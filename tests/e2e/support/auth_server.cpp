@@ -1,4 +1,4 @@
-#include "support/auth_server.hpp"
+#include "e2e/support/auth_server.hpp"
 
 #include <grpcpp/grpcpp.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "support/nats_cluster.hpp"
+#include "e2e/support/nats_cluster.hpp"
 
 #include <httplib.h>
 #include <nats/nats.h>

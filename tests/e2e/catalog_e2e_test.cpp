@@ -18,8 +18,8 @@
 
 #include "adapters/codec/cloudevents.hpp"
 #include "core/catalog/access.hpp"
-#include "support/auth_server.hpp"
-#include "support/catalog_server.hpp"
+#include "e2e/support/auth_server.hpp"
+#include "e2e/support/catalog_server.hpp"
 #include "support/counter.hpp"
 #include "support/poll.hpp"
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "support/auth_server.hpp"
-#include "support/catalog_server.hpp"
+#include "e2e/support/auth_server.hpp"
+#include "e2e/support/catalog_server.hpp"
 #include "support/net.hpp"
 #include "support/poll.hpp"
 

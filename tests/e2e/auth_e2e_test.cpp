@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "core/auth/access.hpp"
-#include "support/auth_server.hpp"
+#include "e2e/support/auth_server.hpp"
 #include "support/counter.hpp"
 #include "support/poll.hpp"
 

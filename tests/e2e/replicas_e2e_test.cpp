@@ -16,9 +16,9 @@
 #include <sstream>
 #include <thread>
 
-#include "support/auth_server.hpp"
-#include "support/catalog_server.hpp"
-#include "support/nats_cluster.hpp"
+#include "e2e/support/auth_server.hpp"
+#include "e2e/support/catalog_server.hpp"
+#include "e2e/support/nats_cluster.hpp"
 #include "support/poll.hpp"
 
 namespace pb = giia::catalog::v1;

@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "support/auth_server.hpp"
-#include "support/catalog_server.hpp"
+#include "e2e/support/auth_server.hpp"
+#include "e2e/support/catalog_server.hpp"
 #include "support/pgbouncer.hpp"
 
 using giia::testing::AuthServer;

@@ -1,4 +1,4 @@
-#include "support/pg_cluster.hpp"
+#include "e2e/support/pg_cluster.hpp"
 
 #include <fcntl.h>
 #include <pwd.h>
