@@ -93,7 +93,7 @@ struct World : giia::testing::EventsWorld {
 
 }  // namespace
 
-TEST_CASE("giia dlq: list, inspect, replay to a consumer that now succeeds, purge", "[e2e][dlq]") {
+TEST_CASE("giia dlq: list, inspect, replay to a consumer that now succeeds, purge", "[dlq]") {
   World w;
   w.Publish("role.assigned", 1);
   w.Publish("role.revoked", 2);
@@ -155,8 +155,7 @@ TEST_CASE("giia dlq: list, inspect, replay to a consumer that now succeeds, purg
   CHECK(json::parse(RunGiia({"dlq", "list", "--output", "json"}, w.Env()).out)["total"] == 0);
 }
 
-TEST_CASE("giia dlq replay leaves a message that keeps failing in place (loop guard)",
-          "[e2e][dlq]") {
+TEST_CASE("giia dlq replay leaves a message that keeps failing in place (loop guard)", "[dlq]") {
   World w;
   w.Publish("role.assigned", 4);
   w.Consume([&] { return w.consumer->counters().dead_lettered >= 1; });
@@ -172,7 +171,7 @@ TEST_CASE("giia dlq replay leaves a message that keeps failing in place (loop gu
   CHECK(json::parse(RunGiia({"dlq", "list", "--output", "json"}, w.Env()).out)["total"] == 1);
 }
 
-TEST_CASE("giia dlq with NATS unreachable exits 2, bad input exits 1", "[e2e][dlq]") {
+TEST_CASE("giia dlq with NATS unreachable exits 2, bad input exits 1", "[dlq]") {
   NatsServer server;
   const std::string url = server.url();
   server.Stop();
@@ -185,7 +184,7 @@ TEST_CASE("giia dlq with NATS unreachable exits 2, bad input exits 1", "[e2e][dl
 }
 
 TEST_CASE("giia dlq replay refuses a forged dead letter aimed at the broker's API or the DLQ",
-          "[e2e][dlq]") {
+          "[dlq]") {
   giia::testing::EventsWorld w;
   // Whoever can write to DLQ_EVENTS writes the original-subject header.
   const std::vector<std::string> subjects = {
@@ -221,7 +220,7 @@ TEST_CASE("giia dlq replay refuses a forged dead letter aimed at the broker's AP
   CHECK(left["messages"][1]["subject"] == subjects[2]);
 }
 
-TEST_CASE("giia dlq inspect shows a 400,000-deep payload raw instead of crashing", "[e2e][dlq]") {
+TEST_CASE("giia dlq inspect shows a 400,000-deep payload raw instead of crashing", "[dlq]") {
   giia::testing::EventsWorld w;
   // As deep as a NATS message (1 MB at most) allows.
   const std::string deep = std::string(400000, '[') + std::string(400000, ']');

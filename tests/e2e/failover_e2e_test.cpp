@@ -158,7 +158,7 @@ long long Ms(Clock::duration d) {
 TEST_CASE(
     "PostgreSQL failover: the catalog follows the promoted standby, loses no acknowledged "
     "write and publishes each event once",
-    "[e2e][failover]") {
+    "[replicas]") {
   const auto test_start = Clock::now();
   PgCluster cluster;
   AuthServer auth;

@@ -20,7 +20,7 @@ using giia::testing::RunGiia;
 namespace {}  // namespace
 
 TEST_CASE("giia health --grpc: serving 0, not serving 4, unknown service 3, unreachable 2",
-          "[e2e][grpc]") {
+          "[grpc]") {
   server::GrpcServerOptions options;
   options.host = "127.0.0.1";
   server::GrpcServer grpc(options);
@@ -57,7 +57,7 @@ TEST_CASE("giia health --grpc: serving 0, not serving 4, unknown service 3, unre
 TEST_CASE(
     "A grpc.health.v1 Watch sees each change, gets NOT_SERVING and its end when the server "
     "shuts down, and does not hold the shutdown for its grace",
-    "[e2e][grpc]") {
+    "[grpc]") {
   namespace hv1 = grpc::health::v1;
   server::GrpcServerOptions options;
   options.host = "127.0.0.1";

@@ -20,7 +20,7 @@ using giia::testing::RunGiia;
 using nlohmann::json;
 
 TEST_CASE("Through PgBouncer in transaction mode: migrate, seed-roles, serve auth and catalog",
-          "[e2e][pgbouncer]") {
+          "[pgbouncer]") {
   PgBouncer bouncer;
   AuthServerOptions options;
   options.database_port = bouncer.port();

@@ -14,7 +14,7 @@ using namespace giia;
 using giia::testing::ReadStream;
 
 TEST_CASE("A replay of more letters than a batch republishes, records and removes every one",
-          "[integration][dlq][nats]") {
+          "[dlq][nats]") {
   giia::testing::EventsWorld w;
   // Dead letters as the consumer's DeadLetterQueue writes them.
   constexpr int kLetters = 1203;

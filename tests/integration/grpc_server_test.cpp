@@ -7,8 +7,7 @@
 
 using namespace giia;
 
-TEST_CASE("A second gRPC server on a taken port fails instead of sharing it",
-          "[integration][grpc]") {
+TEST_CASE("A second gRPC server on a taken port fails instead of sharing it", "[grpc]") {
   server::GrpcServerOptions options;
   options.host = "127.0.0.1";
   server::GrpcServer first(options);

@@ -10,7 +10,7 @@ using giia::Attempt;
 using giia::ErrorCode;
 using giia::Result;
 
-TEST_CASE("An answered attempt runs its next steps at once", "[unit]") {
+TEST_CASE("An answered attempt runs its next steps at once", "[common]") {
   int ran = 0;
   Attempt<Result<int>> a = Result<int>(20);
   REQUIRE(a.answered());
@@ -27,7 +27,7 @@ TEST_CASE("An answered attempt runs its next steps at once", "[unit]") {
   CHECK(std::move(error).Finish().error().code == ErrorCode::kNotFound);
 }
 
-TEST_CASE("A rest runs once, when finished, and carries the steps chained on it", "[unit]") {
+TEST_CASE("A rest runs once, when finished, and carries the steps chained on it", "[common]") {
   int rests = 0, steps = 0;
   auto a = Attempt<Result<int>>::Later([&]() -> Result<int> {
     ++rests;
@@ -53,7 +53,7 @@ TEST_CASE("A rest runs once, when finished, and carries the steps chained on it"
   CHECK(steps == 2);
 }
 
-TEST_CASE("A step of an answered attempt may hand on a rest of its own", "[unit]") {
+TEST_CASE("A step of an answered attempt may hand on a rest of its own", "[common]") {
   Attempt<Result<int>> a = Result<int>(1);
   auto b = std::move(a).Then([](Result<int> r) -> Attempt<Result<int>> {
     const int v = *r;
