@@ -96,7 +96,7 @@ const std::string kHash1(64, 'b');
 }  // namespace
 
 TEST_CASE("A refresh session is the token, its family's newest generation and its user",
-          "[integration][postgres][auth]") {
+          "[pg][auth]") {
   World w;
   const std::string family = w.Login(kHash0);
   CHECK_FALSE(w.Session(std::string(64, 'f')));  // no such token
@@ -132,7 +132,7 @@ TEST_CASE("A refresh session is the token, its family's newest generation and it
 }
 
 TEST_CASE("A session read while another transaction rotates it sees the new generation",
-          "[integration][postgres][auth]") {
+          "[pg][auth]") {
   World w;
   const std::string family = w.Login(kHash0);
   // Another session rotates generation 0 and holds its locks.

@@ -28,7 +28,7 @@ events::DeadLetter Letter() {
 
 }  // namespace
 
-TEST_CASE("A dead letter is POSTed to the alert webhook as JSON", "[integration][alert]") {
+TEST_CASE("A dead letter is POSTed to the alert webhook as JSON", "[dlq][http]") {
   http::InitHttpClient();
   giia::testing::TcpListener server;
   auto request = std::async(std::launch::async, [&] { return server.AnswerHttp("200 OK"); });
@@ -45,8 +45,7 @@ TEST_CASE("A dead letter is POSTed to the alert webhook as JSON", "[integration]
   CHECK(webhook.sent() == 1);
 }
 
-TEST_CASE("A webhook that fails or is down is counted, within the timeout",
-          "[integration][alert]") {
+TEST_CASE("A webhook that fails or is down is counted, within the timeout", "[dlq][http]") {
   http::InitHttpClient();
   giia::testing::TcpListener server;
   auto request = std::async(std::launch::async, [&] { return server.AnswerHttp("500 Oops"); });

@@ -76,7 +76,7 @@ auth::AuditEntry Hostile(const std::string& id) {
 }  // namespace
 
 TEST_CASE("The audit store says kInvalidArgument for data PostgreSQL refuses, and writes nothing",
-          "[integration][audit]") {
+          "[audit]") {
   World w;
   for (const std::string id : {"ff", "nul", "long"}) {
     auth::AuditEntry bad = Hostile(id);
@@ -102,8 +102,7 @@ TEST_CASE("The audit store says kInvalidArgument for data PostgreSQL refuses, an
   CHECK(w.Count() == "0");
 }
 
-TEST_CASE("Entries with 0xFF, a cut character and NUL are written once made storable",
-          "[integration][audit]") {
+TEST_CASE("Entries with 0xFF, a cut character and NUL are written once made storable", "[audit]") {
   World w;
   std::vector<auth::AuditEntry> batch;
   for (const std::string id : {"ff", "cut", "nul", "long"}) {
@@ -120,7 +119,7 @@ TEST_CASE("Entries with 0xFF, a cut character and NUL are written once made stor
 }
 
 TEST_CASE("The audit writer on PostgreSQL: hostile text written, one unstorable entry dropped",
-          "[integration][audit]") {
+          "[audit]") {
   World w;
   auto log = std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>());
   server::AuditWriter writer(w.store, {.batch_size = 50}, *log);  // Stop() drains it

@@ -188,7 +188,7 @@ events::Event ProductCreated(const Product& p, const std::string& event_id) {
 }  // namespace
 
 TEST_CASE("A product goes through insert, get, update and soft delete, one version per change",
-          "[integration][catalog_store]") {
+          "[catalog][pg]") {
   World w;
   Product p = NewProduct(kOrgA, "ABC-1", "Hex bolt", "fasteners");
   p.description = "M8 x 40";
@@ -276,8 +276,7 @@ TEST_CASE("A product goes through insert, get, update and soft delete, one versi
   CHECK(stale.error().code == ErrorCode::kNotFound);
 }
 
-TEST_CASE("A product takes only a live buffer profile of its own organization",
-          "[integration][catalog_store]") {
+TEST_CASE("A product takes only a live buffer profile of its own organization", "[catalog][pg]") {
   World w;
   const BufferProfile mine = Insert(w, NewProfile(kOrgA, "Mine"));
   const BufferProfile theirs = Insert(w, NewProfile(kOrgB, "Theirs"));
@@ -316,7 +315,7 @@ TEST_CASE("A product takes only a live buffer profile of its own organization",
 }
 
 TEST_CASE("Suppliers and buffer profiles keep every field and count their versions",
-          "[integration][catalog_store]") {
+          "[catalog][pg]") {
   World w;
   Supplier s = NewSupplier(kOrgA, "SUP-1", "Acme");
   s.contact_name = "Ana";
@@ -391,7 +390,7 @@ TEST_CASE("Suppliers and buffer profiles keep every field and count their versio
   CHECK(w.Count("SELECT version FROM catalog.buffer_profiles") == "3");
 }
 
-TEST_CASE("Another organization can neither see nor change a row", "[integration][catalog_store]") {
+TEST_CASE("Another organization can neither see nor change a row", "[catalog][pg]") {
   World w;
   const Product product = Insert(w, NewProduct(kOrgA, "ABC-1", "Bolt"));
   const Supplier supplier = Insert(w, NewSupplier(kOrgA, "SUP-1", "Acme"));
@@ -507,7 +506,7 @@ TEST_CASE("Another organization can neither see nor change a row", "[integration
 }
 
 TEST_CASE("A live sku, code or name is taken, naming the field, and soft delete frees it",
-          "[integration][catalog_store]") {
+          "[catalog][pg]") {
   World w;
   const Product first = Insert(w, NewProduct(kOrgA, "ABC-1", "Bolt"));
   auto dup = Written(w, [&](CatalogRepository& repo) {
@@ -573,7 +572,7 @@ TEST_CASE("A live sku, code or name is taken, naming the field, and soft delete 
 }
 
 TEST_CASE("Lists filter by status and category, page in creation order and count every page",
-          "[integration][catalog_store]") {
+          "[catalog][pg]") {
   World w;
   // Separate transactions: created_at increases with each.
   const std::vector<std::tuple<std::string, std::string, std::string>> rows = {
@@ -649,7 +648,7 @@ TEST_CASE("Lists filter by status and category, page in creation order and count
   CHECK(profiles->items[0].name == "B");
 }
 
-TEST_CASE("A page holds 1 to 100 rows", "[integration][catalog_store]") {
+TEST_CASE("A page holds 1 to 100 rows", "[catalog][pg]") {
   World w;
   REQUIRE(
       w.db.sql().Exec("INSERT INTO catalog.products (organization_id, sku, name) SELECT $1::uuid,"
@@ -670,7 +669,7 @@ TEST_CASE("A page holds 1 to 100 rows", "[integration][catalog_store]") {
 }
 
 TEST_CASE("Search matches sku or name case-insensitively and takes % _ and backslash literally",
-          "[integration][catalog_store]") {
+          "[catalog][pg]") {
   World w;
   Insert(w, NewProduct(kOrgA, "BOLT-M8", "Hex Bolt M8", "fasteners"));
   Insert(w, NewProduct(kOrgA, "NUT-M8", "Hex nut", "fasteners", "inactive"));
@@ -708,7 +707,7 @@ TEST_CASE("Search matches sku or name case-insensitively and takes % _ and backs
 }
 
 TEST_CASE("Searching 100000 products uses a trigram index and finds the right rows",
-          "[integration][catalog_store]") {
+          "[catalog][pg]") {
   World w;
   REQUIRE(w.db.sql().Exec(
       "INSERT INTO catalog.products (organization_id, sku, name, category)"
@@ -755,7 +754,7 @@ TEST_CASE("Searching 100000 products uses a trigram index and finds the right ro
 }
 
 TEST_CASE("Product-supplier links upsert, move the primary flag, hide deleted suppliers, remove",
-          "[integration][catalog_store]") {
+          "[catalog][pg]") {
   World w;
   const Product product = Insert(w, NewProduct(kOrgA, "P-1", "Pump"));
   const Product other = Insert(w, NewProduct(kOrgA, "P-2", "Valve"));
@@ -841,7 +840,7 @@ TEST_CASE("Product-supplier links upsert, move the primary flag, hide deleted su
 }
 
 TEST_CASE("Write commits the outbox row with its change and a failed Write leaves neither",
-          "[integration][catalog_store]") {
+          "[catalog][pg]") {
   World w;
   Product kept;
   auto ok = w.store.Write([&](CatalogTx& tx) -> Status {
@@ -889,8 +888,7 @@ TEST_CASE("Write commits the outbox row with its change and a failed Write leave
   CHECK(w.Count("SELECT count(*) FROM catalog.outbox") == "1");
 }
 
-TEST_CASE("Reads refuse changes and bad input is an error, never a crash",
-          "[integration][catalog_store]") {
+TEST_CASE("Reads refuse changes and bad input is an error, never a crash", "[catalog][pg]") {
   World w;
   const Product product = Insert(w, NewProduct(kOrgA, "P-1", "Pump"));
 
@@ -968,7 +966,7 @@ TEST_CASE("Reads refuse changes and bad input is an error, never a crash",
 }
 
 TEST_CASE("A refusal of the work (a stale version) is not retried, a database deadlock is",
-          "[integration][catalog_store]") {
+          "[catalog][pg]") {
   World w;
   int runs = 0;
   Status stale = w.store.Write([&](CatalogTx&) -> Status {
@@ -981,7 +979,7 @@ TEST_CASE("A refusal of the work (a stale version) is not retried, a database de
 }
 
 TEST_CASE("FindProduct on the asynchronous pool reads what GetProduct reads, scoped alike",
-          "[integration][pg]") {
+          "[catalog][pg]") {
   World w;
   const Product stored = Insert(w, NewProduct(kOrgA, "ASYNC-1", "Async", "tools"));
   pg::AsyncPoolOptions o;

@@ -89,7 +89,7 @@ events::RetryPolicy Fast() {
 }  // namespace
 
 TEST_CASE("A handler that fails twice then succeeds is acknowledged on the third attempt",
-          "[integration][events][nats]") {
+          "[events][nats]") {
   World w;
   auto source = w.Consumer("mailer");
   pg::PgProcessedEvents processed(*w.pool, pg::OutboxSchema::kAuth);
@@ -113,7 +113,7 @@ TEST_CASE("A handler that fails twice then succeeds is acknowledged on the third
 }
 
 TEST_CASE("A handler that always fails lands in DLQ_EVENTS with every header after 3 attempts",
-          "[integration][events][nats]") {
+          "[events][nats]") {
   World w;
   auto source = w.Consumer("mailer");
   pg::PgProcessedEvents processed(*w.pool, pg::OutboxSchema::kAuth);
@@ -147,8 +147,7 @@ TEST_CASE("A handler that always fails lands in DLQ_EVENTS with every header aft
   CHECK(more->empty());
 }
 
-TEST_CASE("A payload that is not an event is dead-lettered at once",
-          "[integration][events][nats]") {
+TEST_CASE("A payload that is not an event is dead-lettered at once", "[events][nats]") {
   World w;
   auto source = w.Consumer("mailer");
   pg::PgProcessedEvents processed(*w.pool, pg::OutboxSchema::kAuth);
@@ -164,8 +163,7 @@ TEST_CASE("A payload that is not an event is dead-lettered at once",
   CHECK_THAT(letters[0].headers["Giia-Last-Error"], Catch::StartsWith("undecodable"));
 }
 
-TEST_CASE("The consumer worker processes in the background and stops cleanly",
-          "[integration][events][nats]") {
+TEST_CASE("The consumer worker processes in the background and stops cleanly", "[events][nats]") {
   World w;
   auto source = w.Consumer("mailer");
   pg::PgProcessedEvents processed(*w.pool, pg::OutboxSchema::kAuth);

@@ -161,8 +161,7 @@ struct Sockets {
 
 }  // namespace
 
-TEST_CASE("A POST with neither Content-Length nor chunked encoding has an empty body",
-          "[integration][http]") {
+TEST_CASE("A POST with neither Content-Length nor chunked encoding has an empty body", "[http]") {
   Running s;  // its read timeout (10 s) is longer than this test waits
   const std::string answer =
       RawExchange(s.port, "POST /echo HTTP/1.1\r\nHost: test\r\n\r\n", std::chrono::seconds(5));
@@ -175,8 +174,7 @@ TEST_CASE("A POST with neither Content-Length nor chunked encoding has an empty 
   CHECK_THAT(chunked, Catch::StartsWith("HTTP/1.1 200") && Catch::Contains("Content-Length: 2"));
 }
 
-TEST_CASE("Liveness is 200, readiness reports each check, degraded stays ready",
-          "[integration][http]") {
+TEST_CASE("Liveness is 200, readiness reports each check, degraded stays ready", "[http]") {
   Running s;
   auto client = s.Client();
   auto live = client.Get("/health/live");
@@ -204,8 +202,7 @@ TEST_CASE("Liveness is 200, readiness reports each check, degraded stays ready",
   CHECK(client.Get("/health/live")->status == 200);  // liveness never follows readiness
 }
 
-TEST_CASE("A critical dependency down makes /health/ready 503, and giia health exits 4",
-          "[integration][http]") {
+TEST_CASE("A critical dependency down makes /health/ready 503, and giia health exits 4", "[http]") {
   DownProbe critical(true);
   Running s({&critical});
   auto ready = s.Client().Get("/health/ready");
@@ -217,8 +214,7 @@ TEST_CASE("A critical dependency down makes /health/ready 503, and giia health e
   CHECK(giia::testing::RunGiia({"health", "--http", base + "/health/live"}).exit_code == 0);
 }
 
-TEST_CASE("Request ids, JSON errors, body limits and the exception barrier",
-          "[integration][http]") {
+TEST_CASE("Request ids, JSON errors, body limits and the exception barrier", "[http]") {
   Running s;
   auto client = s.Client();
   auto echoed = client.Get("/items/7", {{"X-Request-Id", "req-abc.1"}});
@@ -254,7 +250,7 @@ TEST_CASE("Request ids, JSON errors, body limits and the exception barrier",
   CHECK(client.Get("/health/live")->status == 200);  // still serving
 }
 
-TEST_CASE("/metrics counts requests by route and passes promtool", "[integration][http]") {
+TEST_CASE("/metrics counts requests by route and passes promtool", "[http]") {
   Running s;
   auto client = s.Client();
   for (int i = 0; i < 3; ++i) REQUIRE(client.Get("/items/5"));
@@ -272,7 +268,7 @@ TEST_CASE("/metrics counts requests by route and passes promtool", "[integration
   CHECK(checked.exit_code == 0);
 }
 
-TEST_CASE("A taken port fails loudly", "[integration][http]") {
+TEST_CASE("A taken port fails loudly", "[http]") {
   Running first;
   server::metrics::Registry registry;
   spdlog::logger log("test");
@@ -289,7 +285,7 @@ TEST_CASE("A taken port fails loudly", "[integration][http]") {
 TEST_CASE(
     "1,000 idle connections and 100 half request lines delay no one, and the header timeout ends "
     "them",
-    "[integration][http]") {
+    "[http]") {
   // Both ends of 1,100 connections live in this process.
   rlimit files{};
   REQUIRE(::getrlimit(RLIMIT_NOFILE, &files) == 0);
@@ -337,7 +333,7 @@ TEST_CASE(
   CHECK(open.size() == 0);
 }
 
-TEST_CASE("A keep-alive connection is closed after the idle timeout", "[integration][http]") {
+TEST_CASE("A keep-alive connection is closed after the idle timeout", "[http]") {
   Running s({}, [](server::HttpServerOptions& o) { o.idle_timeout = std::chrono::seconds(1); });
   Sockets c;
   c.fds.push_back(Connect(s.port));
@@ -353,7 +349,7 @@ TEST_CASE("A keep-alive connection is closed after the idle timeout", "[integrat
 }
 
 TEST_CASE("A chunked body over the limit is refused with 413 as it streams, never buffered whole",
-          "[integration][http]") {
+          "[http]") {
   Running s;  // max_body_bytes 1024
   const long rss_before = RssKiB();
   Sockets c;
@@ -392,8 +388,7 @@ TEST_CASE("A chunked body over the limit is refused with 413 as it streams, neve
   CHECK(giia::testing::Eventually([&] { return ClosedByPeer(fd); }, std::chrono::seconds(5)));
 }
 
-TEST_CASE("A Content-Length over the limit is refused with 413 before the body is sent",
-          "[integration][http]") {
+TEST_CASE("A Content-Length over the limit is refused with 413 before the body is sent", "[http]") {
   Running s;
   const auto start = std::chrono::steady_clock::now();
   const std::string answer = RawExchange(s.port,
@@ -417,7 +412,7 @@ TEST_CASE("A Content-Length over the limit is refused with 413 before the body i
   CHECK_THAT(ReadAnswer(c.fds[0]), Catch::StartsWith("HTTP/1.1 200") && Catch::EndsWith("hi"));
 }
 
-TEST_CASE("A 64 KB header is refused with 431 and the error object", "[integration][http]") {
+TEST_CASE("A 64 KB header is refused with 431 and the error object", "[http]") {
   Running s;
   const std::string answer = RawExchange(
       s.port,

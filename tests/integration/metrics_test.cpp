@@ -41,7 +41,7 @@ struct NoDlq final : events::DeadLetterQueue {
 
 }  // namespace
 
-TEST_CASE("The metrics exposition passes promtool check metrics", "[integration][metrics]") {
+TEST_CASE("The metrics exposition passes promtool check metrics", "[metrics]") {
   Registry registry;
   registry.GetCounter("http_requests_total", "HTTP requests.", {{"code", "200"}, {"path", "/a\"b"}})
       .Inc(3);

@@ -24,7 +24,7 @@ std::vector<migrate::Migration> Shipped() { return pg::EmbeddedMigrations().valu
 
 }  // namespace
 
-TEST_CASE("up then down --all leaves no giia table, up again works", "[integration][migrate]") {
+TEST_CASE("up then down --all leaves no giia table, up again works", "[migrate]") {
   TestDatabase db;
   auto pool = db.MakePool();
   pg::PgMigrationStore store(*pool);
@@ -54,7 +54,7 @@ TEST_CASE("up then down --all leaves no giia table, up again works", "[integrati
   CHECK(again->steps.size() == Shipped().size());
 }
 
-TEST_CASE("The schema enforces the data model's rules", "[integration][migrate]") {
+TEST_CASE("The schema enforces the data model's rules", "[migrate]") {
   TestDatabase db;
   auto pool = db.MakePool();
   pg::PgMigrationStore store(*pool);
@@ -88,7 +88,7 @@ TEST_CASE("The schema enforces the data model's rules", "[integration][migrate]"
   CHECK(profile.error().code == ErrorCode::kInvalidArgument);
 }
 
-TEST_CASE("An applied file whose content changed is refused by name", "[integration][migrate]") {
+TEST_CASE("An applied file whose content changed is refused by name", "[migrate]") {
   TestDatabase db;
   auto pool = db.MakePool();
   pg::PgMigrationStore store(*pool);
@@ -108,7 +108,7 @@ TEST_CASE("An applied file whose content changed is refused by name", "[integrat
 }
 
 TEST_CASE("A failing file rolls back, shows in status with its error, and force repairs it",
-          "[integration][migrate]") {
+          "[migrate]") {
   TestDatabase db;
   auto pool = db.MakePool();
   pg::PgMigrationStore store(*pool);
@@ -136,8 +136,7 @@ TEST_CASE("A failing file rolls back, shows in status with its error, and force 
   CHECK(migrate::AppliedVersion(migrator.Status().value(), "catalog") == catalog.back().version);
 }
 
-TEST_CASE("A file applied by another process meanwhile is not run twice",
-          "[integration][migrate]") {
+TEST_CASE("A file applied by another process meanwhile is not run twice", "[migrate]") {
   TestDatabase db;
   auto pool = db.MakePool();
   pg::PgMigrationStore store(*pool);
@@ -149,8 +148,7 @@ TEST_CASE("A file applied by another process meanwhile is not run twice",
   CHECK(second->outcome == migrate::StepOutcome::kAlreadyDone);
 }
 
-TEST_CASE("The schema probe is ready only at the version this binary ships",
-          "[integration][migrate]") {
+TEST_CASE("The schema probe is ready only at the version this binary ships", "[migrate]") {
   TestDatabase db;
   auto pool = db.MakePool();
   pg::PgMigrationStore store(*pool);

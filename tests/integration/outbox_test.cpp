@@ -95,7 +95,7 @@ struct CrashAfterPublish final : events::EventPublisher {
 }  // namespace
 
 TEST_CASE("A rolled-back event is never published, a committed one exactly once",
-          "[integration][events][nats]") {
+          "[events][nats]") {
   World w;
   const events::Event lost = RoleAssigned("u-1", 1);
   const events::Event kept = RoleAssigned("u-1", 2);
@@ -118,8 +118,7 @@ TEST_CASE("A rolled-back event is never published, a committed one exactly once"
         "1");
 }
 
-TEST_CASE("Killed between publish and mark, the event is still stored once",
-          "[integration][events][nats]") {
+TEST_CASE("Killed between publish and mark, the event is still stored once", "[events][nats]") {
   World w;
   w.Write({RoleAssigned("u-1", 1), RoleAssigned("u-1", 2)});
   nats::JetStreamPublisher publisher(*w.js);
@@ -135,7 +134,7 @@ TEST_CASE("Killed between publish and mark, the event is still stored once",
 }
 
 TEST_CASE("Two relays at once lose nothing, double nothing, and keep each aggregate's order",
-          "[integration][events][nats]") {
+          "[events][nats]") {
   World w;
   constexpr int kAggregates = 5;
   constexpr int kPerAggregate = 30;
@@ -181,7 +180,7 @@ TEST_CASE("Two relays at once lose nothing, double nothing, and keep each aggreg
 }
 
 TEST_CASE("A batch published at once reports each message, and the relay its acknowledged prefix",
-          "[integration][events][nats]") {
+          "[events][nats]") {
   World w;
   // The third subject is in no stream: JetStream's "no responders" for that
   // message alone, while the messages around it are stored.
@@ -222,7 +221,7 @@ TEST_CASE("A batch published at once reports each message, and the relay its ack
   CHECK(publisher.Publish(std::span(records).subspan(3)).value() == 1);
 }
 
-TEST_CASE("A large batch is published in order, each message once", "[integration][events][nats]") {
+TEST_CASE("A large batch is published in order, each message once", "[events][nats]") {
   World w;
   std::vector<events::Event> written;
   for (int i = 0; i < 1500; ++i) written.push_back(RoleAssigned("u-" + std::to_string(i % 7), i));
@@ -242,8 +241,7 @@ TEST_CASE("A large batch is published in order, each message once", "[integratio
   }
 }
 
-TEST_CASE("A batch while NATS is down is unavailable and sends nothing",
-          "[integration][events][nats]") {
+TEST_CASE("A batch while NATS is down is unavailable and sends nothing", "[events][nats]") {
   World w;
   auto js = w.Connect(true);
   w.nats.Stop();
@@ -260,7 +258,7 @@ TEST_CASE("A batch while NATS is down is unavailable and sends nothing",
 }
 
 TEST_CASE("With NATS stopped, writes succeed and every event arrives once it is back",
-          "[integration][events][nats]") {
+          "[events][nats]") {
   World w;
   auto js = w.Connect(true);
   nats::JetStreamPublisher publisher(*js);
@@ -333,7 +331,7 @@ struct CountingPublisher final : events::EventPublisher {
 }  // namespace
 
 TEST_CASE("The relay worker is woken by the store that committed events, not by its poll",
-          "[integration][events][nats]") {
+          "[events][nats]") {
   World w;
   nats::JetStreamPublisher real(*w.js);
   CountingPublisher publisher(real);
@@ -365,8 +363,7 @@ TEST_CASE("The relay worker is woken by the store that committed events, not by 
   CHECK(ReadStream(w.nats.url(), "AUTH_EVENTS").size() == 1);
 }
 
-TEST_CASE("Streams are created idempotently and brought to their configuration",
-          "[integration][nats]") {
+TEST_CASE("Streams are created idempotently and brought to their configuration", "[nats]") {
   NatsServer server;
   nats::NatsOptions options;
   options.url = server.url();
@@ -380,7 +377,7 @@ TEST_CASE("Streams are created idempotently and brought to their configuration",
   CHECK(giia::testing::StreamMaxAgeSeconds(server.url(), "DLQ_EVENTS") == 24 * 3600);
 }
 
-TEST_CASE("An unreachable NATS is UNAVAILABLE within the timeout", "[integration][nats]") {
+TEST_CASE("An unreachable NATS is UNAVAILABLE within the timeout", "[nats]") {
   NatsServer server;
   const std::string url = server.url();
   server.Stop();
@@ -401,8 +398,7 @@ TEST_CASE("An unreachable NATS is UNAVAILABLE within the timeout", "[integration
   CHECK(publish.error().code == ErrorCode::kUnavailable);
 }
 
-TEST_CASE("Sent events are deleted after the retention, pending ones never",
-          "[integration][events]") {
+TEST_CASE("Sent events are deleted after the retention, pending ones never", "[events]") {
   TestDatabase db;
   auto pool = db.MakePool();
   pg::PgMigrationStore store(*pool);
@@ -427,7 +423,7 @@ TEST_CASE("Sent events are deleted after the retention, pending ones never",
 }
 
 TEST_CASE("A core subscription sees what JetStream stores on its subject, until it is destroyed",
-          "[integration][nats]") {
+          "[nats]") {
   giia::testing::EventsWorld w;  // a nats-server with giia's streams
   nats::JetStream* js = w.js.get();
   std::mutex mu;

@@ -77,8 +77,7 @@ bool LockWaiters(TestDatabase& db, int n) {
 
 }  // namespace
 
-TEST_CASE("AsyncPool answers with the rows, and prepares a text once per connection",
-          "[integration][pg]") {
+TEST_CASE("AsyncPool answers with the rows, and prepares a text once per connection", "[pg]") {
   TestDatabase db;
   auto pool = MakePool(db.url(), 1);
   for (int i = 0; i < 3; ++i) {
@@ -96,7 +95,7 @@ TEST_CASE("AsyncPool answers with the rows, and prepares a text once per connect
 }
 
 TEST_CASE("AsyncPool: a statement that fails gets its error, and the connection serves the next",
-          "[integration][pg]") {
+          "[pg]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (id int CONSTRAINT t_pk PRIMARY KEY)"));
   auto pool = MakePool(db.url(), 1);
@@ -116,7 +115,7 @@ TEST_CASE("AsyncPool: a statement that fails gets its error, and the connection 
 }
 
 TEST_CASE("AsyncPool: a plan a schema change invalidated is prepared again, unseen by the caller",
-          "[integration][pg]") {
+          "[pg]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (id int)"));
   REQUIRE(db.sql().Exec("INSERT INTO t VALUES (7)"));
@@ -131,7 +130,7 @@ TEST_CASE("AsyncPool: a plan a schema change invalidated is prepared again, unse
 TEST_CASE(
     "AsyncPool: at its deadline a running statement is answered at once and cancelled on "
     "the server, and its connection comes back healthy",
-    "[integration][pg]") {
+    "[pg]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (id int)"));
   auto pool = MakePool(db.url(), 1);
@@ -155,7 +154,7 @@ TEST_CASE(
 }
 
 TEST_CASE("AsyncPool: a connection lost mid-statement answers kUnavailable and is replaced",
-          "[integration][pg]") {
+          "[pg]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (id int)"));
   const auto at = db.url().rfind('@');
@@ -182,7 +181,7 @@ TEST_CASE("AsyncPool: a connection lost mid-statement answers kUnavailable and i
 TEST_CASE(
     "AsyncPool: a full pool queues up to max_waiting, refuses more, and answers a waiting "
     "query at its deadline",
-    "[integration][pg]") {
+    "[pg]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (id int)"));
   auto pool = MakePool(db.url(), 1, /*max_waiting=*/2);
@@ -213,7 +212,7 @@ TEST_CASE(
 TEST_CASE(
     "AsyncPool: shutdown refuses new and waiting statements, lets the running one finish "
     "within the grace, and returns once all are answered",
-    "[integration][pg]") {
+    "[pg]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (id int)"));
   auto pool = MakePool(db.url(), 1);
@@ -242,7 +241,7 @@ TEST_CASE(
 TEST_CASE(
     "AsyncPool: shutdown past its grace answers a running statement kUnavailable and "
     "cancels it on the server",
-    "[integration][pg]") {
+    "[pg]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (id int)"));
   auto pool = MakePool(db.url(), 1);
@@ -262,7 +261,7 @@ TEST_CASE(
 TEST_CASE(
     "AsyncPool: with the server unreachable every waiting statement gets kUnavailable "
     "naming it",
-    "[integration][pg]") {
+    "[pg]") {
   TestDatabase db;
   const int closed = giia::testing::ClosedPort();
   auto pool = MakePool(giia::testing::WithPort(db.url(), closed), 2);

@@ -17,7 +17,7 @@ using giia::testing::TestDatabase;
 
 namespace {}  // namespace
 
-TEST_CASE("Exec binds parameters, returns rows and NULLs", "[integration][pg]") {
+TEST_CASE("Exec binds parameters, returns rows and NULLs", "[pg]") {
   TestDatabase db;
   auto rows = db.sql().Exec("SELECT $1::int + 1, $2::text, $3::text", {41, "it's", std::nullopt});
   REQUIRE(rows);
@@ -26,7 +26,7 @@ TEST_CASE("Exec binds parameters, returns rows and NULLs", "[integration][pg]") 
   CHECK(rows->IsNull(0, 2));
 }
 
-TEST_CASE("SQLSTATEs map to the core's error codes, without the DETAIL line", "[integration][pg]") {
+TEST_CASE("SQLSTATEs map to the core's error codes, without the DETAIL line", "[pg]") {
   TestDatabase db;
   auto& sql = db.sql();
   REQUIRE(sql.Exec("CREATE TABLE t (id int PRIMARY KEY, n int CHECK (n > 0))"));
@@ -45,7 +45,7 @@ TEST_CASE("SQLSTATEs map to the core's error codes, without the DETAIL line", "[
   CHECK_THAT(missing.error().message, Catch::Contains("giia migrate up"));
 }
 
-TEST_CASE("InTransaction commits on success and rolls back on error", "[integration][pg]") {
+TEST_CASE("InTransaction commits on success and rolls back on error", "[pg]") {
   TestDatabase db;
   auto& sql = db.sql();
   REQUIRE(sql.Exec("CREATE TABLE t (id int PRIMARY KEY)"));
@@ -70,7 +70,7 @@ TEST_CASE("InTransaction commits on success and rolls back on error", "[integrat
 }
 
 TEST_CASE("InTransaction sends BEGIN with the first statement, and nothing for no statement",
-          "[integration][pg]") {
+          "[pg]") {
   TestDatabase db;
   auto& sql = db.sql();
   REQUIRE(sql.Exec("CREATE TABLE t (id int PRIMARY KEY)"));
@@ -116,7 +116,7 @@ TEST_CASE("InTransaction sends BEGIN with the first statement, and nothing for n
   CHECK(Scalar(sql, "SELECT pg_backend_pid()") == backend);  // one connection throughout
 }
 
-TEST_CASE("The pool replaces a connection the server killed", "[integration][pg]") {
+TEST_CASE("The pool replaces a connection the server killed", "[pg]") {
   TestDatabase db;
   auto pool = db.MakePool(1);
   std::string first_pid;
@@ -143,7 +143,7 @@ TEST_CASE("The pool replaces a connection the server killed", "[integration][pg]
   CHECK(pool->Stats().discarded_total == 1);
 }
 
-TEST_CASE("A connection left inside a transaction is not handed out again", "[integration][pg]") {
+TEST_CASE("A connection left inside a transaction is not handed out again", "[pg]") {
   TestDatabase db;
   auto pool = db.MakePool(1);
   {
@@ -157,7 +157,7 @@ TEST_CASE("A connection left inside a transaction is not handed out again", "[in
   CHECK(pool->Stats().discarded_total == 1);
 }
 
-TEST_CASE("An exhausted pool answers UNAVAILABLE after its acquire timeout", "[integration][pg]") {
+TEST_CASE("An exhausted pool answers UNAVAILABLE after its acquire timeout", "[pg]") {
   TestDatabase db;
   pg::PoolOptions options;
   options.connect.url = db.url();
@@ -176,8 +176,7 @@ TEST_CASE("An exhausted pool answers UNAVAILABLE after its acquire timeout", "[i
   CHECK(pool->Stats().waits_total == 1);
 }
 
-TEST_CASE("A server that refuses or never answers is UNAVAILABLE within the timeout",
-          "[integration][pg]") {
+TEST_CASE("A server that refuses or never answers is UNAVAILABLE within the timeout", "[pg]") {
   pg::ConnectOptions options;
   options.connect_timeout = std::chrono::milliseconds(500);
   options.url =
@@ -199,7 +198,7 @@ TEST_CASE("A server that refuses or never answers is UNAVAILABLE within the time
   CHECK(took < std::chrono::seconds(3));
 }
 
-TEST_CASE("A statement over the statement timeout is DEADLINE_EXCEEDED", "[integration][pg]") {
+TEST_CASE("A statement over the statement timeout is DEADLINE_EXCEEDED", "[pg]") {
   TestDatabase db;
   pg::ConnectOptions options;
   options.url = db.url();
@@ -210,8 +209,7 @@ TEST_CASE("A statement over the statement timeout is DEADLINE_EXCEEDED", "[integ
   CHECK(slow.error().code == ErrorCode::kDeadlineExceeded);
 }
 
-TEST_CASE("The PostgreSQL auth store keeps the AuthTransactionRunner contract",
-          "[integration][pg][auth]") {
+TEST_CASE("The PostgreSQL auth store keeps the AuthTransactionRunner contract", "[pg][auth]") {
   TestDatabase db;
   auto pool = db.MakePool();
   // The auth schema comes from the embedded migrations.
@@ -224,7 +222,7 @@ TEST_CASE("The PostgreSQL auth store keeps the AuthTransactionRunner contract",
   giia::testing::CheckAuthStoreContract(store);
 }
 
-TEST_CASE("A connection past its lifetime is replaced", "[integration][pg]") {
+TEST_CASE("A connection past its lifetime is replaced", "[pg]") {
   TestDatabase db;
   auto pids = [&](std::chrono::milliseconds lifetime) {
     pg::PoolOptions options;
@@ -249,7 +247,7 @@ TEST_CASE("A connection past its lifetime is replaced", "[integration][pg]") {
   CHECK(old_stats.discarded_total == 1);
 }
 
-TEST_CASE("Exec prepares a statement once per connection and reuses it", "[integration][pg]") {
+TEST_CASE("Exec prepares a statement once per connection and reuses it", "[pg]") {
   TestDatabase db;
   auto& sql = db.sql();
   const std::size_t before = sql.prepared_count();
@@ -278,8 +276,7 @@ TEST_CASE("Exec prepares a statement once per connection and reuses it", "[integ
   CHECK(sql.prepared_count() == prepared);
 }
 
-TEST_CASE("Past its cap of prepared statements a connection runs new texts unprepared",
-          "[integration][pg]") {
+TEST_CASE("Past its cap of prepared statements a connection runs new texts unprepared", "[pg]") {
   TestDatabase db;
   auto& sql = db.sql();
   for (std::size_t i = 0; i < pg::Connection::kMaxPrepared + 10; ++i) {
@@ -290,7 +287,7 @@ TEST_CASE("Past its cap of prepared statements a connection runs new texts unpre
   CHECK(sql.prepared_count() == pg::Connection::kMaxPrepared);
 }
 
-TEST_CASE("A prepared statement whose table changed shape is prepared again", "[integration][pg]") {
+TEST_CASE("A prepared statement whose table changed shape is prepared again", "[pg]") {
   TestDatabase db;
   auto pool = db.MakePool(1);  // one connection: the one holding the stale plan
   auto& admin = db.sql();
@@ -346,8 +343,7 @@ TEST_CASE("A prepared statement whose table changed shape is prepared again", "[
   CHECK(d == "4");
 }
 
-TEST_CASE("With prepare_statements off, Exec never prepares (PgBouncer before 1.21)",
-          "[integration][pg]") {
+TEST_CASE("With prepare_statements off, Exec never prepares (PgBouncer before 1.21)", "[pg]") {
   TestDatabase db;
   pg::ConnectOptions options;
   options.url = db.url();
@@ -361,8 +357,7 @@ TEST_CASE("With prepare_statements off, Exec never prepares (PgBouncer before 1.
   CHECK(held->Int(0, 0) == 0);
 }
 
-TEST_CASE("DescribeServer names every host of a multi-host URL with its port",
-          "[integration][pg]") {
+TEST_CASE("DescribeServer names every host of a multi-host URL with its port", "[pg]") {
   CHECK(pg::DescribeServer("postgresql://u:secret@10.0.0.1:5433/giia") == "10.0.0.1:5433");
   CHECK(pg::DescribeServer("postgresql://u:secret@db/giia") == "db:5432");
   CHECK(pg::DescribeServer("postgresql://u:secret@10.0.0.1:5432,10.0.0.2:5433/giia?"
@@ -373,7 +368,7 @@ TEST_CASE("DescribeServer names every host of a multi-host URL with its port",
         std::string::npos);
 }
 
-TEST_CASE("A connection to no reachable host names each host it tried", "[integration][pg]") {
+TEST_CASE("A connection to no reachable host names each host it tried", "[pg]") {
   const int first = giia::testing::ClosedPort();
   const int second = giia::testing::ClosedPort();
   pg::ConnectOptions options;
@@ -391,8 +386,7 @@ TEST_CASE("A connection to no reachable host names each host it tried", "[integr
   CHECK(refused.error().message.find("secret") == std::string::npos);
 }
 
-TEST_CASE("A write on a read-only server is UNAVAILABLE and its connection is not reused",
-          "[integration][pg]") {
+TEST_CASE("A write on a read-only server is UNAVAILABLE and its connection is not reused", "[pg]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (id int PRIMARY KEY)"));
   auto pool = db.MakePool(1);

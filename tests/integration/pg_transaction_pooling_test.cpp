@@ -52,7 +52,7 @@ std::pair<std::string, std::string> SessionAndCurrentTimeout(pg::Connection& con
 }  // namespace
 
 TEST_CASE("Transaction pooling sends no startup option and bounds each transaction instead",
-          "[integration][pg][pgbouncer]") {
+          "[pg][pgbouncer]") {
   TestDatabase db;
   // The server's default is 0; the session mode's startup option is the
   // session's own value, transaction mode leaves the session at the default.
@@ -71,7 +71,7 @@ TEST_CASE("Transaction pooling sends no startup option and bounds each transacti
 TEST_CASE(
     "In transaction mode a statement over the timeout is DEADLINE_EXCEEDED, in or out of a "
     "transaction, and the connection stays usable",
-    "[integration][pg][pgbouncer]") {
+    "[pg][pgbouncer]") {
   TestDatabase db;
   auto conn = Open(Options(db.url(), 200ms, true));
   const std::string backend = Scalar(*conn, "SELECT pg_backend_pid()");
@@ -105,7 +105,7 @@ TEST_CASE(
 TEST_CASE(
     "In transaction mode a failed statement outside a transaction is rolled back and "
     "leaves the connection idle",
-    "[integration][pg][pgbouncer]") {
+    "[pg][pgbouncer]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (id int PRIMARY KEY)"));
   REQUIRE(db.sql().Exec("CREATE TABLE p (id int PRIMARY KEY)"));
@@ -148,7 +148,7 @@ TEST_CASE(
 }
 
 TEST_CASE("In transaction mode a stale prepared plan outside a transaction is prepared again",
-          "[integration][pg][pgbouncer]") {
+          "[pg][pgbouncer]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (a int)"));
   REQUIRE(db.sql().Exec("INSERT INTO t VALUES (1)"));
@@ -163,8 +163,7 @@ TEST_CASE("In transaction mode a stale prepared plan outside a transaction is pr
   CHECK(conn->Idle());
 }
 
-TEST_CASE("Transaction mode with no statement timeout adds no statement",
-          "[integration][pg][pgbouncer]") {
+TEST_CASE("Transaction mode with no statement timeout adds no statement", "[pg][pgbouncer]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (a int)"));
   auto conn = Open(Options(db.url(), 0ms, true));
@@ -182,7 +181,7 @@ TEST_CASE("Transaction mode with no statement timeout adds no statement",
 TEST_CASE(
     "Through a stock PgBouncer in transaction mode: the session mode is refused, the "
     "transaction mode works and is bounded",
-    "[integration][pg][pgbouncer]") {
+    "[pg][pgbouncer]") {
   TestDatabase db;
   PgBouncer bouncer;
   const std::string url = bouncer.Url(db.url());

@@ -207,8 +207,7 @@ const std::string kSpecs = std::string(GIIA_SOURCE_DIR) + "/docs/api/openapi/";
 
 }  // namespace
 
-TEST_CASE("auth.yaml documents exactly the REST routes serve auth registers",
-          "[integration][docs]") {
+TEST_CASE("auth.yaml documents exactly the REST routes serve auth registers", "[docs]") {
   Common common;
   pg::PgAccountStore accounts(*common.pool);
   pg::PgAuditStore audit_store(*common.pool);
@@ -226,8 +225,7 @@ TEST_CASE("auth.yaml documents exactly the REST routes serve auth registers",
             "docs/api/openapi/auth.yaml");
 }
 
-TEST_CASE("catalog.yaml documents exactly the REST routes serve catalog registers",
-          "[integration][docs]") {
+TEST_CASE("catalog.yaml documents exactly the REST routes serve catalog registers", "[docs]") {
   Common common;
   pg::PgCatalogStore store(*common.pool);
   catalog::CatalogService service(catalog::CatalogDeps{store, [] { return std::string(); }});
@@ -243,7 +241,7 @@ TEST_CASE("catalog.yaml documents exactly the REST routes serve catalog register
             "docs/api/openapi/catalog.yaml");
 }
 
-TEST_CASE("the route-set check reads patterns and spec paths as it should", "[integration][docs]") {
+TEST_CASE("the route-set check reads patterns and spec paths as it should", "[docs]") {
   CHECK(PathOfPattern("/api/v1/users/([^/]+)/roles/([^/]+)") == "/api/v1/users/{}/roles/{}");
   CHECK(PathOfPattern("/\\.well-known/jwks\\.json") == "/.well-known/jwks.json");
   CHECK(PathOfPattern("/api/v1/products/([0-9a-f(]+)") == "/api/v1/products/{}");

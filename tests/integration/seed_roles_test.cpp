@@ -33,7 +33,7 @@ void Migrate(TestDatabase& db, pg::Pool& pool) {
 }  // namespace
 
 TEST_CASE("SeedRoles stores the 4 roles and 18 permissions, and twice gives the same rows",
-          "[integration][auth]") {
+          "[auth]") {
   TestDatabase db;
   auto pool = db.MakePool();
   Migrate(db, *pool);
@@ -54,8 +54,7 @@ TEST_CASE("SeedRoles stores the 4 roles and 18 permissions, and twice gives the 
   CHECK(Scalar(db.sql(), "SELECT count(*) FROM auth.permissions") == "18");
 }
 
-TEST_CASE("BootstrapAdmin stores an argon2id hash and the Admin role, once",
-          "[integration][auth]") {
+TEST_CASE("BootstrapAdmin stores an argon2id hash and the Admin role, once", "[auth]") {
   TestDatabase db;
   auto pool = db.MakePool();
   Migrate(db, *pool);

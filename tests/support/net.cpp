@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <random>
 
 namespace giia::testing {
 
@@ -47,6 +49,54 @@ std::string TcpListener::AnswerHttp(const std::string& status, const std::string
 int ClosedPort() {
   TcpListener l;
   return l.port();
+}
+
+namespace {
+
+// The first port of the kernel's ephemeral range (outgoing connections take
+// their local port from it), 32768 when it cannot be read.
+int EphemeralLow() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  return range >> low && low > 11000 ? low : 32768;
+}
+
+// Whether `port` (0: any) on loopback can be bound now; the port bound.
+int TryBind(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  int bound = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      bound = ntohs(addr.sin_port);
+    }
+  }
+  ::close(fd);
+  return bound;
+}
+
+}  // namespace
+
+// A free port below the ephemeral range: the port is closed again before the
+// server under test binds it, and one from the ephemeral range could be
+// taken meanwhile as the local port of any outgoing connection (a flake seen
+// with two tests at a time). Below it only another listener can take it, and
+// picking at random makes two fixtures choosing the same port unlikely.
+int FreePort() {
+  thread_local std::minstd_rand random{std::random_device{}() ^ static_cast<unsigned>(::getpid())};
+  const int high = EphemeralLow() - 1;
+  std::uniform_int_distribution<int> pick(10000, high);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    if (const int port = TryBind(pick(random)); port > 0) return port;
+  }
+  const int port = TryBind(0);
+  REQUIRE(port > 0);
+  return port;
 }
 
 std::string RawHttp(int port, const std::string& request, std::chrono::milliseconds wait) {

@@ -1,6 +1,6 @@
 #pragma once
 // Loopback sockets for tests: a listener on a port the OS picks (which can
-// stay silent or answer one HTTP request), and a port where nothing listens.
+// stay silent or answer one HTTP request), and ports where nothing listens.
 
 #include <chrono>
 #include <string>
@@ -25,6 +25,9 @@ class TcpListener {
 
 // A loopback port nothing listens on (bound, then closed).
 int ClosedPort();
+
+// A port nothing listens on now (the OS picked it).
+int FreePort();
 
 // Sends `request` as it is (any bytes) to 127.0.0.1:`port` and returns
 // everything the server answers until it closes the connection or `wait`

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "support/auth_server.hpp"
+#include "support/net.hpp"  // FreePort
 #include "support/poll.hpp"
 #include "support/tcp_proxy.hpp"
 #include "support/test_database.hpp"

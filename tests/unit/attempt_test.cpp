@@ -12,7 +12,7 @@ using giia::Attempt;
 using giia::ErrorCode;
 using giia::Result;
 
-TEST_CASE("An answered attempt runs its next steps at once", "[unit]") {
+TEST_CASE("An answered attempt runs its next steps at once", "[common]") {
   int ran = 0;
   Attempt<Result<int>> a = Result<int>(20);
   REQUIRE(a.answered());
@@ -29,7 +29,7 @@ TEST_CASE("An answered attempt runs its next steps at once", "[unit]") {
   CHECK(std::move(error).Finish().error().code == ErrorCode::kNotFound);
 }
 
-TEST_CASE("A rest runs once, when finished, and carries the steps chained on it", "[unit]") {
+TEST_CASE("A rest runs once, when finished, and carries the steps chained on it", "[common]") {
   int rests = 0, steps = 0;
   auto a = Attempt<Result<int>>::Later([&]() -> Result<int> {
     ++rests;
@@ -55,7 +55,7 @@ TEST_CASE("A rest runs once, when finished, and carries the steps chained on it"
   CHECK(steps == 2);
 }
 
-TEST_CASE("A step of an answered attempt may hand on a rest of its own", "[unit]") {
+TEST_CASE("A step of an answered attempt may hand on a rest of its own", "[common]") {
   Attempt<Result<int>> a = Result<int>(1);
   auto b = std::move(a).Then([](Result<int> r) -> Attempt<Result<int>> {
     const int v = *r;
@@ -66,7 +66,7 @@ TEST_CASE("A step of an answered attempt may hand on a rest of its own", "[unit]
 }
 
 TEST_CASE("Asynchronous work starts once, when delivered into, and its steps run with its answer",
-          "[unit]") {
+          "[common]") {
   int starts = 0, steps = 0;
   Attempt<Result<int>>::Deliver pending;  // what the "I/O" will call
   auto a = Attempt<Result<int>>::Async([&](Attempt<Result<int>>::Deliver deliver) {
@@ -90,7 +90,7 @@ TEST_CASE("Asynchronous work starts once, when delivered into, and its steps run
   CHECK(steps == 1);
 }
 
-TEST_CASE("Finish waits for asynchronous work completed on another thread", "[unit]") {
+TEST_CASE("Finish waits for asynchronous work completed on another thread", "[common]") {
   std::thread worker;
   auto a = Attempt<Result<int>>::Async([&](Attempt<Result<int>>::Deliver deliver) {
     worker = std::thread([deliver = std::move(deliver)] { deliver(7); });
@@ -99,7 +99,7 @@ TEST_CASE("Finish waits for asynchronous work completed on another thread", "[un
   worker.join();
 }
 
-TEST_CASE("Into hands over an answer at once and runs a rest on the caller's thread", "[unit]") {
+TEST_CASE("Into hands over an answer at once and runs a rest on the caller's thread", "[common]") {
   std::optional<Result<int>> got;
   Attempt<Result<int>>(Result<int>(1)).Into([&](Result<int> r) { got = std::move(r); });
   REQUIRE(got);

@@ -86,7 +86,7 @@ std::vector<std::string> Range(int from, int to, const std::string& except = "")
 }  // namespace
 
 TEST_CASE("One entry the store refuses is dropped and counted, and the others are written",
-          "[unit][audit]") {
+          "[audit]") {
   PickyAuditStore store;
   auto log = NullLog();
   server::AuditWriter writer(store, {.batch_size = 10, .max_queue = 1000, .flush_every = 20ms},
@@ -108,7 +108,7 @@ TEST_CASE("One entry the store refuses is dropped and counted, and the others ar
   CHECK(store.Ids() == want);
 }
 
-TEST_CASE("Several refused entries in one batch, found by Stop's drain as well", "[unit][audit]") {
+TEST_CASE("Several refused entries in one batch, found by Stop's drain as well", "[audit]") {
   PickyAuditStore store;
   auto log = NullLog();
   server::AuditWriter writer(store, {.batch_size = 64, .max_queue = 1000}, *log);  // not started
@@ -124,7 +124,7 @@ TEST_CASE("Several refused entries in one batch, found by Stop's drain as well",
   CHECK(store.Ids() == want);
 }
 
-TEST_CASE("A store that is down keeps the batch, even in the middle of a split", "[unit][audit]") {
+TEST_CASE("A store that is down keeps the batch, even in the middle of a split", "[audit]") {
   PickyAuditStore store;
   // Down at the first call, then at the third (the left half of the split
   // that the bad entry caused), then once more.
@@ -141,7 +141,7 @@ TEST_CASE("A store that is down keeps the batch, even in the middle of a split",
   CHECK(store.Ids() == Range(0, 8, "6"));
 }
 
-TEST_CASE("A store that stays down loses nothing and rejects nothing", "[unit][audit]") {
+TEST_CASE("A store that stays down loses nothing and rejects nothing", "[audit]") {
   PickyAuditStore store;
   for (int i = 0; i < 1000; ++i) store.down_at.push_back(i);
   auto log = NullLog();
@@ -156,7 +156,7 @@ TEST_CASE("A store that stays down loses nothing and rejects nothing", "[unit][a
   CHECK(writer.written() == 0);
 }
 
-TEST_CASE("Record makes request text valid UTF-8 and bounded before queueing it", "[unit][audit]") {
+TEST_CASE("Record makes request text valid UTF-8 and bounded before queueing it", "[audit]") {
   // A store as strict as PostgreSQL about encoding and NUL.
   class StrictStore final : public AuditStore {
    public:
@@ -195,7 +195,7 @@ TEST_CASE("Record makes request text valid UTF-8 and bounded before queueing it"
   CHECK(got.metadata[1].second.size() == kAuditMetadataValueBytes);
 }
 
-TEST_CASE("StorableAuditEntry bounds every text field to its column", "[unit][audit]") {
+TEST_CASE("StorableAuditEntry bounds every text field to its column", "[audit]") {
   AuditEntry e;
   const std::string big(5000, 'a');
   e.action = e.resource = e.resource_id = e.result = e.ip_address = e.user_agent = e.request_id =

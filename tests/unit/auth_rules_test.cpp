@@ -22,7 +22,7 @@ using authz::BearerToken;
 using authz::CachingTokenCodec;
 using namespace std::chrono_literals;
 
-TEST_CASE("A login attempt is counted before the password is checked", "[unit][auth]") {
+TEST_CASE("A login attempt is counted before the password is checked", "[auth]") {
   const Timestamp now{std::chrono::seconds(1'800'000'000)};
   SECTION("the first four attempts count up without a lock") {
     for (int failed = 0; failed < 4; ++failed) {
@@ -51,8 +51,7 @@ TEST_CASE("A login attempt is counted before the password is checked", "[unit][a
   }
 }
 
-TEST_CASE("Refresh rotation goes by generation, with a grace for the predecessor only",
-          "[unit][auth]") {
+TEST_CASE("Refresh rotation goes by generation, with a grace for the predecessor only", "[auth]") {
   const Timestamp now{std::chrono::seconds(1'800'000'000)};
   auto token = [&](int generation, std::optional<Timestamp> rotated) {
     RefreshRecord r;
@@ -83,7 +82,7 @@ TEST_CASE("Refresh rotation goes by generation, with a grace for the predecessor
   CHECK(DecideRefresh(old_session, old_session, now, 30s) == RefreshVerdict::kRotate);
 }
 
-TEST_CASE("Organization slugs come from names", "[unit][auth]") {
+TEST_CASE("Organization slugs come from names", "[auth]") {
   CHECK(SlugFrom("Acme Corp.") == "acme-corp");
   CHECK(SlugFrom("  Über  GmbH & Co ") == "ber-gmbh-co");
   CHECK(SlugFrom("!!!").empty());
@@ -126,8 +125,7 @@ class FakeAuthorizer final : public authz::RequestAuthorizer {
 };
 }  // namespace
 
-TEST_CASE("Each service's matrix decides every use case and denies an unlisted one",
-          "[unit][auth]") {
+TEST_CASE("Each service's matrix decides every use case and denies an unlisted one", "[auth]") {
   FakeAuthorizer fake;
   const RequestInfo req;
   auto code = [&](std::string_view use_case, std::string_view token) {
@@ -152,8 +150,7 @@ TEST_CASE("Each service's matrix decides every use case and denies an unlisted o
   CHECK(BearerToken("Bearer").empty());
 }
 
-TEST_CASE("The guard answers at once from memory and hands on only the rest that waits",
-          "[unit][auth]") {
+TEST_CASE("The guard answers at once from memory and hands on only the rest that waits", "[auth]") {
   FakeAuthorizer fake;
   fake.granted = {"users:read"};
   const RequestInfo req;
@@ -204,7 +201,7 @@ class GateHasher final : public PasswordHasher {
 };
 }  // namespace
 
-TEST_CASE("The hashing pool refuses work beyond its queue instead of piling up", "[unit][auth]") {
+TEST_CASE("The hashing pool refuses work beyond its queue instead of piling up", "[auth]") {
   GateHasher gate;
   std::vector<std::future<Result<bool>>> calls;
   {
@@ -257,8 +254,7 @@ class FlakyAuditStore final : public AuditStore {
 };
 }  // namespace
 
-TEST_CASE("The audit writer keeps what the store refused and writes everything on Stop",
-          "[unit][auth]") {
+TEST_CASE("The audit writer keeps what the store refused and writes everything on Stop", "[auth]") {
   FlakyAuditStore store;
   auto log = std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>());
   server::AuditWriter writer(store, {.batch_size = 7, .max_queue = 1000}, *log);
@@ -277,7 +273,7 @@ TEST_CASE("The audit writer keeps what the store refused and writes everything o
   CHECK(writer.dropped() == 0);
 }
 
-TEST_CASE("A full audit queue drops and counts new entries", "[unit][auth]") {
+TEST_CASE("A full audit queue drops and counts new entries", "[auth]") {
   FlakyAuditStore store;
   store.failures_left = 0;
   auto log = std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>());
@@ -307,7 +303,7 @@ class CountingCodec final : public AccessTokenCodec {
 }  // namespace
 
 TEST_CASE("The verified-token cache answers repeats without verifying, and still expires them",
-          "[unit][auth]") {
+          "[auth]") {
   CountingCodec inner;
   CachingTokenCodec cache(inner, 2, 0);
   REQUIRE(cache.Verify("good", 1500));
@@ -323,8 +319,7 @@ TEST_CASE("The verified-token cache answers repeats without verifying, and still
   CHECK(inner.verifies == 3);
 }
 
-TEST_CASE("Role levels: grant, revoke and create only at or below the caller's rank",
-          "[unit][auth]") {
+TEST_CASE("Role levels: grant, revoke and create only at or below the caller's rank", "[auth]") {
   using auth::CheckRank;
   const std::optional<int> none;
   // An Admin (1) may give anything to anyone.

@@ -102,8 +102,7 @@ std::string ParseError(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("Histogram buckets tile the whole range, each within 1/128 of its values",
-          "[unit][bench]") {
+TEST_CASE("Histogram buckets tile the whole range, each within 1/128 of its values", "[bench]") {
   for (std::size_t i = 0; i + 1 < Histogram::kBucketCount; ++i) {
     INFO("bucket " << i);
     REQUIRE(Histogram::BucketHigh(i) + 1 == Histogram::BucketLow(i + 1));
@@ -120,8 +119,7 @@ TEST_CASE("Histogram buckets tile the whole range, each within 1/128 of its valu
   CHECK(Histogram::kMaxRelativeError < 0.01);
 }
 
-TEST_CASE("Histogram percentiles of known distributions are within the stated error",
-          "[unit][bench]") {
+TEST_CASE("Histogram percentiles of known distributions are within the stated error", "[bench]") {
   SECTION("constant: every percentile, min, max and mean are the value itself") {
     Histogram h;
     for (int i = 0; i < 1000; ++i) h.Record(1'234'567);
@@ -176,7 +174,7 @@ TEST_CASE("Histogram percentiles of known distributions are within the stated er
 }
 
 TEST_CASE("Merged histograms equal one histogram of every value and bins cover min to max",
-          "[unit][bench]") {
+          "[bench]") {
   Histogram a, b, all;
   for (std::uint64_t v = 1; v <= 20'000; ++v) {
     (v % 3 == 0 ? a : b).Record(v * 37);
@@ -201,7 +199,7 @@ TEST_CASE("Merged histograms equal one histogram of every value and bins cover m
   CHECK(total == all.count());
 }
 
-TEST_CASE("The open-loop schedule spaces calls 1/R apart from the start", "[unit][bench]") {
+TEST_CASE("The open-loop schedule spaces calls 1/R apart from the start", "[bench]") {
   const OpenLoopSchedule s(1000, 5s);
   CHECK(s.DueAt(0) == 5s);
   CHECK(s.DueAt(1) == 5001ms);
@@ -211,7 +209,7 @@ TEST_CASE("The open-loop schedule spaces calls 1/R apart from the start", "[unit
   CHECK(third.DueAt(3) == 1s);  // no drift from adding rounded periods
 }
 
-TEST_CASE("Open loop: a stalled reply counts in every call it held back", "[unit][bench]") {
+TEST_CASE("Open loop: a stalled reply counts in every call it held back", "[bench]") {
   FakeClock clock;
   SECTION("rate 100/s, call 0 takes 100ms, the others 1ms") {
     // Calls are due every 10ms. Call k (1..9) is due at 10k ms but can only
@@ -251,7 +249,7 @@ TEST_CASE("Open loop: a stalled reply counts in every call it held back", "[unit
   }
 }
 
-TEST_CASE("Closed loop: counts, durations, warm-up and status accounting", "[unit][bench]") {
+TEST_CASE("Closed loop: counts, durations, warm-up and status accounting", "[bench]") {
   FakeClock clock;
   SECTION("by duration") {
     ScriptedCaller caller(clock, 1ms);
@@ -336,7 +334,7 @@ class InlineAsyncCaller final : public Caller {
 }  // namespace
 
 TEST_CASE("Closed loop of an asynchronous caller: calls follow their completions, no threads",
-          "[unit][bench]") {
+          "[bench]") {
   SECTION("calls that end on other threads keep at most one a worker in flight") {
     ThreadedAsyncCaller caller;
     const RunResult r = RunLoad({4, 600, 0ns, 0}, caller, SteadyClock());
@@ -375,7 +373,7 @@ TEST_CASE("Closed loop of an asynchronous caller: calls follow their completions
   }
 }
 
-TEST_CASE("The --fail-if parser accepts conditions on every metric", "[unit][bench]") {
+TEST_CASE("The --fail-if parser accepts conditions on every metric", "[bench]") {
   auto parsed = ParseFailIf("p99>2ms,rps<10000");
   REQUIRE(parsed);
   REQUIRE(parsed->size() == 2);
@@ -410,7 +408,7 @@ TEST_CASE("The --fail-if parser accepts conditions on every metric", "[unit][ben
 }
 
 TEST_CASE("The --fail-if parser rejects what it cannot read, naming the condition and the fix",
-          "[unit][bench]") {
+          "[bench]") {
   CHECK_THAT(ParseError(""), Catch::Contains("empty condition"));
   CHECK_THAT(ParseError("p99>2ms,"), Catch::Contains("empty condition"));
   CHECK_THAT(ParseError("p98>2ms"),
@@ -427,7 +425,7 @@ TEST_CASE("The --fail-if parser rejects what it cannot read, naming the conditio
   CHECK_THAT(ParseError("p99>1.2.3ms"), Catch::Contains("number"));
 }
 
-TEST_CASE("A --fail-if condition that is met fails the run", "[unit][bench]") {
+TEST_CASE("A --fail-if condition that is met fails the run", "[bench]") {
   const Summary run = SummaryWith(3'000'000, 9000);
   auto conditions = ParseFailIf("p99>2ms,rps<10000");
   REQUIRE(conditions);
@@ -454,7 +452,7 @@ TEST_CASE("A --fail-if condition that is met fails the run", "[unit][bench]") {
   CHECK(Evaluate(*conditions, failing, nullptr)->passed());
 }
 
-TEST_CASE("Relative limits of --compare against the previous result", "[unit][bench]") {
+TEST_CASE("Relative limits of --compare against the previous result", "[bench]") {
   const Summary previous = SummaryWith(2'000'000, 10000);
   const Summary current = SummaryWith(2'300'000, 9400);
   auto conditions = ParseFailIf("p99>+10%,rps<-5%");
@@ -482,7 +480,7 @@ TEST_CASE("Relative limits of --compare against the previous result", "[unit][be
   CHECK(deltas[static_cast<std::size_t>(Metric::kErrors)].change_percent == 0);
 }
 
-TEST_CASE("Metrics print with a unit people read", "[unit][bench]") {
+TEST_CASE("Metrics print with a unit people read", "[bench]") {
   CHECK(FormatNanos(812) == "812ns");
   CHECK(FormatNanos(41'230) == "41.2us");
   CHECK(FormatNanos(2'410'000) == "2.41ms");
@@ -493,7 +491,7 @@ TEST_CASE("Metrics print with a unit people read", "[unit][bench]") {
   CHECK_FALSE(MetricNamed("p100"));
 }
 
-TEST_CASE("A --mix interleaves weighted scenarios with their combined needs", "[unit][bench]") {
+TEST_CASE("A --mix interleaves weighted scenarios with their combined needs", "[bench]") {
   auto mix = ParseMix(kDefaultMix);
   REQUIRE(mix);
   REQUIRE(mix->size() == 3);

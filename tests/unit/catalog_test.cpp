@@ -28,7 +28,7 @@ void CheckZones(const BufferZones& z, double red_base, double red_safety, double
 
 }  // namespace
 
-TEST_CASE("Buffer zones match worked DDMRP examples", "[unit][catalog]") {
+TEST_CASE("Buffer zones match worked DDMRP examples", "[catalog]") {
   SECTION("the lead-time term sets green") {
     // ADU 10/day, DLT 20 days, LTF 0.5, VF 0.5, MOQ 50, order cycle 7 days.
     // yellow = 10 x 20 = 200; red base = 200 x 0.5 = 100; red safety = 100 x 0.5 = 50;
@@ -65,7 +65,7 @@ TEST_CASE("Buffer zones match worked DDMRP examples", "[unit][catalog]") {
   }
 }
 
-TEST_CASE("Bad buffer zone inputs name their field", "[unit][catalog]") {
+TEST_CASE("Bad buffer zone inputs name their field", "[catalog]") {
   auto field_of = [](const ZoneInputs& in, double ltf, double vf) {
     auto z = CalculateZones(in, ltf, vf);
     REQUIRE_FALSE(z);
@@ -82,7 +82,7 @@ TEST_CASE("Bad buffer zone inputs name their field", "[unit][catalog]") {
   CHECK(field_of({1, 10, 0, 0}, 0.5, -0.1) == "variability_factor");
 }
 
-TEST_CASE("Catalog validation names the field", "[unit][catalog]") {
+TEST_CASE("Catalog validation names the field", "[catalog]") {
   auto field = [](const Status& s) { return s ? std::string("ok") : s.error().field; };
   Product p;
   p.sku = "WID-001";
@@ -131,7 +131,7 @@ TEST_CASE("Catalog validation names the field", "[unit][catalog]") {
   CHECK(field(ValidateBufferProfile(c)) == "variability_factor");
 }
 
-TEST_CASE("List paging defaults and bounds", "[unit][catalog]") {
+TEST_CASE("List paging defaults and bounds", "[catalog]") {
   auto q = NormalizeQuery({});
   REQUIRE(q);
   CHECK(q->page == 1);
@@ -171,7 +171,7 @@ authz::Caller CallerOf(const std::string& org) {
 
 }  // namespace
 
-TEST_CASE("Tenancy and input are checked before the store is touched", "[unit][catalog]") {
+TEST_CASE("Tenancy and input are checked before the store is touched", "[catalog]") {
   UnreachableStore store;
   CatalogService svc({store, [] { return std::string("e"); }});
   const std::string mine = "11111111-1111-4111-8111-111111111111";
@@ -281,7 +281,7 @@ events::Event AuthEvent(const std::string& service, const std::string& org,
 }  // namespace
 
 TEST_CASE("The remote authorizer answers from its cache at once and asks auth only in the rest",
-          "[unit][catalog]") {
+          "[catalog]") {
   FakeCodec codec;
   FakeOracle oracle;
   RemoteAuthorizer remote(codec, oracle, {.ttl = 10s});
@@ -315,7 +315,7 @@ TEST_CASE("The remote authorizer answers from its cache at once and asks auth on
   CHECK(remote.stats().misses == 2);
 }
 
-TEST_CASE("The remote authorizer caches decisions for a TTL and fails closed", "[unit][catalog]") {
+TEST_CASE("The remote authorizer caches decisions for a TTL and fails closed", "[catalog]") {
   FakeCodec codec;
   FakeOracle oracle;
   auto now = std::chrono::steady_clock::time_point(100s);
@@ -397,7 +397,7 @@ TEST_CASE("The remote authorizer caches decisions for a TTL and fails closed", "
 }
 
 TEST_CASE("The remote authorizer honours revocation: token versions and auth's revocation event",
-          "[unit][catalog]") {
+          "[catalog]") {
   FakeCodec codec;
   FakeOracle oracle;
   auto now = std::chrono::steady_clock::time_point(100s);

@@ -7,7 +7,7 @@ using State = CircuitBreaker::State;
 using namespace std::chrono_literals;
 
 TEST_CASE("A circuit breaker opens after its consecutive failures, and only then",
-          "[unit][auth_client]") {
+          "[auth-client]") {
   CircuitBreaker breaker({.failures = 3, .cooldown = 500ms});
   const auto t0 = CircuitBreaker::Clock::now();
   CHECK(breaker.state(t0) == State::kClosed);
@@ -26,7 +26,7 @@ TEST_CASE("A circuit breaker opens after its consecutive failures, and only then
 }
 
 TEST_CASE("An open breaker lets one probe through after its cooldown, closing on its success",
-          "[unit][auth_client]") {
+          "[auth-client]") {
   CircuitBreaker breaker({.failures = 1, .cooldown = 500ms});
   const auto t0 = CircuitBreaker::Clock::now();
   breaker.Failed(t0);
@@ -42,7 +42,7 @@ TEST_CASE("An open breaker lets one probe through after its cooldown, closing on
   CHECK(breaker.opened() == 1);
 }
 
-TEST_CASE("A failed probe opens the breaker for another cooldown", "[unit][auth_client]") {
+TEST_CASE("A failed probe opens the breaker for another cooldown", "[auth-client]") {
   CircuitBreaker breaker({.failures = 2, .cooldown = 500ms});
   const auto t0 = CircuitBreaker::Clock::now();
   breaker.Failed(t0);

@@ -25,7 +25,7 @@ std::string Fwd(std::string_view peer, std::string_view forwarded, std::string_v
 
 }  // namespace
 
-TEST_CASE("Addresses parse in every spelling, with or without a port", "[unit][client-address]") {
+TEST_CASE("Addresses parse in every spelling, with or without a port", "[common]") {
   CHECK(ParseIpAddress("192.0.2.1")->ToString() == "192.0.2.1");
   CHECK(ParseIpAddress(" 192.0.2.1:443 ")->ToString() == "192.0.2.1");
   CHECK(ParseIpAddress("2001:DB8:0::1")->ToString() == "2001:db8::1");
@@ -43,7 +43,7 @@ TEST_CASE("Addresses parse in every spelling, with or without a port", "[unit][c
 }
 
 TEST_CASE("TRUSTED_PROXIES: IPv4 and IPv6 CIDRs, anything else refused naming the key",
-          "[unit][client-address]") {
+          "[common]") {
   CHECK(Trust("").empty());
   CHECK(Trust(" 10.0.0.0/8 , fd00::/8,192.0.2.7").ToString() == "10.0.0.0/8,fd00::/8,192.0.2.7/32");
   CHECK(Trust("10.1.2.3/8").ToString() == "10.0.0.0/8");  // host bits ignored
@@ -68,7 +68,7 @@ TEST_CASE("TRUSTED_PROXIES: IPv4 and IPv6 CIDRs, anything else refused naming th
   }
 }
 
-TEST_CASE("A forwarding header from an untrusted peer is ignored", "[unit][client-address]") {
+TEST_CASE("A forwarding header from an untrusted peer is ignored", "[common]") {
   CHECK(Xff("203.0.113.9", "198.51.100.1", "") == "203.0.113.9");
   CHECK(Xff("203.0.113.9", "198.51.100.1", "10.0.0.0/8") == "203.0.113.9");
   CHECK(Fwd("203.0.113.9", "for=198.51.100.1", "10.0.0.0/8") == "203.0.113.9");
@@ -77,8 +77,7 @@ TEST_CASE("A forwarding header from an untrusted peer is ignored", "[unit][clien
   CHECK(Xff("unix:/run/giia.sock", "198.51.100.1", "10.0.0.0/8") == "unix:/run/giia.sock");
 }
 
-TEST_CASE("From a trusted peer, the right-most hop that is not trusted is the client",
-          "[unit][client-address]") {
+TEST_CASE("From a trusted peer, the right-most hop that is not trusted is the client", "[common]") {
   const char* kTrusted = "10.0.0.0/8";
   CHECK(Xff("10.0.0.5", "198.51.100.1", kTrusted) == "198.51.100.1");
   // The client wrote the left part itself: the ingress appended what it saw.
@@ -93,7 +92,7 @@ TEST_CASE("From a trusted peer, the right-most hop that is not trusted is the cl
   CHECK(Xff("10.0.0.5", "198.51.100.1:5555 ,\t10.0.0.6 ", kTrusted) == "198.51.100.1");
 }
 
-TEST_CASE("IPv6 peers, hops and CIDRs", "[unit][client-address]") {
+TEST_CASE("IPv6 peers, hops and CIDRs", "[common]") {
   CHECK(Xff("fd00::1", "2001:db8::7", "fd00::/8") == "2001:db8::7");
   CHECK(Xff("fd00::1", "[2001:DB8::7]:443, fd00::2", "fd00::/8") == "2001:db8::7");
   CHECK(Xff("::ffff:10.0.0.5", "198.51.100.1", "10.0.0.0/8") == "198.51.100.1");
@@ -103,7 +102,7 @@ TEST_CASE("IPv6 peers, hops and CIDRs", "[unit][client-address]") {
 TEST_CASE(
     "RFC 7239 Forwarded: for= with quoted IPv6 and ports, read when there is no "
     "X-Forwarded-For",
-    "[unit][client-address]") {
+    "[common]") {
   const char* kTrusted = "10.0.0.0/8,fd00::/8";
   CHECK(Fwd("10.0.0.5", "for=198.51.100.1", kTrusted) == "198.51.100.1");
   CHECK(Fwd("10.0.0.5", "For=\"198.51.100.1:4711\";proto=https;by=10.0.0.5", kTrusted) ==
@@ -122,7 +121,7 @@ TEST_CASE(
   CHECK(Fwd("10.0.0.5", "for=\"1.1.1.1, for=198.51.100.1", kTrusted) == "198.51.100.1");
 }
 
-TEST_CASE("Junk in the headers is never believed, and stops the walk", "[unit][client-address]") {
+TEST_CASE("Junk in the headers is never believed, and stops the walk", "[common]") {
   const char* kTrusted = "10.0.0.0/8";
   // Junk to the left of the client is never reached.
   CHECK(Xff("10.0.0.5", "junk, 198.51.100.1", kTrusted) == "198.51.100.1");
@@ -136,7 +135,7 @@ TEST_CASE("Junk in the headers is never believed, and stops the walk", "[unit][c
   CHECK(Xff("10.0.0.5", "\xff\xfe, %00", kTrusted) == "10.0.0.5");
 }
 
-TEST_CASE("Very long forwarding headers are read in bounded work", "[unit][client-address]") {
+TEST_CASE("Very long forwarding headers are read in bounded work", "[common]") {
   const char* kTrusted = "10.0.0.0/8";
   // 100,000 hops: only the last kMaxForwardedHops are looked at.
   std::string many;

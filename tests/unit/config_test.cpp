@@ -32,7 +32,7 @@ std::string WriteTemp(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("Precedence is flag > env > env-file > default", "[unit][config]") {
+TEST_CASE("Precedence is flag > env > env-file > default", "[config]") {
   Env env = {{"LOG_LEVEL", "debug"}, {"HTTP_PORT", "9000"}};
   Layers layers;
   layers.env = &env;
@@ -51,7 +51,7 @@ TEST_CASE("Precedence is flag > env > env-file > default", "[unit][config]") {
   CHECK(Find(values, "SHUTDOWN_TIMEOUT").value == "30s");
 }
 
-TEST_CASE("The service-prefixed key wins, and defaults differ per service", "[unit][config]") {
+TEST_CASE("The service-prefixed key wins, and defaults differ per service", "[config]") {
   Env env = {{"GRPC_PORT", "1111"}, {"CATALOG_GRPC_PORT", "2222"}};
   Layers layers;
   layers.env = &env;
@@ -65,8 +65,7 @@ TEST_CASE("The service-prefixed key wins, and defaults differ per service", "[un
   CHECK(Find(Resolve(layers, "catalog"), "GRPC_PORT").value == "9092");
 }
 
-TEST_CASE("Validation reports every problem at once, each naming key and source",
-          "[unit][config]") {
+TEST_CASE("Validation reports every problem at once, each naming key and source", "[config]") {
   Env env = {{"AUTH_GRPC_PORT", "abc"},      {"SHUTDOWN_TIMEOUT", "30"},
              {"LOG_LEVEL", "loud"},          {"DATABASE_URL", "mysql://x"},
              {"JWT_SECRET", "short"},        {"TLS_CERT_FILE", "/c.pem"},
@@ -84,7 +83,7 @@ TEST_CASE("Validation reports every problem at once, each naming key and source"
   for (const auto& e : parsed.error()) CHECK(e.message.find("short") == std::string::npos);
 }
 
-TEST_CASE("Defaults alone validate, and required keys are enforced", "[unit][config]") {
+TEST_CASE("Defaults alone validate, and required keys are enforced", "[config]") {
   Env none;
   Layers layers;
   layers.env = &none;
@@ -99,7 +98,7 @@ TEST_CASE("Defaults alone validate, and required keys are enforced", "[unit][con
   CHECK_THAT(missing.error()[0].message, Catch::Contains("CATALOG_DATABASE_URL"));
 }
 
-TEST_CASE("Secrets and URL passwords never show", "[unit][config]") {
+TEST_CASE("Secrets and URL passwords never show", "[config]") {
   Env env = {{"JWT_SECRET", "0123456789abcdef0123456789abcdef-top"},
              {"DATABASE_URL", "postgres://giia:pa55word@db:5432/giia"}};
   Layers layers;
@@ -112,7 +111,7 @@ TEST_CASE("Secrets and URL passwords never show", "[unit][config]") {
   CHECK(parsed->database.url == "postgres://giia:pa55word@db:5432/giia");
 }
 
-TEST_CASE("ReadEnvFile reads comments, export, quotes and names bad lines", "[unit][config]") {
+TEST_CASE("ReadEnvFile reads comments, export, quotes and names bad lines", "[config]") {
   const std::string path = WriteTemp(
       "# comment\n\nexport LOG_LEVEL=debug\nJWT_EXPIRATION = 5m  # inline\n"
       "EMAIL_PROVIDER=\"file\"\nGRPC_HOST='0.0.0.0 '\r\n");
@@ -142,7 +141,7 @@ TEST_CASE("ReadEnvFile reads comments, export, quotes and names bad lines", "[un
 }
 
 TEST_CASE("TRUSTED_PROXIES: empty by default, CIDRs of both families, malformed names the key",
-          "[unit][config]") {
+          "[config]") {
   Env none;
   Layers layers;
   layers.env = &none;
@@ -167,7 +166,7 @@ TEST_CASE("TRUSTED_PROXIES: empty by default, CIDRs of both families, malformed 
       Catch::StartsWith("CATALOG_TRUSTED_PROXIES (environment): \"ingress-nginx\" is not a CIDR"));
 }
 
-TEST_CASE("config values are shown without any credential form", "[unit][config]") {
+TEST_CASE("config values are shown without any credential form", "[config]") {
   Env env = {{"DATABASE_URL", "postgres://giia@db/giia?password=pgsecret1"},
              {"REDIS_URL", "redis://redissecret1@cache:6379"},
              {"NATS_URL", "nats://natstoken1@nats:4222,nats://u:natssecret1@b:4222"}};
@@ -185,7 +184,7 @@ TEST_CASE("config values are shown without any credential form", "[unit][config]
 }
 
 TEST_CASE("NATS_URL is one URL or a cluster's members, and a bad entry is named by its position",
-          "[unit][config][nats]") {
+          "[config][nats]") {
   auto servers = giia::nats::ParseServers("nats://n1:4222, nats://u:pw@n2:4223 ,tls://[::1]:4224");
   REQUIRE(servers);
   CHECK(*servers ==
@@ -232,7 +231,7 @@ TEST_CASE("NATS_URL is one URL or a cluster's members, and a bad entry is named 
 }
 
 TEST_CASE("DATABASE_POOL_MODE is session or transaction, anything else is refused by name",
-          "[unit][config]") {
+          "[config]") {
   Env none;
   Layers layers;
   layers.env = &none;
@@ -254,7 +253,7 @@ TEST_CASE("DATABASE_POOL_MODE is session or transaction, anything else is refuse
 }
 
 TEST_CASE("AUTH_GRPC_ADDR names one auth replica or several, and a bad entry by its position",
-          "[unit][config][auth_client]") {
+          "[config][auth-client]") {
   auto one = giia::server::ParseAuthAddresses("auth:9091");
   REQUIRE(one);
   CHECK(*one == std::vector<std::string>{"auth:9091"});

@@ -93,14 +93,14 @@ RetryPolicy Policy() {
 
 }  // namespace
 
-TEST_CASE("Backoff doubles per attempt up to its cap", "[unit][events]") {
+TEST_CASE("Backoff doubles per attempt up to its cap", "[events]") {
   CHECK(BackoffAfter(1, Policy()) == milliseconds(100));
   CHECK(BackoffAfter(2, Policy()) == milliseconds(200));
   CHECK(BackoffAfter(3, Policy()) == milliseconds(250));
   CHECK(BackoffAfter(30, Policy()) == milliseconds(250));
 }
 
-TEST_CASE("A consumer acks a handled event once, and skips it when redelivered", "[unit][events]") {
+TEST_CASE("A consumer acks a handled event once, and skips it when redelivered", "[events]") {
   Handler handler;
   Processed processed;
   Dlq dlq;
@@ -115,7 +115,7 @@ TEST_CASE("A consumer acks a handled event once, and skips it when redelivered",
   CHECK(handler.calls == 1);
 }
 
-TEST_CASE("Failures are retried with delay, then dead-lettered with an alert", "[unit][events]") {
+TEST_CASE("Failures are retried with delay, then dead-lettered with an alert", "[events]") {
   Handler handler;
   handler.result = giia::MakeError(ErrorCode::kUnavailable, "smtp down");
   Processed processed;
@@ -151,7 +151,7 @@ TEST_CASE("Failures are retried with delay, then dead-lettered with an alert", "
   CHECK(DeadLetterSubject("mailer", "auth.role.revoked") == "dlq.mailer.auth.role.revoked");
 }
 
-TEST_CASE("Permanent errors, bad payloads and invalid events skip the retries", "[unit][events]") {
+TEST_CASE("Permanent errors, bad payloads and invalid events skip the retries", "[events]") {
   Processed processed;
   Dlq dlq;
   Handler permanent;
@@ -176,7 +176,7 @@ TEST_CASE("Permanent errors, bad payloads and invalid events skip the retries", 
   CHECK_THAT(dlq.letters[2].error, Catch::Contains("organization_id"));
 }
 
-TEST_CASE("When the DLQ cannot take a message it is retried, never terminated", "[unit][events]") {
+TEST_CASE("When the DLQ cannot take a message it is retried, never terminated", "[events]") {
   Handler handler;
   handler.result = giia::MakeError(ErrorCode::kInternal, "bug");
   Processed processed;
@@ -191,8 +191,7 @@ TEST_CASE("When the DLQ cannot take a message it is retried, never terminated", 
   CHECK(consumer.counters().dead_lettered == 0);
 }
 
-TEST_CASE("DLQ filters select by sequence, range, subject prefix, type, org and time",
-          "[unit][events]") {
+TEST_CASE("DLQ filters select by sequence, range, subject prefix, type, org and time", "[events]") {
   std::vector<StoredLetter> all;
   for (std::uint64_t seq = 1; seq <= 5; ++seq) {
     StoredLetter s;
@@ -234,7 +233,7 @@ TEST_CASE("DLQ filters select by sequence, range, subject prefix, type, org and 
   CHECK(summary.by_subject["catalog.product.created"] == 2);
 }
 
-TEST_CASE("A dead letter's headers read back whatever they say", "[unit][events][dlq]") {
+TEST_CASE("A dead letter's headers read back whatever they say", "[events][dlq]") {
   const std::vector<std::pair<std::string, std::string>> headers = {
       {dlq_header::kOriginalSubject, "auth.user.registered"},
       {dlq_header::kOriginalSequence, "42"},

@@ -6,7 +6,7 @@ using namespace std::chrono_literals;
 using giia::FormatDuration;
 using giia::ParseDuration;
 
-TEST_CASE("ParseDuration reads the units operators write", "[unit][duration]") {
+TEST_CASE("ParseDuration reads the units operators write", "[common]") {
   CHECK(ParseDuration("30s").value() == 30s);
   CHECK(ParseDuration("15m").value() == 15min);
   CHECK(ParseDuration("24h").value() == 24h);
@@ -17,7 +17,7 @@ TEST_CASE("ParseDuration reads the units operators write", "[unit][duration]") {
   CHECK(ParseDuration("0s").value() == 0ms);
 }
 
-TEST_CASE("ParseDuration refuses what is not a duration, saying why", "[unit][duration]") {
+TEST_CASE("ParseDuration refuses what is not a duration, saying why", "[common]") {
   for (const char* bad : {"", "30", "s", "-5s", "5 s", "1.5s", "5x", "10sec", "ms5"}) {
     INFO(bad);
     auto d = ParseDuration(bad);
@@ -30,7 +30,7 @@ TEST_CASE("ParseDuration refuses what is not a duration, saying why", "[unit][du
   CHECK_THAT(huge.error().message, Catch::Contains("too long"));
 }
 
-TEST_CASE("FormatDuration writes what ParseDuration reads back", "[unit][duration]") {
+TEST_CASE("FormatDuration writes what ParseDuration reads back", "[common]") {
   CHECK(FormatDuration(90min) == "1h30m");
   CHECK(FormatDuration(0ms) == "0s");
   CHECK(FormatDuration(1500ms) == "1s500ms");

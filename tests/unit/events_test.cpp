@@ -36,12 +36,12 @@ Event Registered() {
 
 }  // namespace
 
-TEST_CASE("A well-formed event validates", "[unit][events]") {
+TEST_CASE("A well-formed event validates", "[events]") {
   CHECK(Validate(Registered()).has_value());
   CHECK(Registered().Subject() == "auth.user.registered");
 }
 
-TEST_CASE("Schema validation names what is wrong", "[unit][events]") {
+TEST_CASE("Schema validation names what is wrong", "[events]") {
   Event missing = Registered();
   missing.data.erase(missing.data.begin() + 1);  // no email
   auto r = Validate(missing);
@@ -71,7 +71,7 @@ TEST_CASE("Schema validation names what is wrong", "[unit][events]") {
   CHECK(Validate(no_id).error().field == "id");
 }
 
-TEST_CASE("Every built-in schema names its service and fields once", "[unit][events]") {
+TEST_CASE("Every built-in schema names its service and fields once", "[events]") {
   std::set<std::string> types;
   for (const Schema& s : BuiltInSchemas()) {
     INFO(s.type);
@@ -87,7 +87,7 @@ TEST_CASE("Every built-in schema names its service and fields once", "[unit][eve
   }
 }
 
-TEST_CASE("The outbox writer refuses an invalid event before storing it", "[unit][events]") {
+TEST_CASE("The outbox writer refuses an invalid event before storing it", "[events]") {
   struct Recording final : OutboxWriter {
     int stored = 0;
 
@@ -107,7 +107,7 @@ TEST_CASE("The outbox writer refuses an invalid event before storing it", "[unit
   CHECK(writer.stored == 1);
 }
 
-TEST_CASE("CloudEvents JSON round-trips an event", "[unit][events]") {
+TEST_CASE("CloudEvents JSON round-trips an event", "[events]") {
   Event e = Registered();
   e.request_id = "req-42";
   e.data.push_back({"registered_at", std::string("2026-11-22T10:00:00Z")});
@@ -130,7 +130,7 @@ TEST_CASE("CloudEvents JSON round-trips an event", "[unit][events]") {
   CHECK(Validate(*back).has_value());
 }
 
-TEST_CASE("Decoding names the broken attribute", "[unit][events]") {
+TEST_CASE("Decoding names the broken attribute", "[events]") {
   using giia::codec::DecodeCloudEvent;
   CHECK(DecodeCloudEvent("not json").error().field == "payload");
   CHECK(DecodeCloudEvent(R"({"specversion":"0.3"})").error().field == "specversion");
@@ -200,7 +200,7 @@ struct FlakyPublisher final : EventPublisher {
 
 }  // namespace
 
-TEST_CASE("RelayOutbox publishes in order and keeps what was not acknowledged", "[unit][events]") {
+TEST_CASE("RelayOutbox publishes in order and keeps what was not acknowledged", "[events]") {
   FakeSource source;
   for (int i = 1; i <= 5; ++i)
     source.pending.push_back({i, "e" + std::to_string(i), "s", "{}", "a"});
@@ -248,7 +248,7 @@ struct RecordingSignal final : OutboxSignal {
 }  // namespace
 
 TEST_CASE("The relay worker backs off exponentially while the broker is down, then publishes",
-          "[unit][events]") {
+          "[events]") {
   FakeSource source;
   for (int i = 1; i <= 3; ++i)
     source.pending.push_back({i, "e" + std::to_string(i), "s", "{}", "a"});
@@ -279,7 +279,7 @@ TEST_CASE("The relay worker backs off exponentially while the broker is down, th
   CHECK(signal.waits[3] == milliseconds(1000));  // idle: nothing left to publish
 }
 
-TEST_CASE("The relay worker looks again soon when another relay held the lock", "[unit][events]") {
+TEST_CASE("The relay worker looks again soon when another relay held the lock", "[events]") {
   FakeSource source;
   source.pending.push_back({1, "e1", "s", "{}", "a"});
   source.busy_batches = 2;
@@ -305,7 +305,7 @@ TEST_CASE("The relay worker looks again soon when another relay held the lock", 
 }
 
 TEST_CASE("The local outbox signal: a notification is kept for the next wait, then consumed",
-          "[unit][events]") {
+          "[events]") {
   giia::events::LocalOutboxSignal signal;
   signal.Notify();
   signal.Wait(std::chrono::hours(1));  // returns at once: notified before it waited
@@ -323,7 +323,7 @@ TEST_CASE("The local outbox signal: a notification is kept for the next wait, th
 TEST_CASE(
     "A batch goes out in waves without an aggregate twice, and a failure stops the rest, so no "
     "event of an aggregate is stored before an earlier one",
-    "[unit][events]") {
+    "[events]") {
   using giia::MakeError;
   using giia::Ok;
   using giia::Status;
@@ -369,7 +369,7 @@ TEST_CASE(
   CHECK(PublishInWaves(std::vector<OutboxRecord>{}, recording("")).value() == 0);
 }
 
-TEST_CASE("The acknowledged prefix of a batch ends at its first failure", "[unit][events]") {
+TEST_CASE("The acknowledged prefix of a batch ends at its first failure", "[events]") {
   using giia::MakeError;
   using giia::Ok;
   using giia::Status;
@@ -439,7 +439,7 @@ struct FakeLetterStore final : DeadLetterStore {
 }  // namespace
 
 TEST_CASE("A replay goes in batches and removes only what was republished and recorded",
-          "[unit][events][dlq]") {
+          "[events][dlq]") {
   FakeLetterStore store;
   for (std::uint64_t seq = 1; seq <= 7; ++seq) {
     StoredLetter l;
@@ -467,7 +467,7 @@ TEST_CASE("A replay goes in batches and removes only what was republished and re
   CHECK(report->quarantined[0].sequence == 7);
 }
 
-TEST_CASE("A paced replay republishes one letter per pace", "[unit][events][dlq]") {
+TEST_CASE("A paced replay republishes one letter per pace", "[events][dlq]") {
   FakeLetterStore store;
   for (std::uint64_t seq = 1; seq <= 3; ++seq) {
     StoredLetter l;
@@ -485,7 +485,7 @@ TEST_CASE("A paced replay republishes one letter per pace", "[unit][events][dlq]
   CHECK(report->replayed.size() == 3);
 }
 
-TEST_CASE("A replay goes only to subjects of the service's own streams", "[unit][events][dlq]") {
+TEST_CASE("A replay goes only to subjects of the service's own streams", "[events][dlq]") {
   using giia::events::CheckReplaySubject;
   using giia::events::kReplayableSubjects;
   for (const char* ok : {"auth.user.registered", "catalog.product.created", "auth.x"}) {
@@ -507,7 +507,7 @@ TEST_CASE("A replay goes only to subjects of the service's own streams", "[unit]
             .message.find("auth.>, catalog.>") != std::string::npos);
 }
 
-TEST_CASE("A header value with CR, LF or NUL is refused", "[unit][events][dlq]") {
+TEST_CASE("A header value with CR, LF or NUL is refused", "[events][dlq]") {
   using giia::events::CheckHeaderValue;
   CHECK(CheckHeaderValue("by", "ann@host"));
   CHECK(CheckHeaderValue("by", ""));
@@ -520,8 +520,7 @@ TEST_CASE("A header value with CR, LF or NUL is refused", "[unit][events][dlq]")
   }
 }
 
-TEST_CASE("A forged dead letter is refused and stays, the others are replayed",
-          "[unit][events][dlq]") {
+TEST_CASE("A forged dead letter is refused and stays, the others are replayed", "[events][dlq]") {
   FakeLetterStore store;
   const std::vector<std::pair<std::string, std::string>> letters = {
       {"auth.user.registered", "evt-1"},
@@ -556,8 +555,7 @@ TEST_CASE("A forged dead letter is refused and stays, the others are replayed",
   CHECK(refused.error().field == "by");
 }
 
-TEST_CASE("dlq inspect's payload printing survives a 100,000-deep document",
-          "[unit][events][dlq]") {
+TEST_CASE("dlq inspect's payload printing survives a 100,000-deep document", "[events][dlq]") {
   using giia::codec::JsonDepth;
   using giia::codec::PrettyJson;
   CHECK(JsonDepth("1") == 0);

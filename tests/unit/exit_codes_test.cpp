@@ -10,7 +10,7 @@ using giia::ErrorCode;
 using giia::cli::ExitCode;
 using giia::cli::ExitCodeFor;
 
-TEST_CASE("Every error code maps to the exit code PRODUCT.md gives", "[unit][exit]") {
+TEST_CASE("Every error code maps to the exit code PRODUCT.md gives", "[cli]") {
   CHECK(ExitCodeFor(ErrorCode::kInvalidArgument, true) == ExitCode::kUsage);
   CHECK(ExitCodeFor(ErrorCode::kInvalidArgument, false) == ExitCode::kFailed);
   CHECK(ExitCodeFor(ErrorCode::kUnavailable, false) == ExitCode::kUnavailable);
@@ -25,7 +25,7 @@ TEST_CASE("Every error code maps to the exit code PRODUCT.md gives", "[unit][exi
   CHECK(std::string(giia::ErrorCodeName(ErrorCode::kAborted)) == "ABORTED");
 }
 
-TEST_CASE("Every error code maps to its gRPC code and HTTP status", "[unit][exit]") {
+TEST_CASE("Every error code maps to its gRPC code and HTTP status", "[cli]") {
   using giia::server::GrpcCodeFor;
   using giia::server::HttpStatusFor;
   // (code, gRPC number, HTTP status): PRODUCT.md and ARCHITECTURE.md B3.

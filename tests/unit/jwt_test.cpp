@@ -190,7 +190,7 @@ std::string Segment(const std::string& token, int index) {
 
 }  // namespace
 
-TEST_CASE("JWT HS256: a signed token verifies to the same claims", "[unit][jwt]") {
+TEST_CASE("JWT HS256: a signed token verifies to the same claims", "[auth]") {
   auto codec = Hs256();
   CHECK(codec->algorithm() == "HS256");
   CHECK(codec->key_id().empty());
@@ -226,7 +226,7 @@ TEST_CASE("JWT HS256: a signed token verifies to the same claims", "[unit][jwt]"
 }
 
 TEST_CASE("JWT HS256: a token built by hand verifies, headers and aud in other valid forms too",
-          "[unit][jwt]") {
+          "[auth]") {
   auto codec = Hs256();
   CHECK(codec->Verify(HsToken(Payload()), kNow).has_value());
   // Another member order, no typ header, an unknown header, unknown claims.
@@ -251,7 +251,7 @@ TEST_CASE("JWT HS256: a token built by hand verifies, headers and aud in other v
   CHECK(Refusal(*codec, *token) == "bad signature");
 }
 
-TEST_CASE("JWT EdDSA: round trip, kid header, and a verify-only codec", "[unit][jwt]") {
+TEST_CASE("JWT EdDSA: round trip, kid header, and a verify-only codec", "[auth]") {
   KeyDir dir;
   auto codec = EdDsa(dir);
   CHECK(codec->algorithm() == "EdDSA");
@@ -288,7 +288,7 @@ TEST_CASE("JWT EdDSA: round trip, kid header, and a verify-only codec", "[unit][
   CHECK(Refusal(*other, *token) == "bad signature");
 }
 
-TEST_CASE("JWT: alg none and other algorithms are refused", "[unit][jwt]") {
+TEST_CASE("JWT: alg none and other algorithms are refused", "[auth]") {
   auto codec = Hs256();
   const std::string payload = B64(Payload().dump());
   // Unsigned: an empty signature segment.
@@ -305,7 +305,7 @@ TEST_CASE("JWT: alg none and other algorithms are refused", "[unit][jwt]") {
   }
 }
 
-TEST_CASE("JWT: HS256 and EdDSA cannot be confused", "[unit][jwt]") {
+TEST_CASE("JWT: HS256 and EdDSA cannot be confused", "[auth]") {
   KeyDir dir;
   auto eddsa = EdDsa(dir);
   auto hs = Hs256();
@@ -326,7 +326,7 @@ TEST_CASE("JWT: HS256 and EdDSA cannot be confused", "[unit][jwt]") {
   CHECK(Refusal(*hs, *token) == "algorithm not allowed");
 }
 
-TEST_CASE("JWT: expiry and not-before, with the leeway at its boundaries", "[unit][jwt]") {
+TEST_CASE("JWT: expiry and not-before, with the leeway at its boundaries", "[auth]") {
   auto codec = Hs256(30);
   Json p = Payload();
   const auto at = [&](std::int64_t nbf, std::int64_t exp) {
@@ -356,7 +356,7 @@ TEST_CASE("JWT: expiry and not-before, with the leeway at its boundaries", "[uni
   CHECK(codec->Verify(at(min, max), min).has_value());
 }
 
-TEST_CASE("JWT: issuer, audience and token type must be ours", "[unit][jwt]") {
+TEST_CASE("JWT: issuer, audience and token type must be ours", "[auth]") {
   auto codec = Hs256();
   Json p = Payload();
   p["iss"] = "someone-else";
@@ -377,7 +377,7 @@ TEST_CASE("JWT: issuer, audience and token type must be ours", "[unit][jwt]") {
   CHECK(Refusal(*codec, HsToken(p)) == "not an access token");
 }
 
-TEST_CASE("JWT: every claim must be present, of the right JSON type, and unique", "[unit][jwt]") {
+TEST_CASE("JWT: every claim must be present, of the right JSON type, and unique", "[auth]") {
   auto codec = Hs256();
   for (const char* claim :
        {"iss", "aud", "typ", "sub", "org", "email", "jti", "iat", "nbf", "exp", "ver"}) {
@@ -427,7 +427,7 @@ TEST_CASE("JWT: every claim must be present, of the right JSON type, and unique"
                                 Payload().dump())) == "malformed token");
 }
 
-TEST_CASE("JWT: tampered payloads and signatures are refused", "[unit][jwt]") {
+TEST_CASE("JWT: tampered payloads and signatures are refused", "[auth]") {
   KeyDir dir;
   for (auto& codec : {Hs256(), EdDsa(dir)}) {
     INFO(codec->algorithm());
@@ -450,7 +450,7 @@ TEST_CASE("JWT: tampered payloads and signatures are refused", "[unit][jwt]") {
   }
 }
 
-TEST_CASE("JWT: the compact form is enforced before anything else", "[unit][jwt]") {
+TEST_CASE("JWT: the compact form is enforced before anything else", "[auth]") {
   auto codec = Hs256();
   const std::string token = HsToken(Payload());
   const std::string h = Segment(token, 0), p = Segment(token, 1), s = Segment(token, 2);
@@ -491,8 +491,7 @@ TEST_CASE("JWT: the compact form is enforced before anything else", "[unit][jwt]
   CHECK(codec->Verify(at_limit, kNow).has_value());
 }
 
-TEST_CASE("JWT: base64url of every length decodes, and only its canonical spelling",
-          "[unit][jwt]") {
+TEST_CASE("JWT: base64url of every length decodes, and only its canonical spelling", "[auth]") {
   auto codec = Hs256();
   const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   const std::string header = B64(R"({"alg":"HS256","typ":"JWT"})");
@@ -520,7 +519,7 @@ TEST_CASE("JWT: base64url of every length decodes, and only its canonical spelli
   CHECK(tails == std::set<std::size_t>{0, 2, 3});
 }
 
-TEST_CASE("JWT: header typ and crit", "[unit][jwt]") {
+TEST_CASE("JWT: header typ and crit", "[auth]") {
   auto codec = Hs256();
   const std::string payload = Payload().dump();
   CHECK(codec->Verify(HsToken(R"({"alg":"HS256","typ":"JWT"})", payload), kNow).has_value());
@@ -536,7 +535,7 @@ TEST_CASE("JWT: header typ and crit", "[unit][jwt]") {
   CHECK(Refusal(*codec, HsToken("not json", payload)) == "malformed token");
 }
 
-TEST_CASE("JWT configuration: secrets and key files are checked", "[unit][jwt]") {
+TEST_CASE("JWT configuration: secrets and key files are checked", "[auth]") {
   JwtOptions o;
   o.algorithm = "HS256";
   o.secret = std::string("0123456789abcdef0123456789abcde");
@@ -595,7 +594,7 @@ TEST_CASE("JWT configuration: secrets and key files are checked", "[unit][jwt]")
   CHECK(mismatch.error().message.find("public.pem") != std::string::npos);
 }
 
-TEST_CASE("JWT JWKS: the EdDSA public key, nothing for HS256", "[unit][jwt]") {
+TEST_CASE("JWT JWKS: the EdDSA public key, nothing for HS256", "[auth]") {
   CHECK(Hs256()->Jwks() == R"({"keys":[]})");
   KeyDir dir;
   const Json jwks = Json::parse(EdDsa(dir)->Jwks());
@@ -611,7 +610,7 @@ TEST_CASE("JWT JWKS: the EdDSA public key, nothing for HS256", "[unit][jwt]") {
   CHECK(EdDsa(dir2, nullptr, kPublicKeyA)->Jwks() == EdDsa(dir)->Jwks());
 }
 
-TEST_CASE("JWT Sign refuses claims that could never verify", "[unit][jwt]") {
+TEST_CASE("JWT Sign refuses claims that could never verify", "[auth]") {
   auto codec = Hs256();
   const auto field_of = [&](AccessClaims c) {
     auto token = codec->Sign(c);
@@ -640,7 +639,7 @@ TEST_CASE("JWT Sign refuses claims that could never verify", "[unit][jwt]") {
   CHECK(codec->Sign(c).has_value());
 }
 
-TEST_CASE("JWT: one codec signs and verifies from many threads at once", "[unit][jwt]") {
+TEST_CASE("JWT: one codec signs and verifies from many threads at once", "[auth]") {
   KeyDir dir;
   for (auto& codec : {Hs256(), EdDsa(dir)}) {
     std::vector<std::thread> threads;

@@ -48,7 +48,7 @@ std::vector<std::unique_ptr<Service>> Services(std::vector<std::string>& journal
 
 }  // namespace
 
-TEST_CASE("Lifecycle: services start in order and stop phase by phase in reverse", "[unit][cli]") {
+TEST_CASE("Lifecycle: services start in order and stop phase by phase in reverse", "[cli]") {
   std::vector<std::string> journal;
   {
     Lifecycle lifecycle(Services(journal, {"auth", "catalog"}));
@@ -69,7 +69,7 @@ TEST_CASE("Lifecycle: services start in order and stop phase by phase in reverse
 TEST_CASE(
     "Lifecycle: a service that fails to start is stopped with those before it, the rest "
     "never start",
-    "[unit][cli]") {
+    "[cli]") {
   std::vector<std::string> journal;
   Lifecycle lifecycle(Services(journal, {"a", "b", "c"}, "b"));
   auto started = lifecycle.Start(std::chrono::seconds(1));
@@ -84,7 +84,7 @@ TEST_CASE(
 }
 
 TEST_CASE("Lifecycle: destroyed while running, it stops every service before destroying any",
-          "[unit][cli]") {
+          "[cli]") {
   std::vector<std::string> journal;
   {
     Lifecycle lifecycle(Services(journal, {"auth", "catalog"}));
@@ -97,7 +97,7 @@ TEST_CASE("Lifecycle: destroyed while running, it stops every service before des
                                             "auth destroyed"});
 }
 
-TEST_CASE("Lifecycle: calls in flight get until now plus the shutdown timeout", "[unit][cli]") {
+TEST_CASE("Lifecycle: calls in flight get until now plus the shutdown timeout", "[cli]") {
   std::vector<std::string> journal;
   auto services = Services(journal, {"auth"});
   auto* auth = static_cast<Recorded*>(services.front().get());

@@ -26,7 +26,7 @@ HistoryRecord Applied(std::string service, int version, std::string checksum) {
 
 }  // namespace
 
-TEST_CASE("LoadMigrations pairs up and down files and orders them", "[unit][migrate]") {
+TEST_CASE("LoadMigrations pairs up and down files and orders them", "[migrate]") {
   auto m = Shipped();
   REQUIRE(m.size() == 3);
   CHECK(m[0].File() == "auth/0001_identity.up.sql");
@@ -35,7 +35,7 @@ TEST_CASE("LoadMigrations pairs up and down files and orders them", "[unit][migr
   CHECK(m[2].service == "catalog");
 }
 
-TEST_CASE("LoadMigrations names the file that breaks the rules", "[unit][migrate]") {
+TEST_CASE("LoadMigrations names the file that breaks the rules", "[migrate]") {
   const std::vector<std::pair<SqlFile, std::string>> cases = {
       {{"auth/init.up.sql", "", ""}, "number"},
       {{"auth/0001_Bad.up.sql", "", ""}, "lower-case"},
@@ -61,7 +61,7 @@ TEST_CASE("LoadMigrations names the file that breaks the rules", "[unit][migrate
   CHECK_THAT(orphan.error().message, Catch::Contains("no matching .up.sql"));
 }
 
-TEST_CASE("ComputeStatus tells applied, pending, failed, modified and unknown", "[unit][migrate]") {
+TEST_CASE("ComputeStatus tells applied, pending, failed, modified and unknown", "[migrate]") {
   auto m = Shipped();
   std::vector<HistoryRecord> h = {Applied("auth", 1, "sum-a1"), Applied("auth", 2, "edited"),
                                   Applied("catalog", 1, "sum-c1"), Applied("catalog", 7, "z")};
@@ -83,14 +83,14 @@ TEST_CASE("ComputeStatus tells applied, pending, failed, modified and unknown", 
   CHECK(AppliedVersion(s, "auth") == 0);
 }
 
-TEST_CASE("ComputeStatus ignores records of services not selected", "[unit][migrate]") {
+TEST_CASE("ComputeStatus ignores records of services not selected", "[migrate]") {
   auto auth_only = ForService(Shipped(), "auth");
   auto s = ComputeStatus(auth_only, std::vector<HistoryRecord>{Applied("catalog", 1, "sum-c1")});
   REQUIRE(s.size() == 2);
   CHECK(s[0].state == FileState::kPending);
 }
 
-TEST_CASE("PlanUp applies pending files in order, up to --to", "[unit][migrate]") {
+TEST_CASE("PlanUp applies pending files in order, up to --to", "[migrate]") {
   auto m = Shipped();
   auto s = ComputeStatus(m, std::vector<HistoryRecord>{Applied("auth", 1, "sum-a1")});
   auto plan = PlanUp(m, s, std::nullopt).value();
@@ -104,7 +104,7 @@ TEST_CASE("PlanUp applies pending files in order, up to --to", "[unit][migrate]"
   CHECK(bad_to.error().field == "--to");
 }
 
-TEST_CASE("PlanUp refuses while a file is failed or modified, naming it", "[unit][migrate]") {
+TEST_CASE("PlanUp refuses while a file is failed or modified, naming it", "[migrate]") {
   auto m = Shipped();
   auto modified = ComputeStatus(m, std::vector<HistoryRecord>{Applied("auth", 1, "other")});
   auto r = PlanUp(m, modified, std::nullopt);
@@ -121,7 +121,7 @@ TEST_CASE("PlanUp refuses while a file is failed or modified, naming it", "[unit
                                     Catch::Contains("giia migrate force 0 --service auth --yes"));
 }
 
-TEST_CASE("PlanDown reverts newest first and refuses what it cannot revert", "[unit][migrate]") {
+TEST_CASE("PlanDown reverts newest first and refuses what it cannot revert", "[migrate]") {
   auto m = Shipped();
   std::vector<HistoryRecord> h = {Applied("auth", 1, "sum-a1"), Applied("auth", 2, "sum-a2"),
                                   Applied("catalog", 1, "sum-c1")};
@@ -140,7 +140,7 @@ TEST_CASE("PlanDown reverts newest first and refuses what it cannot revert", "[u
   CHECK_THAT(unknown.error().message, Catch::Contains("does not ship it"));
 }
 
-TEST_CASE("The embedded migrations load, each with a down file and a sha256", "[unit][migrate]") {
+TEST_CASE("The embedded migrations load, each with a down file and a sha256", "[migrate]") {
   auto m = giia::pg::EmbeddedMigrations();
   REQUIRE(m);
   REQUIRE(m->size() >= 10);  // at least what shipped when this test was written
@@ -153,7 +153,7 @@ TEST_CASE("The embedded migrations load, each with a down file and a sha256", "[
   CHECK(ForService(*m, "auth").size() + ForService(*m, "catalog").size() == m->size());
 }
 
-TEST_CASE("CheckSchemaCurrent says what is behind and what to run", "[unit][migrate]") {
+TEST_CASE("CheckSchemaCurrent says what is behind and what to run", "[migrate]") {
   auto m = Shipped();
   auto auth = ForService(m, "auth");
   CHECK(CheckSchemaCurrent(

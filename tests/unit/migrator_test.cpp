@@ -17,7 +17,7 @@ std::vector<Migration> Three(const std::string& second_sql = "ok") {
 }  // namespace
 
 TEST_CASE("Migrator.Up applies each pending file once, and a second run does nothing",
-          "[unit][migrate]") {
+          "[migrate]") {
   FakeMigrationStore store;
   Migrator migrator(store, Three());
   auto first = migrator.Up(std::nullopt, false).value();
@@ -28,7 +28,7 @@ TEST_CASE("Migrator.Up applies each pending file once, and a second run does not
   CHECK(store.ran.size() == 3);
 }
 
-TEST_CASE("Migrator.Up --dry-run plans without running anything", "[unit][migrate]") {
+TEST_CASE("Migrator.Up --dry-run plans without running anything", "[migrate]") {
   FakeMigrationStore store;
   Migrator migrator(store, Three());
   auto report = migrator.Up(2, true).value();
@@ -38,7 +38,7 @@ TEST_CASE("Migrator.Up --dry-run plans without running anything", "[unit][migrat
 }
 
 TEST_CASE("A failing file stops the run, is recorded as failed, and force repairs it",
-          "[unit][migrate]") {
+          "[migrate]") {
   FakeMigrationStore store;
   Migrator broken(store, Three("FAIL"));
   auto report = broken.Up(std::nullopt, false).value();
@@ -60,7 +60,7 @@ TEST_CASE("A failing file stops the run, is recorded as failed, and force repair
   CHECK(AppliedVersion(fixed.Status().value(), "auth") == 3);
 }
 
-TEST_CASE("Migrator.Force checks its version and service", "[unit][migrate]") {
+TEST_CASE("Migrator.Force checks its version and service", "[migrate]") {
   FakeMigrationStore store;
   Migrator migrator(store, Three());
   auto bad = migrator.Force("auth", 9);
@@ -72,7 +72,7 @@ TEST_CASE("Migrator.Force checks its version and service", "[unit][migrate]") {
   REQUIRE(migrator.Force("auth", 0).has_value());
 }
 
-TEST_CASE("Migrator.Down reverts the last N, or all", "[unit][migrate]") {
+TEST_CASE("Migrator.Down reverts the last N, or all", "[migrate]") {
   FakeMigrationStore store;
   Migrator migrator(store, Three());
   REQUIRE(migrator.Up(std::nullopt, false).has_value());
@@ -84,7 +84,7 @@ TEST_CASE("Migrator.Down reverts the last N, or all", "[unit][migrate]") {
   CHECK(store.history.empty());
 }
 
-TEST_CASE("An unreachable database is reported as UNAVAILABLE", "[unit][migrate]") {
+TEST_CASE("An unreachable database is reported as UNAVAILABLE", "[migrate]") {
   FakeMigrationStore store;
   store.down = true;
   Migrator migrator(store, Three());

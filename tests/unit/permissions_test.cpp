@@ -12,8 +12,7 @@ const giia::OrganizationId kOrg("7a6b0e55-2f4c-4b2a-8c9d-0e1f2a3b4c5d");
 const giia::UserId kUser("3f1c9f0e-7d5b-4f7e-9a55-1b0b6f1c2d3e");
 }  // namespace
 
-TEST_CASE("The resolver answers a hit at once and leaves a miss's read to its rest",
-          "[unit][auth]") {
+TEST_CASE("The resolver answers a hit at once and leaves a miss's read to its rest", "[auth]") {
   giia::testing::ResolveOnlyStore store;
   giia::auth::PermissionResolver resolver(store, nullptr, std::chrono::minutes(5));
   auto miss = resolver.Find(kOrg, kUser);
@@ -41,7 +40,7 @@ TEST_CASE("The resolver answers a hit at once and leaves a miss's read to its re
   CHECK_FALSE(resolver.Find(kOrg, kUser).answered());
 }
 
-TEST_CASE("A fill that raced an invalidation answers its caller but is not kept", "[unit][auth]") {
+TEST_CASE("A fill that raced an invalidation answers its caller but is not kept", "[auth]") {
   giia::testing::ResolveOnlyStore store;
   giia::auth::PermissionResolver resolver(store, nullptr, std::chrono::minutes(5));
   // Dropped before its rest runs: the rest reads after the change, and keeps it.

@@ -14,7 +14,7 @@ const RoleSpec& Role(const std::string& name) {
 }
 }  // namespace
 
-TEST_CASE("The built-in RBAC is exactly the seeds' T001", "[unit][rbac]") {
+TEST_CASE("The built-in RBAC is exactly the seeds' T001", "[auth]") {
   const RbacManifest& m = BuiltInRbac();
   REQUIRE(m.permissions.size() == 18);
   REQUIRE(m.roles.size() == 4);
@@ -46,7 +46,7 @@ TEST_CASE("The built-in RBAC is exactly the seeds' T001", "[unit][rbac]") {
         std::set<std::string>{"users", "catalog", "buffers", "orders", "reports", "settings"});
 }
 
-TEST_CASE("PlanSeed lists only what is missing", "[unit][rbac]") {
+TEST_CASE("PlanSeed lists only what is missing", "[auth]") {
   const RbacManifest& m = BuiltInRbac();
   SeedPlan all = PlanSeed(m, {});
   CHECK(all.roles.size() == 4);
@@ -64,7 +64,7 @@ TEST_CASE("PlanSeed lists only what is missing", "[unit][rbac]") {
   CHECK(again.grants[0].first == "Admin");
 }
 
-TEST_CASE("Summarize counts permissions per role, by level", "[unit][rbac]") {
+TEST_CASE("Summarize counts permissions per role, by level", "[auth]") {
   auto summary = Summarize(Project({}, PlanSeed(BuiltInRbac(), {})));
   REQUIRE(summary.size() == 4);
   CHECK(summary[0].name == "Admin");

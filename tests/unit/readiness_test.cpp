@@ -26,8 +26,7 @@ struct Probe final : DependencyProbe {
 
 }  // namespace
 
-TEST_CASE("Readiness: a critical dependency down is not ready, another one degraded",
-          "[unit][health]") {
+TEST_CASE("Readiness: a critical dependency down is not ready, another one degraded", "[health]") {
   Probe pg("postgres", true, true), redis("redis", false, true), nats("nats", false, true);
   DependencyProbe* probes[] = {&pg, &redis, &nats};
   CHECK(CheckReadiness(probes, milliseconds(100)).state == State::kReady);
@@ -40,7 +39,7 @@ TEST_CASE("Readiness: a critical dependency down is not ready, another one degra
   CHECK(std::string(StateName(State::kNotReady)) == "not_ready");
 }
 
-TEST_CASE("Readiness probes run at the same time, each with its latency", "[unit][health]") {
+TEST_CASE("Readiness probes run at the same time, each with its latency", "[health]") {
   Probe a("a", true, true), b("b", true, true), c("c", true, true);
   for (Probe* p : {&a, &b, &c}) p->delay = milliseconds(200);
   DependencyProbe* probes[] = {&a, &b, &c};

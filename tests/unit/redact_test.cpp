@@ -5,7 +5,7 @@
 using giia::RedactCredentials;
 using giia::Redactor;
 
-TEST_CASE("URL passwords are redacted, the rest of the URL stays", "[unit][redact]") {
+TEST_CASE("URL passwords are redacted, the rest of the URL stays", "[common]") {
   CHECK(RedactCredentials("postgres://giia:s3cret@db:5432/giia") ==
         "postgres://giia:[REDACTED]@db:5432/giia");
   CHECK(RedactCredentials("postgresql://giia:s3cret@db/giia?sslmode=require") ==
@@ -27,7 +27,7 @@ TEST_CASE("URL passwords are redacted, the rest of the URL stays", "[unit][redac
         "\"redis://u:[REDACTED]@host\" is not valid");
 }
 
-TEST_CASE("A lone userinfo is a password or a token except for PostgreSQL", "[unit][redact]") {
+TEST_CASE("A lone userinfo is a password or a token except for PostgreSQL", "[common]") {
   CHECK(RedactCredentials("redis://PASSWORD1@cache:6379") == "redis://[REDACTED]@cache:6379");
   CHECK(RedactCredentials("rediss://PASSWORD1@cache:6379") == "rediss://[REDACTED]@cache:6379");
   CHECK(RedactCredentials("nats://TOKEN123@nats:4222") == "nats://[REDACTED]@nats:4222");
@@ -37,7 +37,7 @@ TEST_CASE("A lone userinfo is a password or a token except for PostgreSQL", "[un
   CHECK(RedactCredentials("POSTGRESQL://giia@db/giia") == "POSTGRESQL://giia@db/giia");
 }
 
-TEST_CASE("Every URL of a list is redacted", "[unit][redact]") {
+TEST_CASE("Every URL of a list is redacted", "[common]") {
   CHECK(RedactCredentials("nats://a:4222,nats://u:p@b:4222") ==
         "nats://a:4222,nats://u:[REDACTED]@b:4222");
   CHECK(RedactCredentials("nats://u:p@a:4222, nats://TOKEN@b:4222,tls://c") ==
@@ -50,7 +50,7 @@ TEST_CASE("Every URL of a list is redacted", "[unit][redact]") {
   CHECK(RedactCredentials("redis://:pa,ss@host") == "redis://:[REDACTED]@host");
 }
 
-TEST_CASE("Password parameters of a URL query are redacted, others stay", "[unit][redact]") {
+TEST_CASE("Password parameters of a URL query are redacted, others stay", "[common]") {
   CHECK(RedactCredentials("postgres://db/giia?user=giia&password=s3cret&sslmode=require") ==
         "postgres://db/giia?user=giia&password=[REDACTED]&sslmode=require");
   CHECK(RedactCredentials("postgres://giia@db/giia?password=s3cret") ==
@@ -65,8 +65,7 @@ TEST_CASE("Password parameters of a URL query are redacted, others stay", "[unit
         "postgres://db/giia?sslcert=/c.pem&sslkey=/k.pem");
 }
 
-TEST_CASE("key=value conninfo and env-file passwords are redacted, quoted ones whole",
-          "[unit][redact]") {
+TEST_CASE("key=value conninfo and env-file passwords are redacted, quoted ones whole", "[common]") {
   CHECK(RedactCredentials("host=db user=giia password=s3cret dbname=giia") ==
         "host=db user=giia password=[REDACTED] dbname=giia");
   CHECK(RedactCredentials("host=db password = s3cret dbname=giia") ==
@@ -83,7 +82,7 @@ TEST_CASE("key=value conninfo and env-file passwords are redacted, quoted ones w
   CHECK(RedactCredentials("a password must be 8 characters") == "a password must be 8 characters");
 }
 
-TEST_CASE("The redactor removes every added secret wherever it appears", "[unit][redact]") {
+TEST_CASE("The redactor removes every added secret wherever it appears", "[common]") {
   Redactor r;
   r.Add("hunter2-long-secret");
   r.Add("abc");  // too short to redact safely: ignored

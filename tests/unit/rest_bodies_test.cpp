@@ -5,8 +5,7 @@
 
 using giia::server::rest::json;
 
-TEST_CASE("REST body readers take their members and name the first of the wrong type",
-          "[unit][rest]") {
+TEST_CASE("REST body readers take their members and name the first of the wrong type", "[http]") {
   auto reg = giia::server::ParseRegisterBody(
       json::parse(R"({"email":"a@b.c","password":"pw","organization_slug":null})"));
   REQUIRE(reg);

@@ -11,12 +11,12 @@ using giia::ErrorCode;
 using giia::testing::FakeAuthStore;
 using giia::testing::FakeHasher;
 
-TEST_CASE("The fake auth store keeps the AuthTransactionRunner contract", "[unit][auth]") {
+TEST_CASE("The fake auth store keeps the AuthTransactionRunner contract", "[auth]") {
   FakeAuthStore store;
   giia::testing::CheckAuthStoreContract(store);
 }
 
-TEST_CASE("SeedRoles adds everything once, then nothing", "[unit][auth]") {
+TEST_CASE("SeedRoles adds everything once, then nothing", "[auth]") {
   FakeAuthStore store;
   SeedRoles seed(store, BuiltInRbac());
   auto first = seed.Run(false).value();
@@ -31,7 +31,7 @@ TEST_CASE("SeedRoles adds everything once, then nothing", "[unit][auth]") {
   CHECK(second.summary.size() == 4);
 }
 
-TEST_CASE("SeedRoles --dry-run reports the outcome and changes nothing", "[unit][auth]") {
+TEST_CASE("SeedRoles --dry-run reports the outcome and changes nothing", "[auth]") {
   FakeAuthStore store;
   SeedRoles seed(store, BuiltInRbac());
   auto report = seed.Run(true).value();
@@ -41,7 +41,7 @@ TEST_CASE("SeedRoles --dry-run reports the outcome and changes nothing", "[unit]
   CHECK(store.state.rbac.roles.empty());
 }
 
-TEST_CASE("BootstrapAdmin creates the admin once, hashed, with the Admin role", "[unit][auth]") {
+TEST_CASE("BootstrapAdmin creates the admin once, hashed, with the Admin role", "[auth]") {
   FakeAuthStore store;
   FakeHasher hasher;
   REQUIRE(SeedRoles(store, BuiltInRbac()).Run(false).has_value());
@@ -62,7 +62,7 @@ TEST_CASE("BootstrapAdmin creates the admin once, hashed, with the Admin role", 
   CHECK(store.state.users.size() == 1);
 }
 
-TEST_CASE("BootstrapAdmin refuses bad input and changes nothing", "[unit][auth]") {
+TEST_CASE("BootstrapAdmin refuses bad input and changes nothing", "[auth]") {
   FakeAuthStore store;
   FakeHasher hasher;
   BootstrapAdmin bootstrap(store, hasher);
@@ -82,7 +82,7 @@ TEST_CASE("BootstrapAdmin refuses bad input and changes nothing", "[unit][auth]"
   CHECK(store.state.organizations.empty());
 }
 
-TEST_CASE("E-mail and password rules", "[unit][auth]") {
+TEST_CASE("E-mail and password rules", "[auth]") {
   CHECK(NormalizeEmail("A@B.io").value() == "a@b.io");
   for (const char* bad : {"", "a", "a@b", "@b.io", "a@@b.io", "a b@c.io", "a@b.io."}) {
     INFO(bad);

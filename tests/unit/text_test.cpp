@@ -10,7 +10,7 @@ namespace {
 const std::string kR = "\xEF\xBF\xBD";  // U+FFFD
 }
 
-TEST_CASE("Valid UTF-8 passes through unchanged", "[unit][text]") {
+TEST_CASE("Valid UTF-8 passes through unchanged", "[common]") {
   for (const std::string& s : {std::string(""), std::string("curl/8.0 (x86_64)"),
                                std::string("caf\xC3\xA9"),               // 2 bytes
                                std::string("\xE2\x82\xAC 10"),           // 3 bytes
@@ -24,7 +24,7 @@ TEST_CASE("Valid UTF-8 passes through unchanged", "[unit][text]") {
   }
 }
 
-TEST_CASE("Each invalid sequence becomes one U+FFFD per maximal subpart", "[unit][text]") {
+TEST_CASE("Each invalid sequence becomes one U+FFFD per maximal subpart", "[common]") {
   // Bytes that never start a character.
   CHECK(ValidUtf8("\xFF") == kR);
   CHECK(ValidUtf8("a\xFE"
@@ -65,14 +65,14 @@ TEST_CASE("Each invalid sequence becomes one U+FFFD per maximal subpart", "[unit
   }
 }
 
-TEST_CASE("A NUL byte becomes U+FFFD", "[unit][text]") {
+TEST_CASE("A NUL byte becomes U+FFFD", "[common]") {
   const std::string with_nul("a\0b\0", 4);
   CHECK(ValidUtf8(with_nul) == "a" + kR + "b" + kR);
   CHECK_FALSE(IsValidUtf8(with_nul));
   CHECK(ValidUtf8(std::string(1, '\0'), 2).empty());  // U+FFFD is 3 bytes: it does not fit
 }
 
-TEST_CASE("The bound cuts on a character boundary, never inside one", "[unit][text]") {
+TEST_CASE("The bound cuts on a character boundary, never inside one", "[common]") {
   CHECK(ValidUtf8("abcdef", 3) == "abc");
   CHECK(ValidUtf8("abc", 3) == "abc");
   CHECK(ValidUtf8("abc", 0).empty());
@@ -100,7 +100,7 @@ TEST_CASE("The bound cuts on a character boundary, never inside one", "[unit][te
   CHECK_FALSE(IsValidUtf8(long_text.substr(0, 500)));
 }
 
-TEST_CASE("Any byte string comes out valid and within the bound", "[unit][text]") {
+TEST_CASE("Any byte string comes out valid and within the bound", "[common]") {
   // Every 2-byte string, and pseudo-random longer ones.
   for (int a = 0; a < 256; ++a) {
     for (int b = 0; b < 256; ++b) {

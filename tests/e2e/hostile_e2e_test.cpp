@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "support/auth_server.hpp"
-#include "support/catalog_server.hpp"
+#include "e2e/support/auth_server.hpp"
+#include "e2e/support/catalog_server.hpp"
 #include "support/net.hpp"
 #include "support/poll.hpp"
 
@@ -101,7 +101,7 @@ std::vector<std::string> MalformedProtobuf() {
 }  // namespace
 
 TEST_CASE("Hostile REST and gRPC input: no 5xx but 503, the error object, both services alive",
-          "[e2e][security]") {
+          "[security]") {
   AuthServer auth;
   CatalogServer catalog(auth);
   json admin = auth.RegisterAdmin("root@hostile.example", "Hostile Co");

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "e2e/support/auth_server.hpp"
 #include "giia/catalog/v1/catalog.grpc.pb.h"
-#include "support/auth_server.hpp"
 #include "support/tcp_proxy.hpp"
 
 namespace giia::testing {

@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "support/auth_server.hpp"
-#include "support/catalog_server.hpp"
+#include "e2e/support/auth_server.hpp"
+#include "e2e/support/catalog_server.hpp"
 #include "support/pgbouncer.hpp"
 
 using giia::testing::AuthServer;
@@ -20,7 +20,7 @@ using giia::testing::RunGiia;
 using nlohmann::json;
 
 TEST_CASE("Through PgBouncer in transaction mode: migrate, seed-roles, serve auth and catalog",
-          "[e2e][pgbouncer]") {
+          "[pgbouncer]") {
   PgBouncer bouncer;
   AuthServerOptions options;
   options.database_port = bouncer.port();

@@ -14,8 +14,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "support/auth_server.hpp"
-#include "support/catalog_server.hpp"
+#include "e2e/support/auth_server.hpp"
+#include "e2e/support/catalog_server.hpp"
 
 using giia::testing::AuthServer;
 using giia::testing::CatalogServer;
@@ -69,7 +69,7 @@ std::string TempFile(const std::string& name, const std::string& text) {
 }  // namespace
 
 TEST_CASE("bench --setup: get-product reported as JSON, and the organization removed after",
-          "[e2e][bench]") {
+          "[bench]") {
   AuthServer auth;
   CatalogServer catalog(auth);
   const std::vector<std::string> targets = {"--auth", auth.grpc_address(), "--catalog",
@@ -131,7 +131,7 @@ TEST_CASE("bench --setup: get-product reported as JSON, and the organization rem
 TEST_CASE(
     "bench --fail-if and --compare exit 3 on a regression, 1 on a bad expression, 2 when "
     "unreachable",
-    "[e2e][bench]") {
+    "[bench]") {
   AuthServer auth;
   const json admin = auth.RegisterAdmin("bench@fail.example", "Bench Fail Co");
   const std::string token = admin["access_token"];
@@ -186,7 +186,7 @@ TEST_CASE(
 }
 
 TEST_CASE("bench check-permission-cold: a pool of users, each asked about once, then removed",
-          "[e2e][bench]") {
+          "[bench]") {
   AuthServer auth;
   auto bench = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"bench", "--auth", auth.grpc_address()});

@@ -16,15 +16,13 @@
 
 #include "giia/auth/v1/auth.grpc.pb.h"
 #include "support/nats_server.hpp"
+#include "support/net.hpp"  // FreePort
 #include "support/process.hpp"
 #include "support/redis_server.hpp"
 #include "support/tcp_proxy.hpp"
 #include "support/test_database.hpp"
 
 namespace giia::testing {
-
-// A port nothing listens on now (the OS picked it).
-int FreePort();
 
 struct Served {
   std::unique_ptr<Process> process;

@@ -16,9 +16,9 @@
 #include <sstream>
 #include <thread>
 
-#include "support/auth_server.hpp"
-#include "support/catalog_server.hpp"
-#include "support/nats_cluster.hpp"
+#include "e2e/support/auth_server.hpp"
+#include "e2e/support/catalog_server.hpp"
+#include "e2e/support/nats_cluster.hpp"
 #include "support/poll.hpp"
 
 namespace pb = giia::catalog::v1;
@@ -194,7 +194,7 @@ json ReadyBody(int http_port) {
 }  // namespace
 
 TEST_CASE("NATS_URL lists a cluster's members: giia uses the one that answers, says when none does",
-          "[e2e][replicas]") {
+          "[replicas]") {
   AuthServer auth;
   // Two members nothing listens on, around the one that answers.
   const std::string dead = "nats://127.0.0.1:" + std::to_string(FreePort());
@@ -238,7 +238,7 @@ TEST_CASE("NATS_URL lists a cluster's members: giia uses the one that answers, s
 TEST_CASE(
     "R3 streams on a 3-node JetStream cluster survive the death of CATALOG_EVENTS' leader "
     "under a write load, every call answers OK and every event is stored within 10 s",
-    "[e2e][replicas][nats-cluster]") {
+    "[replicas][nats]") {
   giia::testing::NatsCluster cluster(3);
   AuthServer auth({.extra_env = {{"NATS_URL", cluster.urls()}, {"NATS_STREAM_REPLICAS", "3"}}});
   CatalogServer catalog(auth);
@@ -313,7 +313,7 @@ TEST_CASE(
 TEST_CASE(
     "Two auth and two catalog replicas: a role revoked through one auth replica is refused "
     "by the other and by both catalogs within a second",
-    "[e2e][replicas]") {
+    "[replicas]") {
   AuthServer auth;
   AuthReplica auth_two(auth);
   CatalogServer one(auth, {.permission_cache_ttl = "10m"});
@@ -358,7 +358,7 @@ TEST_CASE(
 TEST_CASE(
     "A catalog SIGKILLed mid-burst loses no acknowledged write: the other replica's relay "
     "publishes what it left, each event once and in order",
-    "[e2e][replicas]") {
+    "[replicas]") {
   AuthServer auth;
   CatalogServer one(auth);
   CatalogServer two(auth);

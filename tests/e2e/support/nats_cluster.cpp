@@ -1,4 +1,4 @@
-#include "support/nats_cluster.hpp"
+#include "e2e/support/nats_cluster.hpp"
 
 #include <httplib.h>
 #include <nats/nats.h>
@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/nats/jetstream.hpp"
-#include "support/auth_server.hpp"  // FreePort
 #include "support/nats_server.hpp"
+#include "support/net.hpp"  // FreePort
 #include "support/poll.hpp"
 
 namespace giia::testing {

@@ -1,4 +1,4 @@
-#include "support/catalog_server.hpp"
+#include "e2e/support/catalog_server.hpp"
 
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>

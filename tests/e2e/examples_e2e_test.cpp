@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "support/auth_server.hpp"
+#include "e2e/support/auth_server.hpp"
 #include "support/poll.hpp"
 #include "support/process.hpp"
 
@@ -129,7 +129,7 @@ std::string FindOnPath(const std::string& program) {
 }  // namespace
 
 TEST_CASE("The C++ auth client of examples/ logs in, validates, checks and handles each error",
-          "[e2e][examples]") {
+          "[docs]") {
   ServeAll all;
   const std::string email = all.UserWithRole("Viewer", "auth-example.example");
   ProcessResult r = RunExample("auth_client", GIIA_EXAMPLE_AUTH_CLIENT,
@@ -166,7 +166,7 @@ TEST_CASE("The C++ auth client of examples/ logs in, validates, checks and handl
   CHECK(all.Stop().exit_code == 0);
 }
 
-TEST_CASE("The C++ auth client of examples/ talks TLS to auth with --ca", "[e2e][examples]") {
+TEST_CASE("The C++ auth client of examples/ talks TLS to auth with --ca", "[docs]") {
   // `serve auth` with HTTPS and gRPC over TLS; its self-signed certificate is its own CA.
   AuthServer auth({.tls = true});
   const json admin = auth.RegisterAdmin("admin@tls-example.example", "TLS Example");
@@ -191,7 +191,7 @@ TEST_CASE("The C++ auth client of examples/ talks TLS to auth with --ca", "[e2e]
 }
 
 TEST_CASE("The C++ auth client of examples/ reports an unreachable auth with exit code 2",
-          "[e2e][examples]") {
+          "[docs]") {
   const int port = giia::testing::FreePort();
   ProcessResult r = RunExample(
       "auth_client_unreachable", GIIA_EXAMPLE_AUTH_CLIENT,
@@ -206,7 +206,7 @@ TEST_CASE("The C++ auth client of examples/ reports an unreachable auth with exi
 }
 
 TEST_CASE("The C++ catalog client of examples/ pages suppliers and retries an ABORTED update",
-          "[e2e][examples]") {
+          "[docs]") {
   ServeAll all;
   const std::string email = all.UserWithRole("Manager", "catalog-example.example");
   ProcessResult r =
@@ -245,7 +245,7 @@ TEST_CASE("The C++ catalog client of examples/ pages suppliers and retries an AB
 }
 
 TEST_CASE("The Node client of examples/ logs in, checks permissions and reads the catalog",
-          "[e2e][examples]") {
+          "[docs]") {
   const std::string node = FindOnPath("node");
   if (node.empty()) FAIL("node is not on PATH: run scripts/test.sh, which installs it");
   const std::string root = GIIA_SOURCE_DIR;

@@ -9,7 +9,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "support/auth_server.hpp"
+#include "e2e/support/auth_server.hpp"
 #include "support/poll.hpp"
 
 using giia::testing::AuthServer;
@@ -53,7 +53,7 @@ std::string RawLogin(int port, const std::string& email, const std::string& user
 }  // namespace
 
 TEST_CASE("Logins with a User-Agent of %FF, a raw 0xFF or 600 bytes cut mid-character are audited",
-          "[e2e][auth][audit]") {
+          "[auth][audit]") {
   AuthServer server;
   server.RegisterAdmin("ada@example.com", "Acme");
   const int port = server.http_port();

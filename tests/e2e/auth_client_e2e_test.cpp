@@ -12,8 +12,8 @@
 #include <mutex>
 #include <thread>
 
-#include "support/auth_server.hpp"
-#include "support/catalog_server.hpp"
+#include "e2e/support/auth_server.hpp"
+#include "e2e/support/catalog_server.hpp"
 #include "support/poll.hpp"
 #include "support/test_database.hpp"
 
@@ -107,7 +107,7 @@ giia::testing::ProcessEnv TwoReplicas(AuthServer& auth, AuthReplica& two) {
 TEST_CASE(
     "One of two auth replicas hung by SIGSTOP costs the catalog no failed call, its p99 stays "
     "under the deadline and the hung replica is left alone once its breaker opened",
-    "[e2e][auth_client]") {
+    "[auth-client]") {
   AuthServer auth;
   AuthReplica two(auth);
   CatalogServer catalog(auth, {.permission_cache_ttl = "1ms", .extra_env = TwoReplicas(auth, two)});
@@ -156,7 +156,7 @@ TEST_CASE(
 TEST_CASE(
     "A draining auth replica gets no new calls from the catalog, and no catalog call fails "
     "while it drains and exits",
-    "[e2e][auth_client]") {
+    "[auth-client]") {
   AuthServer auth;
   AuthReplica two(auth);
   CatalogServer catalog(auth, {.permission_cache_ttl = "1ms", .extra_env = TwoReplicas(auth, two)});
@@ -186,7 +186,7 @@ TEST_CASE(
 TEST_CASE(
     "Auth down altogether: cached decisions serve until their TTL, then the catalog fails closed "
     "at once, and is back within a second of auth returning",
-    "[e2e][auth_client]") {
+    "[auth-client]") {
   AuthServer auth;
   CatalogServer catalog(auth, {.permission_cache_ttl = "3s"});
   json admin = auth.RegisterAdmin("down@client.example", "Down Co");

@@ -18,8 +18,8 @@
 
 #include "adapters/codec/cloudevents.hpp"
 #include "core/catalog/access.hpp"
-#include "support/auth_server.hpp"
-#include "support/catalog_server.hpp"
+#include "e2e/support/auth_server.hpp"
+#include "e2e/support/catalog_server.hpp"
 #include "support/counter.hpp"
 #include "support/poll.hpp"
 
@@ -93,7 +93,7 @@ json MustCreate(CatalogServer& c, const std::string& path, const json& body,
 }  // namespace
 
 TEST_CASE("The cross-service journey: register in auth, build a catalog, calculate buffer zones",
-          "[e2e][catalog]") {
+          "[catalog]") {
   AuthServer auth;
   CatalogServer catalog(auth);
   NatsCollector events(auth.env().at("NATS_URL"), "catalog.>");
@@ -217,7 +217,7 @@ TEST_CASE("The cross-service journey: register in auth, build a catalog, calcula
 }
 
 TEST_CASE("Each seeded role against each catalog method, and a revoked role within the TTL",
-          "[e2e][catalog]") {
+          "[catalog]") {
   AuthServer auth;
   CatalogServer catalog(auth);
   json admin = auth.RegisterAdmin("root@roles.example", "Roles Co");
@@ -303,7 +303,7 @@ TEST_CASE("Each seeded role against each catalog method, and a revoked role with
 }
 
 TEST_CASE("A role revoked in auth is denied in the catalog at once, long before the TTL",
-          "[e2e][catalog]") {
+          "[catalog]") {
   AuthServer auth;
   CatalogServer catalog(auth, {.permission_cache_ttl = "10m"});
   json admin = auth.RegisterAdmin("root@events.example", "Events Co");
@@ -327,7 +327,7 @@ TEST_CASE("A role revoked in auth is denied in the catalog at once, long before 
 }
 
 TEST_CASE("Tenant isolation: no read, list, search, update, delete or assign crosses over",
-          "[e2e][catalog]") {
+          "[catalog]") {
   AuthServer auth;
   CatalogServer catalog(auth);
   json a = auth.RegisterAdmin("ann@a.example", "Org A");
@@ -400,8 +400,7 @@ TEST_CASE("Tenant isolation: no read, list, search, update, delete or assign cro
   CHECK(still.body["product"]["version"] == 1);
 }
 
-TEST_CASE("Versions, duplicate sku, soft delete and reuse, paging bounds and search",
-          "[e2e][catalog]") {
+TEST_CASE("Versions, duplicate sku, soft delete and reuse, paging bounds and search", "[catalog]") {
   AuthServer auth;
   CatalogServer catalog(auth);
   json admin = auth.RegisterAdmin("vera@v.example", "Versions");
@@ -612,7 +611,7 @@ TEST_CASE("Versions, duplicate sku, soft delete and reuse, paging bounds and sea
 }
 
 TEST_CASE("Auth away: cached decisions serve until they expire, then UNAVAILABLE, then recovery",
-          "[e2e][catalog]") {
+          "[catalog]") {
   AuthServer auth;
   CatalogServer catalog(auth, {.permission_cache_ttl = "3s"});
   json admin = auth.RegisterAdmin("ops@down.example", "Down Co");
@@ -637,7 +636,7 @@ TEST_CASE("Auth away: cached decisions serve until they expire, then UNAVAILABLE
 }
 
 TEST_CASE("NATS away: catalog writes succeed and every event arrives once NATS is back",
-          "[e2e][catalog]") {
+          "[catalog]") {
   AuthServer auth;
   CatalogServer catalog(auth);
   json admin = auth.RegisterAdmin("nat@s.example", "Stream Co");
@@ -681,7 +680,7 @@ TEST_CASE("NATS away: catalog writes succeed and every event arrives once NATS i
 }
 
 TEST_CASE("serve all runs both services in one process and buf curl drives the catalog",
-          "[e2e][catalog]") {
+          "[catalog]") {
   const std::string buf = std::string(GIIA_SOURCE_DIR) + "/node_modules/.bin/buf";
   if (::access(buf.c_str(), X_OK) != 0) FAIL("buf is not installed: run scripts/test.sh");
   // The database, NATS and mail folder of an AuthServer, and one more
@@ -745,7 +744,7 @@ TEST_CASE("serve all runs both services in one process and buf curl drives the c
 }
 
 TEST_CASE("Whatever revokes at auth is refused at every catalog replica within a second",
-          "[e2e][catalog]") {
+          "[catalog]") {
   AuthServer auth;
   // Decisions are kept for ten minutes: only revocation can end them.
   CatalogServer one(auth, {.permission_cache_ttl = "10m"});

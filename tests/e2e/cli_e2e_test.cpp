@@ -42,7 +42,7 @@ int Lines(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("giia --help, version and unknown input", "[e2e][cli]") {
+TEST_CASE("giia --help, version and unknown input", "[cli]") {
   auto help = RunGiia({"--help"});
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Catch::Contains("migrate") && Catch::Contains("seed-roles") &&
@@ -64,7 +64,7 @@ TEST_CASE("giia --help, version and unknown input", "[e2e][cli]") {
             .exit_code == 1);
 }
 
-TEST_CASE("migrate up, status, version and down --all through the binary", "[e2e][migrate]") {
+TEST_CASE("migrate up, status, version and down --all through the binary", "[migrate]") {
   TestDatabase db;
   auto pending = RunGiia({"migrate", "status", "--exit-code"}, Env(db));
   CHECK(pending.exit_code == 3);
@@ -105,7 +105,7 @@ TEST_CASE("migrate up, status, version and down --all through the binary", "[e2e
 }
 
 TEST_CASE("Two migrate up processes started together both exit 0, and every file is applied once",
-          "[e2e][migrate]") {
+          "[migrate]") {
   TestDatabase db;
   Process a({"migrate", "up", "--output", "json"}, Env(db));
   Process b({"migrate", "up", "--output", "json"}, Env(db));
@@ -132,7 +132,7 @@ TEST_CASE("Two migrate up processes started together both exit 0, and every file
         std::to_string(Shipped().size()));
 }
 
-TEST_CASE("An edited applied file is refused by name with exit 3", "[e2e][migrate]") {
+TEST_CASE("An edited applied file is refused by name with exit 3", "[migrate]") {
   TestDatabase db;
   REQUIRE(RunGiia({"migrate", "up"}, Env(db)).exit_code == 0);
   // The binary now ships a different 0002 than the one applied.
@@ -152,7 +152,7 @@ TEST_CASE("An edited applied file is refused by name with exit 3", "[e2e][migrat
   CHECK(RunGiia({"migrate", "status", "--exit-code"}, Env(db)).exit_code == 0);
 }
 
-TEST_CASE("A failing file shows in status with its error, and force repairs it", "[e2e][migrate]") {
+TEST_CASE("A failing file shows in status with its error, and force repairs it", "[migrate]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE SCHEMA catalog"));  // 0001 of catalog will fail
   auto up = RunGiia({"migrate", "up"}, Env(db));
@@ -180,7 +180,7 @@ TEST_CASE("A failing file shows in status with its error, and force repairs it",
   CHECK(RunGiia({"migrate", "status", "--exit-code"}, Env(db)).exit_code == 0);
 }
 
-TEST_CASE("seed-roles twice gives the same rows, and --dry-run changes nothing", "[e2e][seed]") {
+TEST_CASE("seed-roles twice gives the same rows, and --dry-run changes nothing", "[auth]") {
   TestDatabase db;
   REQUIRE(RunGiia({"migrate", "up"}, Env(db)).exit_code == 0);
   auto dry = RunGiia({"seed-roles", "--dry-run", "--output", "json"}, Env(db));
@@ -205,7 +205,7 @@ TEST_CASE("seed-roles twice gives the same rows, and --dry-run changes nothing",
 }
 
 TEST_CASE("seed-roles --admin-email takes the password from stdin or the environment, once",
-          "[e2e][seed]") {
+          "[auth]") {
   TestDatabase db;
   REQUIRE(RunGiia({"migrate", "up", "--service", "auth"}, Env(db)).exit_code == 0);
   auto no_password = RunGiia({"seed-roles", "--admin-email", "ops@example.com"}, Env(db));
@@ -234,7 +234,7 @@ TEST_CASE("seed-roles --admin-email takes the password from stdin or the environ
   CHECK(Scalar(db.sql(), "SELECT count(*) FROM auth.users") == "1");
 }
 
-TEST_CASE("A stopped database: exit 2 within the timeout, one clear sentence", "[e2e][cli]") {
+TEST_CASE("A stopped database: exit 2 within the timeout, one clear sentence", "[cli]") {
   const int port = ClosedPort();
   ProcessEnv env = {
       {"DATABASE_URL", "postgresql://giia:pw-123456@127.0.0.1:" + std::to_string(port) + "/giia"},
@@ -256,8 +256,7 @@ TEST_CASE("A stopped database: exit 2 within the timeout, one clear sentence", "
   CHECK(waited.elapsed < std::chrono::seconds(6));
 }
 
-TEST_CASE("A malformed DATABASE_URL or setting exits 1 before anything is attempted",
-          "[e2e][cli]") {
+TEST_CASE("A malformed DATABASE_URL or setting exits 1 before anything is attempted", "[cli]") {
   auto malformed = RunGiia({"migrate", "up"}, {{"DATABASE_URL", "postgres://u:pw@host:port/db"}});
   CHECK(malformed.exit_code == 1);
   CHECK_THAT(malformed.err, Catch::Contains("DATABASE_URL (environment)"));
@@ -274,7 +273,7 @@ TEST_CASE("A malformed DATABASE_URL or setting exits 1 before anything is attemp
   CHECK_THAT(missing_file.err, Catch::Contains("/nonexistent.env"));
 }
 
-TEST_CASE("config print shows each value with its source, redacted", "[e2e][config]") {
+TEST_CASE("config print shows each value with its source, redacted", "[config]") {
   char path[] = "/tmp/giia-env-XXXXXX";
   const int fd = mkstemp(path);
   REQUIRE(fd >= 0);
@@ -309,7 +308,7 @@ TEST_CASE("config print shows each value with its source, redacted", "[e2e][conf
   CHECK_THAT(bad.err, Catch::Contains("GRPC_PORT (environment)") && Catch::Contains("LOG_FORMAT"));
 }
 
-TEST_CASE("Secrets never appear in any output", "[e2e][cli]") {
+TEST_CASE("Secrets never appear in any output", "[cli]") {
   TestDatabase db;
   const std::string jwt = "jwt-secret-value-0123456789abcdefghij";
   const std::string admin_pw = "admin-secret-passphrase";
@@ -368,7 +367,7 @@ TEST_CASE("Secrets never appear in any output", "[e2e][cli]") {
   }
 }
 
-TEST_CASE("Logs are one JSON object a line, or text, on stderr", "[e2e][cli]") {
+TEST_CASE("Logs are one JSON object a line, or text, on stderr", "[cli]") {
   TestDatabase db;
   ProcessEnv env = {{"DATABASE_URL", db.url()}};
   auto up = RunGiia({"migrate", "up", "--service", "auth", "--log-format", "json"}, env);

@@ -29,7 +29,7 @@ std::string RedisUrl() {
 }  // namespace
 
 TEST_CASE("giia health --deps: ready, degraded without Redis, unreachable without PostgreSQL",
-          "[e2e][health]") {
+          "[health]") {
   NatsServer nats;
   ProcessEnv env = {{"DATABASE_URL", giia::testing::ServerUrl()},
                     {"REDIS_URL", RedisUrl()},
@@ -55,7 +55,7 @@ TEST_CASE("giia health --deps: ready, degraded without Redis, unreachable withou
 }
 
 TEST_CASE("giia health --http: 200 serving, 503 not serving, nothing there unreachable",
-          "[e2e][health]") {
+          "[health]") {
   giia::testing::TcpListener server;
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/health/ready";
   auto serving = std::async(std::launch::async,

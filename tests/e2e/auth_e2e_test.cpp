@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "core/auth/access.hpp"
-#include "support/auth_server.hpp"
+#include "e2e/support/auth_server.hpp"
 #include "support/counter.hpp"
 #include "support/poll.hpp"
 
@@ -77,7 +77,7 @@ std::string B64Url(const std::string& in) {
 }  // namespace
 
 TEST_CASE("The auth journey: register, e-mail, verify, login, validate, check, refresh, logout",
-          "[e2e][auth]") {
+          "[auth]") {
   AuthServer server;
   giia::testing::EventCounter published;
   NatsWatch watch(server.env().at("NATS_URL"), "auth.>", published);
@@ -232,7 +232,7 @@ TEST_CASE("The auth journey: register, e-mail, verify, login, validate, check, r
 }
 
 TEST_CASE("Every route answers bad input, no token, denial and other tenants as it should",
-          "[e2e][auth]") {
+          "[auth]") {
   AuthServer server;
   json admin = server.RegisterAdmin("ann@a.example", "Org A");
   json other = server.RegisterAdmin("bob@b.example", "Org B");
@@ -410,7 +410,7 @@ TEST_CASE("Every route answers bad input, no token, denial and other tenants as 
                " AND result = 'denied'") == "t");
 }
 
-TEST_CASE("Forged, expired and confused tokens are all refused", "[e2e][auth]") {
+TEST_CASE("Forged, expired and confused tokens are all refused", "[auth]") {
   AuthServer server;
   json admin = server.RegisterAdmin("eve@example.com", "Evil Corp");
   const std::string good = admin["access_token"];
@@ -452,7 +452,7 @@ TEST_CASE("Forged, expired and confused tokens are all refused", "[e2e][auth]") 
 }
 
 TEST_CASE("50 parallel wrong passwords lock the account exactly once and an admin unlocks it",
-          "[e2e][auth]") {
+          "[auth]") {
   AuthServer server;
   json admin = server.RegisterAdmin("root@example.com", "Lock Co");
   json target = server.CreateAndLogin(admin["access_token"], "tim@example.com", "Viewer");
@@ -509,7 +509,7 @@ TEST_CASE("50 parallel wrong passwords lock the account exactly once and an admi
                "metadata->>'reason' = 'locked'") == "t");
 }
 
-TEST_CASE("Wrong current passwords count like failed logins and lock the account", "[e2e][auth]") {
+TEST_CASE("Wrong current passwords count like failed logins and lock the account", "[auth]") {
   AuthServer server;
   json admin = server.RegisterAdmin("root@guess.example", "Guess Co");
   json target = server.CreateAndLogin(admin["access_token"], "gus@guess.example", "Viewer");
@@ -530,7 +530,7 @@ TEST_CASE("Wrong current passwords count like failed logins and lock the account
   CHECK(Scalar(server, "SELECT count(*) FROM auth.outbox WHERE event_type = 'user.locked'") == "1");
 }
 
-TEST_CASE("Registrations and password changes are rate-limited per client address", "[e2e][auth]") {
+TEST_CASE("Registrations and password changes are rate-limited per client address", "[auth]") {
   AuthServer server({.extra_env = {{"RATE_LIMIT_ENABLED", "true"},
                                    {"RATE_LIMIT_REQUESTS_PER_MINUTE", "2"},
                                    {"RATE_LIMIT_REGISTRATIONS_PER_MINUTE", "2"}}});
@@ -568,7 +568,7 @@ TEST_CASE("Registrations and password changes are rate-limited per client addres
   }));
 }
 
-TEST_CASE("A registration never verified expires and frees its e-mail and slug", "[e2e][auth]") {
+TEST_CASE("A registration never verified expires and frees its e-mail and slug", "[auth]") {
   AuthServer server({.extra_env = {{"PENDING_REGISTRATION_TTL", "1m"}}});
   const json body = {{"email", "squatter@expiry.example"},
                      {"password", kPassword},
@@ -602,7 +602,7 @@ TEST_CASE("A registration never verified expires and frees its e-mail and slug",
 }
 
 TEST_CASE("Redis stopped: permission checks still answer and readiness stays 200, degraded",
-          "[e2e][auth]") {
+          "[auth]") {
   AuthServer server({.own_redis = true});
   json admin = server.RegisterAdmin("rex@example.com", "Cache Co");
   const std::string token = admin["access_token"];
@@ -626,7 +626,7 @@ TEST_CASE("Redis stopped: permission checks still answer and readiness stays 200
 }
 
 TEST_CASE("PostgreSQL gone: readiness 503, calls UNAVAILABLE, liveness 200, back without a restart",
-          "[e2e][auth]") {
+          "[auth]") {
   AuthServer server({.database_proxy = true});
   json admin = server.RegisterAdmin("pam@example.com", "Down Co");
   server.database_proxy()->Cut();
@@ -661,7 +661,7 @@ TEST_CASE("PostgreSQL gone: readiness 503, calls UNAVAILABLE, liveness 200, back
 }
 
 TEST_CASE("SIGTERM while 32 clients log in: every accepted call completes, the audit is flushed",
-          "[e2e][auth]") {
+          "[auth]") {
   AuthServer server;
   json admin = server.RegisterAdmin("sig@example.com", "Term Co");
   // One account per client: the lockout counts checks in flight per account.
@@ -741,7 +741,7 @@ TEST_CASE("SIGTERM while 32 clients log in: every accepted call completes, the a
         std::to_string(ok.load() + 1));
 }
 
-TEST_CASE("METRICS_PORT moves /metrics to a port of its own", "[e2e][auth]") {
+TEST_CASE("METRICS_PORT moves /metrics to a port of its own", "[auth]") {
   const int port = giia::testing::FreePort();
   AuthServer server({.extra_env = {{"METRICS_PORT", std::to_string(port)}}});
   CHECK(server.Get("/metrics").status == 404);
@@ -752,7 +752,7 @@ TEST_CASE("METRICS_PORT moves /metrics to a port of its own", "[e2e][auth]") {
   CHECK_THAT(r->body, Catch::Contains("process_cpu_seconds_total"));
 }
 
-TEST_CASE("Reflection lists the services to a client we did not write (buf curl)", "[e2e][auth]") {
+TEST_CASE("Reflection lists the services to a client we did not write (buf curl)", "[auth]") {
   const std::string buf = std::string(GIIA_SOURCE_DIR) + "/node_modules/.bin/buf";
   if (::access(buf.c_str(), X_OK) != 0) FAIL("buf is not installed: run scripts/test.sh");
   AuthServer server;
@@ -781,7 +781,7 @@ TEST_CASE("Reflection lists the services to a client we did not write (buf curl)
 
 TEST_CASE(
     "TLS: HTTPS and gRPC over TLS, and with a client CA, clients without a certificate are refused",
-    "[e2e][auth]") {
+    "[auth]") {
   SECTION("server TLS") {
     AuthServer server({.tls = true});
     json admin = server.RegisterAdmin("tina@example.com", "TLS Co");  // over HTTPS
@@ -845,7 +845,7 @@ TEST_CASE(
 }
 
 TEST_CASE("Every RPC goes through the permission matrix: no token, a Viewer's token, an Admin's",
-          "[e2e][auth]") {
+          "[auth]") {
   AuthServer server;
   json admin = server.RegisterAdmin("mat@example.com", "Matrix Co");
   json viewer = server.CreateAndLogin(admin["access_token"], "vin@example.com", "Viewer");
@@ -887,7 +887,7 @@ TEST_CASE("Every RPC goes through the permission matrix: no token, a Viewer's to
         grpc::StatusCode::UNIMPLEMENTED);
 }
 
-TEST_CASE("Logins are rate-limited per client address when RATE_LIMIT_ENABLED", "[e2e][auth]") {
+TEST_CASE("Logins are rate-limited per client address when RATE_LIMIT_ENABLED", "[auth]") {
   AuthServer server(
       {.extra_env = {{"RATE_LIMIT_ENABLED", "true"}, {"RATE_LIMIT_REQUESTS_PER_MINUTE", "3"}}});
   int limited = 0;
@@ -936,7 +936,7 @@ std::string AuditedFrom(AuthServer& server, const std::string& ip) {
 TEST_CASE(
     "Behind a trusted proxy, each forwarded client has its own login limit and is audited "
     "with its address",
-    "[e2e][auth]") {
+    "[auth]") {
   constexpr int kLimit = 5;
   AuthServer server({.extra_env = {{"RATE_LIMIT_ENABLED", "true"},
                                    {"RATE_LIMIT_REQUESTS_PER_MINUTE", std::to_string(kLimit)},
@@ -977,7 +977,7 @@ TEST_CASE(
 TEST_CASE(
     "Without TRUSTED_PROXIES a spoofed X-Forwarded-For is ignored: the limiter counts the "
     "peer",
-    "[e2e][auth]") {
+    "[auth]") {
   constexpr int kLimit = 5;
   AuthServer server({.extra_env = {{"RATE_LIMIT_ENABLED", "true"},
                                    {"RATE_LIMIT_REQUESTS_PER_MINUTE", std::to_string(kLimit)}}});
@@ -998,7 +998,7 @@ TEST_CASE(
 TEST_CASE(
     "Credentials in NATS_URL, DATABASE_URL and REDIS_URL appear in no readiness or "
     "metrics body, config print or log",
-    "[e2e][auth]") {
+    "[auth]") {
   const std::string nats_password = "s3cretpw-nats";
   AuthServer server({.database_password_in_query = true,
                      .extra_env = {{"NATS_URL", "nats://user:" + nats_password + "@127.0.0.1:" +
@@ -1063,7 +1063,7 @@ TEST_CASE(
 }
 
 TEST_CASE("EdDSA: tokens signed with the key files, the public key at /.well-known/jwks.json",
-          "[e2e][auth]") {
+          "[auth]") {
   const std::string dir =
       std::filesystem::temp_directory_path() /
       ("giia-ed-" + std::to_string(::getpid()) + "-" +
@@ -1108,7 +1108,7 @@ TEST_CASE("EdDSA: tokens signed with the key files, the public key at /.well-kno
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("EMAIL_PROVIDER=smtp sends the verification e-mail to an SMTP server", "[e2e][auth]") {
+TEST_CASE("EMAIL_PROVIDER=smtp sends the verification e-mail to an SMTP server", "[auth]") {
   const int port = giia::testing::FreePort();
   // An SMTP sink (Python's smtpd) that prints the first message it accepts and
   // exits once that client has hung up: its exit is what the test waits on.
@@ -1142,7 +1142,7 @@ while not (done and len(asyncore.socket_map) == 1):
 }
 
 TEST_CASE("Role levels: a Manager cannot make itself Admin, touch an Admin, or create one",
-          "[e2e][auth]") {
+          "[auth]") {
   AuthServer server;
   json admin = server.RegisterAdmin("root@ranks.example", "Ranks Co");
   const std::string admin_token = admin["access_token"];
@@ -1219,7 +1219,7 @@ TEST_CASE("Role levels: a Manager cannot make itself Admin, touch an Admin, or c
                "('role.assign', 'role.revoke', 'user.create')") == "6");
 }
 
-TEST_CASE("A session ends at its absolute lifetime however often it is refreshed", "[e2e][auth]") {
+TEST_CASE("A session ends at its absolute lifetime however often it is refreshed", "[auth]") {
   AuthServer server({.extra_env = {{"JWT_REFRESH_MAX_LIFETIME", "3s"}}});
   server.RegisterAdmin("root@lifetime.example", "Lifetime Co");
   HttpReply login = server.Post("/api/v1/auth/login",
@@ -1251,7 +1251,7 @@ TEST_CASE("A session ends at its absolute lifetime however often it is refreshed
 TEST_CASE(
     "SMTP with a password: no STARTTLS, no mail (the password never goes in clear) "
     "unless SMTP_REQUIRE_TLS=false",
-    "[e2e][auth]") {
+    "[auth]") {
   // A fake SMTP server that offers AUTH but not STARTTLS. It prints what the
   // client sent (C: commands, D: message lines) and exits once the first
   // client hangs up: its exit is what the test waits on.
@@ -1323,7 +1323,7 @@ while True:
 }
 
 TEST_CASE("Hostile JSON bodies: 100,000 levels deep and over-long strings are 400 naming the field",
-          "[e2e][auth]") {
+          "[auth]") {
   AuthServer server;
   auto client = server.Client();
   const auto post = [&](const std::string& body) {

@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "adapters/codec/cloudevents.hpp"
-#include "support/auth_server.hpp"
-#include "support/catalog_server.hpp"
+#include "e2e/support/auth_server.hpp"
+#include "e2e/support/catalog_server.hpp"
+#include "e2e/support/pg_cluster.hpp"
 #include "support/nats_server.hpp"
-#include "support/pg_cluster.hpp"
 #include "support/poll.hpp"
 
 namespace pb = giia::catalog::v1;
@@ -158,7 +158,7 @@ long long Ms(Clock::duration d) {
 TEST_CASE(
     "PostgreSQL failover: the catalog follows the promoted standby, loses no acknowledged "
     "write and publishes each event once",
-    "[e2e][failover]") {
+    "[replicas]") {
   const auto test_start = Clock::now();
   PgCluster cluster;
   AuthServer auth;

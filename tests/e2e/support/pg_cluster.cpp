@@ -1,4 +1,4 @@
-#include "support/pg_cluster.hpp"
+#include "e2e/support/pg_cluster.hpp"
 
 #include <fcntl.h>
 #include <pwd.h>
@@ -11,7 +11,7 @@
 #include <fstream>
 #include <random>
 
-#include "support/auth_server.hpp"  // FreePort
+#include "support/net.hpp"  // FreePort
 #include "support/poll.hpp"
 #include "support/process.hpp"
 #include "support/test_database.hpp"  // Scalar
