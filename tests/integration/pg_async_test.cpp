@@ -75,6 +75,13 @@ bool LockWaiters(TestDatabase& db, int n) {
                               "' AND wait_event_type = 'Lock'") == std::to_string(n);
 }
 
+// Starts a statement that reads t (locked: it waits on the server), and
+// returns once the server shows it waiting.
+void StartBlocked(pg::AsyncPool& pool, TestDatabase& db, Answer& answer) {
+  pool.Query("SELECT count(*) FROM t", {}, Clock::now() + seconds(20), answer.Done());
+  REQUIRE(Eventually([&] { return LockWaiters(db, 1); }, seconds(10)));
+}
+
 }  // namespace
 
 TEST_CASE("AsyncPool answers with the rows, and prepares a text once per connection", "[pg]") {
@@ -165,8 +172,7 @@ TEST_CASE("AsyncPool: a connection lost mid-statement answers kUnavailable and i
   auto pool = MakePool(giia::testing::WithPort(db.url(), proxy.port()), 1);
   TableLock lock(db);
   Answer lost;
-  pool->Query("SELECT count(*) FROM t", {}, Clock::now() + seconds(20), lost.Done());
-  REQUIRE(Eventually([&] { return LockWaiters(db, 1); }, seconds(10)));
+  StartBlocked(*pool, db, lost);
   proxy.Cut();
   auto answer = lost.Get();
   REQUIRE_FALSE(answer);
@@ -187,8 +193,7 @@ TEST_CASE(
   auto pool = MakePool(db.url(), 1, /*max_waiting=*/2);
   TableLock lock(db);
   Answer running, queued, expiring, refused;
-  pool->Query("SELECT count(*) FROM t", {}, Clock::now() + seconds(20), running.Done());
-  REQUIRE(Eventually([&] { return LockWaiters(db, 1); }, seconds(10)));
+  StartBlocked(*pool, db, running);
   pool->Query("SELECT 2", {}, Clock::now() + seconds(20), queued.Done());
   pool->Query("SELECT 3", {}, Clock::now() + milliseconds(200), expiring.Done());
   REQUIRE(Eventually([&] { return pool->Stats().waiting == 2; }, seconds(10)));
@@ -218,8 +223,7 @@ TEST_CASE(
   auto pool = MakePool(db.url(), 1);
   TableLock lock(db);
   Answer running, queued, after;
-  pool->Query("SELECT count(*) FROM t", {}, Clock::now() + seconds(20), running.Done());
-  REQUIRE(Eventually([&] { return LockWaiters(db, 1); }, seconds(10)));
+  StartBlocked(*pool, db, running);
   pool->Query("SELECT 2", {}, Clock::now() + seconds(20), queued.Done());
   auto stopped = std::async(std::launch::async, [&] { pool->Shutdown(seconds(20)); });
   auto refused = queued.Get();
@@ -247,8 +251,7 @@ TEST_CASE(
   auto pool = MakePool(db.url(), 1);
   TableLock lock(db);
   Answer running;
-  pool->Query("SELECT count(*) FROM t", {}, Clock::now() + seconds(20), running.Done());
-  REQUIRE(Eventually([&] { return LockWaiters(db, 1); }, seconds(10)));
+  StartBlocked(*pool, db, running);
   pool->Shutdown(milliseconds(100));
   REQUIRE(running.Arrived());
   auto answer = running.Get();
