@@ -4,6 +4,7 @@
 // by a lock another connection keeps, never by a timer.
 #include <catch2/catch.hpp>
 #include <future>
+#include <stdexcept>
 
 #include "adapters/postgres/async_pool.hpp"
 #include "support/net.hpp"
@@ -277,4 +278,15 @@ TEST_CASE(
     CHECK(r.error().code == ErrorCode::kUnavailable);
     CHECK_THAT(r.error().message, Catch::Contains("127.0.0.1:" + std::to_string(closed)));
   }
+}
+
+TEST_CASE("AsyncPool: a callback that throws costs only its own answer", "[pg]") {
+  TestDatabase db;
+  auto pool = MakePool(db.url(), 1);
+  pool->Query("SELECT 1", {}, Clock::now() + seconds(20),
+              [](Result<pg::Rows>) { throw std::runtime_error("a handler's bug"); });
+  auto next = Run(*pool, "SELECT 2");
+  REQUIRE(next);
+  CHECK(next->Int(0, 0) == 2);
+  CHECK(pool->Stats().discarded_total == 0);
 }

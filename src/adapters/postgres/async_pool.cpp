@@ -312,7 +312,10 @@ struct AsyncPool::Reactor {
     if (!p.done) return;
     QueryDone done = std::move(p.done);
     p.done = nullptr;
-    done(std::move(r));
+    try {
+      done(std::move(r));
+    } catch (...) {  // the callback's own failure: the reactor goes on for the others
+    }
   }
 
   void Add(std::unique_ptr<Connection> conn) {

@@ -9,7 +9,8 @@
 //   pool.Query(sql, {org, id}, deadline, [](Result<Rows> rows) { ... });
 //
 // Every Query gets exactly one answer, on the reactor thread, never inside
-// Query itself; the callback must not block (it may call Query again).
+// Query itself; the callback must not block (it may call Query again), and
+// one that throws loses only its own answer (the exception is dropped).
 // Deadlines: a statement still running at its deadline is answered
 // kDeadlineExceeded at once and cancelled on the server (PQcancel); its
 // connection is reused once the server has given it back. A query waiting

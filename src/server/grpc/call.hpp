@@ -225,8 +225,22 @@ grpc::ServerUnaryReactor* ServeAsync(CallEnv& env, grpc::CallbackServerContext* 
       finish(std::move(answer).Finish(), call.request.request_id);
     } else if (answer.asynchronous()) {
       // Finished on the thread its I/O completes on (the PostgreSQL reactor).
-      std::move(answer).Into([finish, request_id = call.request.request_id](grpc::Status status) {
+      // A step that throws there unwinds without delivering: the call is then
+      // finished INTERNAL when the last copy of `once` goes.
+      struct Once {
+        std::function<void(const grpc::Status&)> finish;
+        ~Once() {
+          if (finish) finish(InternalFailure<grpc::Status>());
+        }
+      };
+      auto once = std::make_shared<Once>();
+      once->finish = [finish, request_id = call.request.request_id](const grpc::Status& status) {
         finish(status, request_id);
+      };
+      std::move(answer).Into([once](grpc::Status status) {
+        auto finish_once = std::move(once->finish);
+        once->finish = nullptr;
+        finish_once(status);
       });
     } else {
       env.pool.Post(
