@@ -4,6 +4,7 @@
 #include "adapters/postgres/catalog_store.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <limits>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "adapters/postgres/async_pool.hpp"
 #include "adapters/postgres/embedded_migrations.hpp"
 #include "adapters/postgres/migration_store.hpp"
 #include "support/test_database.hpp"
@@ -1010,4 +1012,126 @@ TEST_CASE("FindProduct on the asynchronous pool reads what GetProduct reads, sco
   auto gone = store.FindProduct(kOrgA, stored.id).Finish();
   REQUIRE(gone);
   CHECK_FALSE(gone->has_value());
+}
+
+namespace {
+
+// Counts the store's wake-ups of the relay.
+struct CountingSignal final : events::OutboxSignal {
+  void Wait(std::chrono::milliseconds) override {}
+  void Notify() override { ++notified; }
+  void Interrupt() override {}
+  std::atomic<int> notified{0};
+};
+
+// Event ids, distinct within a test.
+std::string NewUuidForTests() {
+  static std::atomic<int> next{100};
+  std::string n = std::to_string(next++);
+  return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
+}
+
+// AddProduct's rules, which hold alike for the default (a Write on a thread
+// that may wait) and the asynchronous transaction.
+void CheckAddProduct(World& w, catalog::CatalogStore& store, CountingSignal& signal,
+                     bool asynchronous) {
+  auto event = [](const Product& p) { return ProductCreated(p, NewUuidForTests()); };
+  auto added = store.AddProduct(NewProduct(kOrgA, "ADD-1", "Added", "tools"), event);
+  CHECK(added.asynchronous() == asynchronous);
+  auto product = std::move(added).Finish();
+  REQUIRE(product);
+  CHECK(product->sku == "ADD-1");
+  CHECK(product->version == 1);
+  CHECK(w.Count("SELECT count(*) FROM catalog.products") == "1");
+  CHECK(w.Count("SELECT aggregate_id || ' ' || event_type FROM catalog.outbox") ==
+        product->id + " product.created");
+  CHECK(signal.notified == 1);
+
+  // Refused by the database: nothing stored, no wake-up.
+  auto dup = store.AddProduct(NewProduct(kOrgA, "ADD-1", "Again"), event).Finish();
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().code == ErrorCode::kAlreadyExists);
+  CHECK(dup.error().field == "sku");
+  Product unusable = NewProduct(kOrgA, "ADD-2", "No profile");
+  unusable.buffer_profile_id = "00000000-0000-4000-8000-00000000abcd";
+  auto missing = store.AddProduct(unusable, event).Finish();
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == ErrorCode::kNotFound);
+  CHECK(missing.error().field == "buffer_profile_id");
+  // An event the outbox refuses, after the row was inserted: rolled back.
+  auto no_event = store
+                      .AddProduct(NewProduct(kOrgA, "ADD-3", "No event"),
+                                  [](const Product& p) {
+                                    events::Event e = ProductCreated(p, NewUuidForTests());
+                                    e.type.clear();
+                                    return e;
+                                  })
+                      .Finish();
+  REQUIRE_FALSE(no_event);
+  CHECK(no_event.error().code == ErrorCode::kInvalidArgument);
+  CHECK(w.Count("SELECT count(*) FROM catalog.products") == "1");
+  CHECK(w.Count("SELECT count(*) FROM catalog.outbox") == "1");
+  CHECK(signal.notified == 1);
+}
+
+}  // namespace
+
+TEST_CASE("AddProduct stores the row and its event in one transaction, or neither",
+          "[catalog][pg]") {
+  World w;
+  CountingSignal signal;
+  pg::PgCatalogStore store(*w.pool, &signal);
+  CheckAddProduct(w, store, signal, /*asynchronous=*/false);
+}
+
+TEST_CASE("AddProduct on the asynchronous pool keeps the same rules, without a waiting thread",
+          "[catalog][pg]") {
+  World w;
+  CountingSignal signal;
+  pg::AsyncPoolOptions o;
+  o.connect.url = w.db.url();
+  o.max_size = 1;
+  auto async = pg::AsyncPool::Create(o);
+  REQUIRE(async);
+  pg::PgCatalogStore store(*w.pool, &signal, async->get());
+  CheckAddProduct(w, store, signal, /*asynchronous=*/true);
+  CHECK((*async)->Stats().discarded_total == 0);
+}
+
+TEST_CASE("FindProducts on the asynchronous pool pages, filters and scopes as ListProducts",
+          "[catalog][pg]") {
+  World w;
+  Insert(w, NewProduct(kOrgA, "LIST-1", "One", "tools"));
+  Insert(w, NewProduct(kOrgA, "LIST-2", "Two", "parts"));
+  Insert(w, NewProduct(kOrgA, "LIST-3", "Three", "tools"));
+  Insert(w, NewProduct(kOrgB, "LIST-4", "Theirs", "tools"));
+  pg::AsyncPoolOptions o;
+  o.connect.url = w.db.url();
+  o.max_size = 1;
+  auto async = pg::AsyncPool::Create(o);
+  REQUIRE(async);
+  pg::PgCatalogStore store(*w.pool, nullptr, async->get());
+  for (const catalog::ListQuery& q :
+       {catalog::ListQuery{1, 2, "", "", ""}, catalog::ListQuery{2, 2, "", "", ""},
+        catalog::ListQuery{1, 20, "", "tools", ""}, catalog::ListQuery{1, 20, "", "", "thr"},
+        catalog::ListQuery{9, 20, "", "", ""}}) {
+    auto found = store.FindProducts(kOrgA, q);
+    CHECK(found.asynchronous());
+    auto page = std::move(found).Finish();
+    auto expected =
+        Reading(w, [&](CatalogRepository& repo) { return repo.ListProducts(kOrgA, q); });
+    REQUIRE(page);
+    REQUIRE(expected);
+    CHECK(page->total == expected->total);
+    std::vector<std::string> got, want;
+    for (const Product& p : page->items) got.push_back(p.sku);
+    for (const Product& p : expected->items) want.push_back(p.sku);
+    CHECK(got == want);
+  }
+  auto first = store.FindProducts(kOrgA, {1, 2, "", "", ""}).Finish();
+  REQUIRE(first);
+  CHECK(first->total == 3);
+  CHECK(first->items.size() == 2);
+  auto malformed = store.FindProducts(OrganizationId("not-a-uuid"), {1, 20, "", "", ""});
+  CHECK(malformed.answered());
 }

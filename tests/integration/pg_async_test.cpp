@@ -290,3 +290,236 @@ TEST_CASE("AsyncPool: a callback that throws costs only its own answer", "[pg]")
   CHECK(next->Int(0, 0) == 2);
   CHECK(pool->Stats().discarded_total == 0);
 }
+
+// --- transactions
+
+namespace {
+
+// Runs a transaction on `pool` whose steps `first` gives; waits for the
+// answer a step puts into `out`.
+void Transact(pg::AsyncPool& pool, Clock::time_point deadline,
+              std::function<void(pg::AsyncTransaction&)> first, Answer& failed_start) {
+  pool.Transaction(deadline,
+                   [first = std::move(first), &failed_start](Result<pg::AsyncTransaction*> tx) {
+                     if (!tx) return failed_start.promise.set_value(tl::unexpected(tx.error()));
+                     first(**tx);
+                   });
+}
+
+std::string Count(TestDatabase& db, const std::string& table) {
+  return Scalar(db.sql(), "SELECT count(*) FROM " + table);
+}
+
+}  // namespace
+
+TEST_CASE("AsyncPool: a transaction's statements commit together, unseen by others until COMMIT",
+          "[pg]") {
+  TestDatabase db;
+  REQUIRE(db.sql().Exec("CREATE TABLE u (id int PRIMARY KEY)"));
+  auto pool = MakePool(db.url(), 1);
+  Answer start, committed;
+  std::string seen_midway;
+  Transact(
+      *pool, Clock::now() + seconds(20),
+      [&](pg::AsyncTransaction& tx) {
+        tx.Query("INSERT INTO u VALUES ($1)", {1},
+                 [&](Result<pg::Rows> r, pg::AsyncTransaction& t) {
+                   REQUIRE(r);
+                   seen_midway =
+                       Count(db, "u");  // from another connection, while the transaction is open
+                   t.Commit("INSERT INTO u VALUES ($1) RETURNING id", {2},
+                            [&](Result<pg::Rows> last, auto&) {
+                              committed.promise.set_value(std::move(last));
+                            });
+                 });
+      },
+      start);
+  auto last = committed.Get();
+  REQUIRE(last);
+  CHECK(last->Int(0, 0) == 2);
+  CHECK(seen_midway == "0");
+  CHECK(Count(db, "u") == "2");
+  CHECK_FALSE(start.Arrived());
+  // BEGIN and COMMIT travelled with the statements: the connection is idle,
+  // outside any transaction, and serves the next statement.
+  auto next = Run(*pool, "SELECT count(*) FROM u");
+  REQUIRE(next);
+  CHECK(next->Int(0, 0) == 2);
+  CHECK(pool->Stats().busy == 0);
+}
+
+TEST_CASE(
+    "AsyncPool: a failed statement rolls its transaction back, a step given after it is "
+    "answered kAborted, and the connection serves the next",
+    "[pg]") {
+  TestDatabase db;
+  REQUIRE(db.sql().Exec("CREATE TABLE u (id int CONSTRAINT u_pk PRIMARY KEY)"));
+  auto pool = MakePool(db.url(), 1);
+  Answer start, failed, after;
+  Transact(
+      *pool, Clock::now() + seconds(20),
+      [&](pg::AsyncTransaction& tx) {
+        tx.Query("INSERT INTO u VALUES ($1)", {1},
+                 [&](Result<pg::Rows> r, pg::AsyncTransaction& t) {
+                   REQUIRE(r);
+                   t.Commit("INSERT INTO u VALUES ($1)", {1}, [&](Result<pg::Rows> dup, auto& t2) {
+                     failed.promise.set_value(std::move(dup));
+                     t2.Query("INSERT INTO u VALUES ($1)", {3}, [&](Result<pg::Rows> no, auto&) {
+                       after.promise.set_value(std::move(no));
+                     });
+                   });
+                 });
+      },
+      start);
+  auto dup = failed.Get();
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().code == ErrorCode::kAlreadyExists);
+  CHECK(dup.error().constraint == "u_pk");
+  auto no = after.Get();
+  REQUIRE_FALSE(no);
+  CHECK(no.error().code == ErrorCode::kAborted);
+  auto next = Run(*pool, "SELECT count(*) FROM u");  // the same, one connection
+  REQUIRE(next);
+  CHECK(next->Int(0, 0) == 0);
+  CHECK(pool->Stats().discarded_total == 0);
+}
+
+TEST_CASE("AsyncPool: a transaction callback that gives no step rolls back", "[pg]") {
+  TestDatabase db;
+  REQUIRE(db.sql().Exec("CREATE TABLE u (id int)"));
+  auto pool = MakePool(db.url(), 1);
+  Answer start, first;
+  Transact(
+      *pool, Clock::now() + seconds(20),
+      [&](pg::AsyncTransaction& tx) {
+        tx.Query("INSERT INTO u VALUES (1)", {}, [&](Result<pg::Rows> r, auto&) {
+          first.promise.set_value(std::move(r));  // and no next step
+        });
+      },
+      start);
+  REQUIRE(first.Get());
+  auto next = Run(*pool, "SELECT count(*) FROM u");
+  REQUIRE(next);
+  CHECK(next->Int(0, 0) == 0);
+  CHECK(Count(db, "u") == "0");
+}
+
+TEST_CASE(
+    "AsyncPool: a transaction's deadline answers its running statement, cancels it on the "
+    "server, rolls back, and the connection comes back healthy",
+    "[pg]") {
+  TestDatabase db;
+  REQUIRE(db.sql().Exec("CREATE TABLE t (id int)"));
+  REQUIRE(db.sql().Exec("CREATE TABLE u (id int)"));
+  auto pool = MakePool(db.url(), 1);
+  REQUIRE(Run(*pool, "SELECT 1"));
+  TableLock lock(db);
+  Answer start, late;
+  Transact(
+      *pool, Clock::now() + seconds(1),
+      [&](pg::AsyncTransaction& tx) {
+        tx.Query("INSERT INTO u VALUES (1)", {}, [&](Result<pg::Rows> r, pg::AsyncTransaction& t) {
+          REQUIRE(r);
+          t.Commit("SELECT count(*) FROM t", {}, [&](Result<pg::Rows> blocked, auto&) {
+            late.promise.set_value(std::move(blocked));
+          });
+        });
+      },
+      start);
+  auto answer = late.Get();
+  REQUIRE_FALSE(answer);
+  CHECK(answer.error().code == ErrorCode::kDeadlineExceeded);
+  CHECK(Eventually([&] { return LockWaiters(db, 0); }, seconds(10)));
+  auto next = Run(*pool, "SELECT count(*) FROM u");
+  REQUIRE(next);
+  CHECK(next->Int(0, 0) == 0);
+  CHECK(pool->Stats().cancelled_total == 1);
+  CHECK(pool->Stats().discarded_total == 0);
+  lock.Release();
+}
+
+TEST_CASE(
+    "AsyncPool: a connection lost mid-transaction, before its COMMIT was sent, answers "
+    "kUnavailable and commits nothing",
+    "[pg]") {
+  TestDatabase db;
+  REQUIRE(db.sql().Exec("CREATE TABLE t (id int)"));
+  REQUIRE(db.sql().Exec("CREATE TABLE u (id int)"));
+  const auto at = db.url().rfind('@');
+  const auto colon = db.url().find(':', at);
+  const auto slash = db.url().find('/', colon);
+  giia::testing::TcpProxy proxy("127.0.0.1",
+                                std::stoi(db.url().substr(colon + 1, slash - colon - 1)));
+  auto pool = MakePool(giia::testing::WithPort(db.url(), proxy.port()), 1);
+  TableLock lock(db);
+  Answer start, lost;
+  Transact(
+      *pool, Clock::now() + seconds(20),
+      [&](pg::AsyncTransaction& tx) {
+        tx.Query("INSERT INTO u VALUES (1)", {}, [&](Result<pg::Rows> r, pg::AsyncTransaction& t) {
+          REQUIRE(r);
+          t.Query("SELECT count(*) FROM t", {}, [&](Result<pg::Rows> blocked, auto&) {
+            lost.promise.set_value(std::move(blocked));
+          });
+        });
+      },
+      start);
+  REQUIRE(Eventually([&] { return LockWaiters(db, 1); }, seconds(10)));
+  proxy.Cut();
+  auto answer = lost.Get();
+  REQUIRE_FALSE(answer);
+  CHECK(answer.error().code == ErrorCode::kUnavailable);
+  proxy.Restore();
+  lock.Release();
+  // The server ends the session once it finds the client gone.
+  CHECK(Eventually(
+      [&] {
+        return LockWaiters(db, 0) &&
+               Scalar(db.sql(), "SELECT count(*) FROM pg_stat_activity WHERE datname = '" +
+                                    db.name() + "' AND state LIKE 'idle in transaction%'") == "0";
+      },
+      seconds(10)));
+  auto next = Run(*pool, "SELECT count(*) FROM u");
+  REQUIRE(next);
+  CHECK(next->Int(0, 0) == 0);
+  CHECK(pool->Stats().discarded_total == 1);
+}
+
+TEST_CASE(
+    "AsyncPool: a transaction waits for a connection like a statement, up to its deadline, "
+    "and shutdown answers one in flight kUnavailable with nothing committed",
+    "[pg]") {
+  TestDatabase db;
+  REQUIRE(db.sql().Exec("CREATE TABLE t (id int)"));
+  REQUIRE(db.sql().Exec("CREATE TABLE u (id int)"));
+  auto pool = MakePool(db.url(), 1);
+  TableLock lock(db);
+  Answer start, running;
+  Transact(
+      *pool, Clock::now() + seconds(20),
+      [&](pg::AsyncTransaction& tx) {
+        tx.Query("INSERT INTO u VALUES (1)", {}, [&](Result<pg::Rows> r, pg::AsyncTransaction& t) {
+          REQUIRE(r);
+          t.Commit("SELECT count(*) FROM t", {}, [&](Result<pg::Rows> blocked, auto&) {
+            running.promise.set_value(std::move(blocked));
+          });
+        });
+      },
+      start);
+  REQUIRE(Eventually([&] { return LockWaiters(db, 1); }, seconds(10)));
+  Answer queued;
+  Transact(
+      *pool, Clock::now() + milliseconds(200),
+      [&](pg::AsyncTransaction&) { FAIL("no connection was free"); }, queued);
+  auto waited = queued.Get();
+  REQUIRE_FALSE(waited);
+  CHECK(waited.error().code == ErrorCode::kDeadlineExceeded);
+  pool->Shutdown(milliseconds(100));
+  auto answer = running.Get();
+  REQUIRE_FALSE(answer);
+  CHECK(answer.error().code == ErrorCode::kUnavailable);
+  CHECK(Eventually([&] { return LockWaiters(db, 0); }, seconds(10)));
+  lock.Release();
+  CHECK(Eventually([&] { return Count(db, "u") == "0"; }, seconds(10)));
+  CHECK_FALSE(start.Arrived());
+}

@@ -59,11 +59,21 @@ class Worker {
   std::thread thread_;                      // last: starts once the rest exists
 };
 
+// A statement to run, or (begin set) a transaction waiting for a connection.
 struct Pending {
   std::string sql;
   std::vector<Param> params;
   Clock::time_point deadline;
   QueryDone done;
+  TransactionStart begin;
+};
+
+// What a transaction's callback gave as its next step.
+struct Step {
+  std::string sql;
+  std::vector<Param> params;
+  AsyncTransaction::Done done;
+  bool commit = false;
 };
 
 tl::unexpected<Error> Unavailable(const std::string& why) {
@@ -73,9 +83,33 @@ tl::unexpected<Error> Unavailable(const std::string& why) {
 }  // namespace
 
 struct AsyncPool::Reactor {
+  struct Slot;
+
+  // A transaction holding a slot's connection, on the reactor thread only.
+  struct Tx final : AsyncTransaction {
+    explicit Tx(Clock::time_point d) : deadline(d) {}
+    void Query(std::string sql, std::vector<Param> params, Done done) override {
+      Give({std::move(sql), std::move(params), std::move(done), false});
+    }
+    void Commit(std::string sql, std::vector<Param> params, Done done) override {
+      Give({std::move(sql), std::move(params), std::move(done), true});
+    }
+    void Give(Step step) {
+      if (!closed) given.push_back(std::move(step));
+    }
+
+    const Clock::time_point deadline;
+    std::vector<Step> given;  // by the callback running now
+    std::optional<Step> running;
+    bool open = false;    // BEGIN was sent, no COMMIT or ROLLBACK yet
+    bool failed = false;  // no statement runs any more: it is rolled back
+    bool closed = false;  // steps are no longer taken
+  };
+
   struct Slot {
     std::unique_ptr<Connection> conn;
     std::optional<Pending> query;  // the statement running; done empty once answered
+    std::unique_ptr<Tx> tx;        // the transaction this connection is reserved for
     bool cancelling = false;       // answered at its deadline, the server asked to cancel
     bool dead = false;             // to be closed (removed at the next Dispatch)
     std::uint32_t events = 0;      // what epoll watches now
@@ -119,7 +153,7 @@ struct AsyncPool::Reactor {
         return;
       }
     }
-    p.done(Unavailable("the PostgreSQL pool is shut down"));
+    Answer(p, Unavailable("the PostgreSQL pool is shut down"));
   }
 
   void Stop(std::chrono::milliseconds grace) {
@@ -169,7 +203,9 @@ struct AsyncPool::Reactor {
       if (!next || t < *next) next = t;
     };
     for (const auto& s : slots) {
-      if (s->query && !s->cancelling) consider(s->query->deadline);
+      if (s->query && !s->cancelling && s->query->deadline != Clock::time_point::max()) {
+        consider(s->query->deadline);
+      }
     }
     for (const Pending& p : waiting) consider(p.deadline);
     if (stop_seen) consider(stop_at);
@@ -252,8 +288,13 @@ struct AsyncPool::Reactor {
   void Dispatch() {
     for (auto& s : slots) {
       if (waiting.empty()) break;
-      if (s->query) continue;
-      if (s->query || s->dead) continue;
+      if (s->query || s->tx || s->dead) continue;
+      if (waiting.front().begin) {
+        Pending p = std::move(waiting.front());
+        waiting.pop_front();
+        Begin(*s, std::move(p));
+        continue;
+      }
       // Nothing was sent when Start fails: the query waits for another
       // connection, and this broken one is closed.
       if (auto sent = s->conn->Start(waiting.front().sql, waiting.front().params); !sent) {
@@ -265,7 +306,7 @@ struct AsyncPool::Reactor {
       Watch(*s);
     }
     std::erase_if(slots, [this](const std::unique_ptr<Slot>& s) {
-      if (s->query || (!s->dead && s->conn->Healthy())) return false;
+      if (s->query || s->tx || (!s->dead && s->conn->Healthy())) return false;
       Forget(*s);
       ++discarded;
       return true;
@@ -297,9 +338,14 @@ struct AsyncPool::Reactor {
       Watch(s);
       return;
     }
-    if (!s.cancelling) Answer(*s.query, std::move(*answer));
+    Pending finished = std::move(*s.query);
     s.query.reset();
+    if (!s.cancelling) Answer(finished, std::move(*answer));
     s.cancelling = false;
+    if (s.tx) {
+      Advance(s);
+      if (s.tx) return Watch(s);
+    }
     const bool expired = Clock::now() - s.conn->opened_at() > options.max_lifetime;
     if (!s.conn->Healthy() || expired || stop_seen) {
       Discard(s);
@@ -309,12 +355,114 @@ struct AsyncPool::Reactor {
   }
 
   void Answer(Pending& p, Result<Rows> r) {
+    if (p.begin) {
+      TransactionStart begin = std::move(p.begin);
+      p.begin = nullptr;
+      try {
+        begin(tl::unexpected(r ? Error{ErrorCode::kInternal, "no transaction", ""} : r.error()));
+      } catch (...) {  // as below
+      }
+      return;
+    }
     if (!p.done) return;
     QueryDone done = std::move(p.done);
     p.done = nullptr;
     try {
       done(std::move(r));
     } catch (...) {  // the callback's own failure: the reactor goes on for the others
+    }
+  }
+
+  // --- transactions
+
+  // Gives `s` to the transaction `p` waited for, and runs its first step.
+  void Begin(Slot& s, Pending p) {
+    s.tx = std::make_unique<Tx>(p.deadline);
+    try {
+      p.begin(s.tx.get());
+    } catch (...) {  // as in Answer
+    }
+    Advance(s);
+  }
+
+  // After a callback of the transaction on `s`: sends its next step, or
+  // rolls it back, or (ended) frees the connection. Nothing in flight.
+  void Advance(Slot& s) {
+    Tx& t = *s.tx;
+    std::vector<Step> given = std::move(t.given);
+    t.given.clear();
+    const bool healthy = s.conn->Healthy();
+    if (!healthy) {
+      t.failed = true;
+      t.open = false;  // nothing to roll back: the connection is closed
+    }
+    if (given.size() > 1 || (t.failed && !given.empty())) {
+      // The first step of a failed transaction, and every step past one a
+      // callback: answered, and whatever they give is dropped.
+      t.closed = true;
+      for (std::size_t i = t.failed ? 0 : 1; i < given.size(); ++i) {
+        Error e = t.failed ? Error{ErrorCode::kAborted, "the transaction was rolled back", ""}
+                           : Error{ErrorCode::kInternal, "one step per transaction callback", ""};
+        Run(given[i].done, tl::unexpected(std::move(e)), t);
+      }
+      if (!t.failed) t.closed = false;
+      given.resize(t.failed ? 0 : 1);
+    }
+    if (given.empty()) {
+      if (t.open && healthy) {
+        t.open = false;
+        t.closed = true;
+        // No deadline: the server answers a ROLLBACK at once (a shutdown's
+        // grace still ends it).
+        Send(s,
+             {"ROLLBACK",
+              {},
+              Clock::time_point::max(),
+              [slot = &s](Result<Rows> r) {
+                if (!r) slot->dead = true;  // a connection that cannot roll back is not reused
+              }},
+             {});
+        if (s.query) return;
+      }
+      s.tx.reset();
+      if (!healthy) s.dead = true;
+      return;
+    }
+    Step step = std::move(given.front());
+    const StatementPart part{.begin = !t.open, .commit = step.commit, .in_transaction = t.open};
+    t.open = true;
+    t.running = std::move(step);
+    Send(s,
+         {t.running->sql, t.running->params, t.deadline,
+          [slot = &s](Result<Rows> r) {
+            Tx& tx = *slot->tx;
+            Step ran = std::move(*tx.running);
+            tx.running.reset();
+            if (!r) tx.failed = true;
+            if (r && ran.commit) tx.open = false;
+            Run(ran.done, std::move(r), tx);
+          }},
+         part);
+    if (!s.query) Advance(s);  // could not be sent: answered kUnavailable
+  }
+
+  // Starts a statement of `s`'s transaction; when it cannot be sent, it is
+  // answered kUnavailable at once and the connection is to be closed.
+  void Send(Slot& s, Pending p, StatementPart part) {
+    if (auto sent = s.conn->Start(p.sql, p.params, part); !sent) {
+      s.dead = true;
+      Answer(p, tl::unexpected(sent.error()));
+      return;
+    }
+    s.query = std::move(p);
+    Watch(s);
+  }
+
+  static void Run(const AsyncTransaction::Done& done, Result<Rows> r, Tx& tx) {
+    if (!done) return;
+    try {
+      done(std::move(r), tx);
+    } catch (...) {  // as in Answer
     }
   }
 
@@ -344,8 +492,9 @@ struct AsyncPool::Reactor {
   void Discard(Slot& s) { s.dead = true; }
 
   int Busy() const {
-    return static_cast<int>(std::count_if(slots.begin(), slots.end(),
-                                          [](const auto& s) { return s->query.has_value(); }));
+    return static_cast<int>(std::count_if(slots.begin(), slots.end(), [](const auto& s) {
+      return s->query.has_value() || s->tx != nullptr;
+    }));
   }
 
   void Publish() {
@@ -358,8 +507,18 @@ struct AsyncPool::Reactor {
 
   void Close() {
     for (auto& s : slots) {
-      if (s->query)
-        Answer(*s->query, Unavailable("the PostgreSQL pool shut down before the answer"));
+      if (s->query) {
+        Pending p = std::move(*s->query);
+        s->query.reset();
+        Answer(p, Unavailable("the PostgreSQL pool shut down before the answer"));
+      }
+      if (s->tx) {  // what its last callback gave is refused; nothing is committed
+        s->tx->closed = true;
+        for (Step& step : s->tx->given) {
+          Run(step.done, Unavailable("the PostgreSQL pool shut down before the answer"), *s->tx);
+        }
+        s->tx.reset();
+      }
       Forget(*s);
     }
     slots.clear();
@@ -412,6 +571,10 @@ Result<std::unique_ptr<AsyncPool>> AsyncPool::Create(AsyncPoolOptions options) {
 void AsyncPool::Query(std::string sql, std::vector<Param> params, Clock::time_point deadline,
                       QueryDone done) {
   reactor_->Submit({std::move(sql), std::move(params), deadline, std::move(done)});
+}
+
+void AsyncPool::Transaction(Clock::time_point deadline, TransactionStart start) {
+  reactor_->Submit({"", {}, deadline, nullptr, std::move(start)});
 }
 
 void AsyncPool::Shutdown(std::chrono::milliseconds grace) { reactor_->Stop(grace); }

@@ -123,6 +123,10 @@ Error Explain(Error e, const char* unique_field, const std::string& value, const
   "standard_cost::text AS standard_cost, status, buffer_profile_id, version, " GIIA_MICROS( \
       "created_at") " AS created_us, " GIIA_MICROS("updated_at") " AS updated_us"
 
+tl::unexpected<Error> ProfileNotFound() {
+  return MakeError(ErrorCode::kNotFound, "buffer profile not found", "buffer_profile_id");
+}
+
 Product ReadProduct(const Rows& rows, std::size_t r, std::size_t b = 0) {
   Product p;
   p.id = rows.Text(r, b + 0);
@@ -346,6 +350,39 @@ CatalogStatement ListStatement(const char* table, const char* columns, const Org
   return st;
 }
 
+// $1 id (NULL: generate), $2 organization, $3.. fields, $10 buffer profile.
+Result<std::vector<Param>> ProductParams(const Product& p) {
+  auto cost = NumericParam(p.standard_cost, "standard_cost", 1e14);
+  if (!cost) return tl::unexpected(cost.error());
+  if (p.buffer_profile_id && !IsUuid(*p.buffer_profile_id)) {
+    return InvalidArgument("buffer_profile_id", "buffer_profile_id must be a uuid");
+  }
+  return std::vector<Param>{
+      p.id.empty() ? Param(std::nullopt) : Param(p.id),
+      p.organization.value(),
+      p.sku,
+      p.name,
+      p.description,
+      p.category,
+      p.unit_of_measure,
+      *cost,
+      p.status,
+      p.buffer_profile_id ? Param(*p.buffer_profile_id) : Param(std::nullopt)};
+}
+
+// The rows of a ListStatement as a page (its total in column 0).
+template <typename T>
+Page<T> PageOf(const Rows& rows, T (*read)(const Rows&, std::size_t, std::size_t)) {
+  Page<T> page;
+  if (rows.empty()) return page;  // cannot happen: the count always yields a row
+  page.total = rows.Int(0, 0);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows.IsNull(i, 1)) continue;  // past the last page: the total alone
+    page.items.push_back(read(rows, i, 1));
+  }
+  return page;
+}
+
 class PgCatalogRepository final : public catalog::CatalogRepository {
  public:
   // `writable`: inside Write()'s transaction; Read() gets a read-only one.
@@ -555,10 +592,6 @@ class PgCatalogRepository final : public catalog::CatalogRepository {
     return l;
   }
 
-  static tl::unexpected<Error> ProfileNotFound() {
-    return MakeError(ErrorCode::kNotFound, "buffer profile not found", "buffer_profile_id");
-  }
-
   Status Writable() const {
     if (writable_) return Ok();
     return MakeError(ErrorCode::kInternal, "catalog changes must run inside CatalogStore::Write");
@@ -579,14 +612,7 @@ class PgCatalogRepository final : public catalog::CatalogRepository {
                        T (*read)(const Rows&, std::size_t, std::size_t)) {
     auto rows = conn_.Exec(st.sql, st.params);
     if (!rows) return tl::unexpected(rows.error());
-    Page<T> page;
-    if (rows->empty()) return page;  // cannot happen: the count always yields a row
-    page.total = rows->Int(0, 0);
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-      if (rows->IsNull(i, 1)) continue;  // past the last page: the total alone
-      page.items.push_back(read(*rows, i, 1));
-    }
-    return page;
+    return PageOf(*rows, read);
   }
 
   Status SoftDelete(const char* sql, const OrganizationId& org, const std::string& id,
@@ -597,26 +623,6 @@ class PgCatalogRepository final : public catalog::CatalogRepository {
     if (!r) return tl::unexpected(r.error());
     if (r->affected == 0) return NotFound(what);
     return Ok();
-  }
-
-  // $1 id (NULL: generate), $2 organization, $3.. fields, $10 buffer profile.
-  static Result<std::vector<Param>> ProductParams(const Product& p) {
-    auto cost = NumericParam(p.standard_cost, "standard_cost", 1e14);
-    if (!cost) return tl::unexpected(cost.error());
-    if (p.buffer_profile_id && !IsUuid(*p.buffer_profile_id)) {
-      return InvalidArgument("buffer_profile_id", "buffer_profile_id must be a uuid");
-    }
-    return std::vector<Param>{
-        p.id.empty() ? Param(std::nullopt) : Param(p.id),
-        p.organization.value(),
-        p.sku,
-        p.name,
-        p.description,
-        p.category,
-        p.unit_of_measure,
-        *cost,
-        p.status,
-        p.buffer_profile_id ? Param(*p.buffer_profile_id) : Param(std::nullopt)};
   }
 
   static std::vector<Param> SupplierParams(const Supplier& s) {
@@ -696,6 +702,58 @@ Attempt<Result<std::optional<Product>>> PgCatalogStore::FindProduct(const Organi
                     if (rows->empty()) return deliver(std::optional<Product>());
                     deliver(std::optional<Product>(ReadProduct(*rows, 0)));
                   });
+  });
+}
+
+Attempt<Result<Page<Product>>> PgCatalogStore::FindProducts(const OrganizationId& org,
+                                                            const catalog::ListQuery& q) {
+  using Found = Result<Page<Product>>;
+  if (async_ == nullptr) return CatalogStore::FindProducts(org, q);
+  if (!IsUuid(org.value())) return Found(Page<Product>{});
+  return Attempt<Found>::Async(
+      [this, st = ListStatement("catalog.products", GIIA_PRODUCT_COLUMNS, org, q, true)](
+          Attempt<Found>::Deliver deliver) {
+        async_->Query(st.sql, st.params, std::chrono::steady_clock::now() + timeout_,
+                      [deliver = std::move(deliver)](Result<Rows> rows) {
+                        if (!rows) return deliver(tl::unexpected(rows.error()));
+                        deliver(PageOf(*rows, ReadProduct));
+                      });
+      });
+}
+
+Attempt<Result<Product>> PgCatalogStore::AddProduct(const Product& p, ProductEvent event) {
+  using Added = Result<Product>;
+  if (async_ == nullptr) return CatalogStore::AddProduct(p, std::move(event));
+  if (!p.id.empty() && !IsUuid(p.id)) return Added(InvalidArgument("id", "id must be a uuid"));
+  if (!IsUuid(p.organization.value())) {
+    return Added(InvalidArgument("organization_id", "organization_id must be a uuid"));
+  }
+  auto params = ProductParams(p);
+  if (!params) return Added(tl::unexpected(params.error()));
+  return Attempt<Added>::Async([this, sku = p.sku, params = std::move(*params),
+                                event = std::move(event)](Attempt<Added>::Deliver deliver) {
+    auto fail = [deliver](Error e) { deliver(tl::unexpected(std::move(e))); };
+    async_->Transaction(
+        std::chrono::steady_clock::now() + timeout_,
+        [this, fail, deliver, sku, params, event](Result<AsyncTransaction*> tx) {
+          if (!tx) return fail(tx.error());
+          (*tx)->Query(kInsertProduct, params,
+                       [this, fail, deliver, sku, event](Result<Rows> rows, AsyncTransaction& t) {
+                         if (!rows) return fail(Explain(rows.error(), "sku", sku, "product"));
+                         if (rows->empty()) return fail(ProfileNotFound().value());
+                         Product stored = ReadProduct(*rows, 0);
+                         events::Event e = event(stored);
+                         if (auto valid = events::Validate(e); !valid) return fail(valid.error());
+                         OutboxInsert insert = OutboxInsertOf(OutboxSchema::kCatalog, e);
+                         t.Commit(insert.sql, std::move(insert.params),
+                                  [this, deliver, stored = std::move(stored)](
+                                      Result<Rows> done, AsyncTransaction&) mutable {
+                                    if (!done) return deliver(tl::unexpected(done.error()));
+                                    if (wake_ != nullptr) wake_->Notify();
+                                    deliver(std::move(stored));
+                                  });
+                       });
+        });
   });
 }
 

@@ -18,8 +18,8 @@ namespace giia::pg {
 class PgCatalogStore final : public catalog::CatalogStore {
  public:
   // `wake` (may be null) is notified after a Write() committed events.
-  // With `async` (may be null), FindProduct runs its statement there and
-  // answers without holding a thread; `timeout` bounds it (the statement
+  // With `async` (may be null), FindProduct, FindProducts and AddProduct run their
+  // statements there and answer without holding a thread; `timeout` bounds it (the statement
   // timeout: the asynchronous pool enforces it by cancelling).
   explicit PgCatalogStore(Pool& pool, events::OutboxSignal* wake = nullptr,
                           AsyncPool* async = nullptr,
@@ -32,6 +32,13 @@ class PgCatalogStore final : public catalog::CatalogStore {
   Status Read(const std::function<Status(catalog::CatalogRepository& repo)>& work) override;
   Attempt<Result<std::optional<catalog::Product>>> FindProduct(const OrganizationId& org,
                                                                const std::string& id) override;
+  Attempt<Result<catalog::Page<catalog::Product>>> FindProducts(
+      const OrganizationId& org, const catalog::ListQuery& q) override;
+  // With `async`: a transaction on it of two round trips (BEGIN and the
+  // INSERT, then the outbox INSERT and COMMIT), answered without a thread;
+  // no retry (an INSERT of a new row has no serialization conflict).
+  Attempt<Result<catalog::Product>> AddProduct(const catalog::Product& p,
+                                               ProductEvent event) override;
 
  private:
   Pool& pool_;                  // not owned; must outlive this object

@@ -96,6 +96,7 @@ struct AsyncStatement {
   std::string preparing;  // the name it is being prepared under, if it is
   bool uses_prepared = false;
   bool replanned = false;  // already sent again after "cached plan must not change"
+  StatementPart part;
   std::vector<ResultPtr> results;
 };
 
@@ -524,7 +525,8 @@ std::function<void()> Connection::Canceller() const {
   };
 }
 
-Status Connection::Start(std::string_view sql, const std::vector<Param>& params) {
+Status Connection::Start(std::string_view sql, const std::vector<Param>& params,
+                         StatementPart part) {
   Handle& h = *handle_;
   if (!h.nonblocking) {
     if (PQsetnonblocking(h.conn, 1) != 0) {
@@ -537,6 +539,7 @@ Status Connection::Start(std::string_view sql, const std::vector<Param>& params)
   h.in_flight.emplace();
   h.in_flight->sql = std::string(sql);
   h.in_flight->params = params;
+  h.in_flight->part = part;
   return SendInFlight();
 }
 
@@ -558,6 +561,9 @@ Status Connection::SendInFlight() {
     }
   }
   bool sent = PQenterPipelineMode(h.conn) == 1;
+  if (sent && f.part.begin) {
+    sent = PQsendQueryParams(h.conn, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  }
   if (sent && !f.preparing.empty()) {
     sent = PQsendPrepare(h.conn, f.preparing.c_str(), f.sql.c_str(), count, nullptr) == 1;
   }
@@ -570,6 +576,9 @@ Status Connection::SendInFlight() {
                ? PQsendQueryPrepared(h.conn, name, count, values.data(), nullptr, nullptr, 0) == 1
                : PQsendQueryParams(h.conn, f.sql.c_str(), count, nullptr, values.data(), nullptr,
                                    nullptr, 0) == 1;
+  }
+  if (sent && f.part.commit) {
+    sent = PQsendQueryParams(h.conn, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
   }
   sent = sent && PQpipelineSync(h.conn) == 1;
   const int flushed = sent ? PQflush(h.conn) : -1;
@@ -598,8 +607,8 @@ std::optional<Result<Rows>> Connection::Continue() {
     h.wants_write = flushed == 1;
   }
   if (PQconsumeInput(h.conn) != 1) return broken();
-  // Results arrive in order: the prepare's, the statement's (each followed
-  // by a null), then the sync's.
+  // Results arrive in order: BEGIN's, the prepare's, the statement's,
+  // COMMIT's (each followed by a null), then the sync's.
   // More nulls in a row than one per statement means libpq has nothing left
   // to give: the connection is in a state it cannot leave.
   for (int nulls = 0; PQisBusy(h.conn) == 0;) {
@@ -623,30 +632,50 @@ std::optional<Result<Rows>> Connection::Continue() {
 std::optional<Result<Rows>> Connection::Conclude() {
   Handle& h = *handle_;
   AsyncStatement& f = *h.in_flight;
-  const std::size_t at = f.preparing.empty() ? 0 : 1;  // the statement's result
   auto fail = [&](const PGresult* r) -> Result<Rows> {
     Error e = ErrorFrom(h.conn, r, h.server);
     if (e.code == ErrorCode::kUnavailable) h.unusable = true;
     h.in_flight.reset();
     return tl::unexpected(std::move(e));
   };
-  if (at == 1) {
-    if (f.results.empty() || PQresultStatus(f.results[0].get()) != PGRES_COMMAND_OK) {
-      return fail(f.results.empty() ? nullptr : f.results[0].get());
-    }
+  // The results in the order they were sent; a BEGIN, prepare or COMMIT
+  // sent with the statement that failed is the answer.
+  std::size_t at = 0;
+  auto next = [&]() -> const PGresult* {
+    return at < f.results.size() ? f.results[at++].get() : nullptr;
+  };
+  auto done = [](const PGresult* c) {
+    return c != nullptr && PQresultStatus(c) == PGRES_COMMAND_OK;
+  };
+  if (f.part.begin) {
+    if (const PGresult* b = next(); !done(b)) return fail(b);
+  }
+  if (!f.preparing.empty()) {
+    if (const PGresult* p = next(); !done(p)) return fail(p);
     h.prepared.emplace(f.sql, f.preparing);
   }
-  if (f.results.size() <= at) return fail(nullptr);
-  const PGresult* r = f.results[at].get();
+  const PGresult* r = next();
+  if (r == nullptr) return fail(nullptr);
   const ExecStatusType status = PQresultStatus(r);
   if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+    if (f.part.commit) {
+      const PGresult* c = next();
+      if (!done(c)) return fail(c);
+      // COMMIT of a transaction that cannot commit answers ROLLBACK.
+      if (std::string_view(PQcmdStatus(const_cast<PGresult*>(c))) != "COMMIT") {
+        h.in_flight.reset();
+        return MakeError(ErrorCode::kAborted, "the transaction was rolled back at COMMIT");
+      }
+    }
     Rows rows = RowsOf(r);
     h.in_flight.reset();
     return rows;
   }
   // As in Run: a plan a schema change made unusable is dropped, and the
-  // statement sent once more, unprepared.
-  if (f.uses_prepared && !f.replanned && Field(r, PG_DIAG_SQLSTATE) == "0A000") {
+  // statement sent once more, unprepared (only outside a transaction, which
+  // the failure aborted).
+  const bool alone = !f.part.begin && !f.part.in_transaction;
+  if (alone && f.uses_prepared && !f.replanned && Field(r, PG_DIAG_SQLSTATE) == "0A000") {
     h.prepared.erase(f.sql);
     f.replanned = true;
     if (auto sent = SendInFlight(); !sent) return tl::unexpected(sent.error());

@@ -97,6 +97,14 @@ class Rows {
   std::vector<std::vector<std::optional<std::string>>> rows_;
 };
 
+// Where a statement started asynchronously (Connection::Start) stands in a
+// transaction its caller drives.
+struct StatementPart {
+  bool begin = false;           // BEGIN is sent before it, in the same round trip
+  bool commit = false;          // COMMIT is sent after it, in the same round trip
+  bool in_transaction = false;  // a transaction is open already
+};
+
 class Connection {
  public:
   // Connects within options.connect_timeout (the whole handshake, not only
@@ -154,8 +162,8 @@ class Connection {
   std::chrono::steady_clock::time_point opened_at() const { return opened_at_; }
 
   // --- Asynchronous use, by one reactor thread (AsyncPool): one statement
-  // at a time, outside any transaction, never blocking. A connection used
-  // this way is not used with the calls above.
+  // at a time, never blocking. A connection used this way is not used with
+  // the calls above.
 
   // The socket to wait on.
   int Socket() const;
@@ -163,9 +171,14 @@ class Connection {
   // the text, in the same round trip: pipeline mode, no wait for the
   // prepare) and returns at once. No statement timeout is added with
   // transaction_pooling: the caller's deadline, enforced by cancelling,
-  // stands for it. REQUIRES: Idle(), nothing in flight.
+  // stands for it. With `part`, the statement opens (begin), continues
+  // (in_transaction) or ends (commit) a transaction; its answer is then an
+  // error when BEGIN or COMMIT failed (a failed statement skips the COMMIT,
+  // and leaves the transaction open and aborted: the caller rolls it back).
+  // REQUIRES: Idle(), nothing in flight.
   // Errors: kUnavailable when it cannot be sent (the connection broke).
-  [[nodiscard]] Status Start(std::string_view sql, const std::vector<Param>& params);
+  [[nodiscard]] Status Start(std::string_view sql, const std::vector<Param>& params,
+                             StatementPart part = {});
   // Goes on with the statement started once the socket is ready: sends what
   // is left, reads what arrived. nullopt: not done yet (WantsWrite() says
   // whether to wait for writability too). Else the answer, as Exec's.

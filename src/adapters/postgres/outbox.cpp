@@ -51,13 +51,16 @@ const OutboxSql& Sql(OutboxSchema schema) {
 
 }  // namespace
 
+OutboxInsert OutboxInsertOf(OutboxSchema schema, const events::Event& event) {
+  return {Sql(schema).insert,
+          {event.id, event.Subject(), event.type, event.aggregate_type, event.aggregate_id,
+           event.organization_id.empty() ? Param(std::nullopt) : Param(event.organization_id),
+           codec::EncodeCloudEvent(event)}};
+}
+
 Status PgOutboxWriter::Store(const events::Event& event) {
-  const std::string payload = codec::EncodeCloudEvent(event);
-  auto r = conn_.Exec(
-      Sql(schema_).insert,
-      {event.id, event.Subject(), event.type, event.aggregate_type, event.aggregate_id,
-       event.organization_id.empty() ? Param(std::nullopt) : Param(event.organization_id),
-       payload});
+  OutboxInsert insert = OutboxInsertOf(schema_, event);
+  auto r = conn_.Exec(insert.sql, insert.params);
   if (!r) return tl::unexpected(r.error());
   ++stored_;
   return Ok();

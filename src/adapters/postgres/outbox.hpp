@@ -15,6 +15,14 @@ namespace giia::pg {
 
 enum class OutboxSchema { kAuth, kCatalog };
 
+// The INSERT of `event` into `schema`'s outbox, for a transaction driven
+// elsewhere (AsyncTransaction): the statement PgOutboxWriter runs.
+struct OutboxInsert {
+  const char* sql;
+  std::vector<Param> params;
+};
+[[nodiscard]] OutboxInsert OutboxInsertOf(OutboxSchema schema, const events::Event& event);
+
 // Writes into the outbox over the connection of the current transaction.
 class PgOutboxWriter final : public events::OutboxWriter {
  public:

@@ -72,6 +72,26 @@ class CatalogRuntime final : public ServiceRuntime {
     auto async_pool = pg::AsyncPool::Create(async);
     if (!async_pool) return tl::unexpected(async_pool.error());
     async_pool_ = std::move(*async_pool);
+    const server::metrics::Labels catalog{{"service", "catalog"}};
+    auto async_figure = [this](auto field) {
+      return [this, field] { return static_cast<double>(async_pool_->Stats().*field); };
+    };
+    registry_.AddCallback("giia_db_async_pool_open_connections",
+                          "Open connections of the asynchronous PostgreSQL pool.", "gauge", catalog,
+                          async_figure(&pg::AsyncPoolStats::open));
+    registry_.AddCallback("giia_db_async_pool_busy_connections",
+                          "Asynchronous pool connections running a statement or a transaction.",
+                          "gauge", catalog, async_figure(&pg::AsyncPoolStats::busy));
+    registry_.AddCallback(
+        "giia_db_async_pool_waiting",
+        "Statements and transactions waiting for an asynchronous pool connection.", "gauge",
+        catalog, async_figure(&pg::AsyncPoolStats::waiting));
+    registry_.AddCallback("giia_db_async_pool_cancelled_total",
+                          "Statements the asynchronous pool cancelled at their deadline.",
+                          "counter", catalog, async_figure(&pg::AsyncPoolStats::cancelled_total));
+    registry_.AddCallback("giia_db_async_pool_discarded_total",
+                          "Asynchronous pool connections closed because they broke or expired.",
+                          "counter", catalog, async_figure(&pg::AsyncPoolStats::discarded_total));
     store_ = std::make_unique<pg::PgCatalogStore>(*pool_, signal_.get(), async_pool_.get(),
                                                   cfg_.database.statement_timeout.count() > 0
                                                       ? cfg_.database.statement_timeout

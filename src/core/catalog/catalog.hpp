@@ -189,6 +189,44 @@ class CatalogStore {
           return found;
         });
   }
+
+  // A page of `org`'s products, as CatalogRepository::ListProducts, for a
+  // server thread that must not wait (as FindProduct).
+  [[nodiscard]] virtual Attempt<Result<Page<Product>>> FindProducts(const OrganizationId& org,
+                                                                    const ListQuery& q) {
+    return Attempt<Result<Page<Product>>>::Later([this, org, q]() -> Result<Page<Product>> {
+      Page<Product> page;
+      auto ok = Read([&](CatalogRepository& repo) -> Status {
+        auto r = repo.ListProducts(org, q);
+        if (!r) return tl::unexpected(r.error());
+        page = std::move(*r);
+        return Ok();
+      });
+      if (!ok) return tl::unexpected(ok.error());
+      return page;
+    });
+  }
+
+  // Makes a product's event from the row as stored.
+  using ProductEvent = std::function<events::Event(const Product& stored)>;
+  // Stores the new product `p` and the event `event` makes of it, in one
+  // transaction (CatalogRepository::InsertProduct, then the outbox), for a
+  // server thread that must not wait (as FindProduct). `event` may run on
+  // any thread. Errors: as InsertProduct and OutboxWriter::Append; nothing
+  // is stored on any. This default is the rest of a Write().
+  [[nodiscard]] virtual Attempt<Result<Product>> AddProduct(const Product& p, ProductEvent event) {
+    return Attempt<Result<Product>>::Later([this, p, event]() -> Result<Product> {
+      Product out;
+      auto ok = Write([&](CatalogTx& tx) -> Status {
+        auto stored = tx.catalog().InsertProduct(p);
+        if (!stored) return tl::unexpected(stored.error());
+        out = std::move(*stored);
+        return tx.outbox().Append(event(out));
+      });
+      if (!ok) return tl::unexpected(ok.error());
+      return out;
+    });
+  }
 };
 
 }  // namespace giia::catalog

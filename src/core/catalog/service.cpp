@@ -193,7 +193,6 @@ struct Kind<Product> {
   static constexpr auto kGet = &CatalogRepository::GetProduct;
   static constexpr auto kLock = &CatalogRepository::LockProduct;
   static constexpr auto kList = &CatalogRepository::ListProducts;
-  static constexpr auto kInsert = &CatalogRepository::InsertProduct;
   static constexpr auto kUpdate = &CatalogRepository::UpdateProduct;
   static constexpr auto kSoftDelete = &CatalogRepository::SoftDeleteProduct;
   static const Names& Statuses() { return kProductStatuses; }
@@ -326,8 +325,7 @@ Result<T> GetOne(CatalogStore& store, const Caller& c, const Target& t) {
 }
 
 template <typename T>
-Result<Page<T>> ListPage(CatalogStore& store, const Caller& c, const std::string& org,
-                         const ListQuery& query) {
+Result<ListQuery> CheckList(const Caller& c, const std::string& org, const ListQuery& query) {
   if (auto ok = CheckOrganization(c, org); !ok) return tl::unexpected(ok.error());
   auto q = NormalizeQuery(query);
   if (!q) return tl::unexpected(q.error());
@@ -336,6 +334,14 @@ Result<Page<T>> ListPage(CatalogStore& store, const Caller& c, const std::string
       return tl::unexpected(ok.error());
     }
   }
+  return q;
+}
+
+template <typename T>
+Result<Page<T>> ListPage(CatalogStore& store, const Caller& c, const std::string& org,
+                         const ListQuery& query) {
+  auto q = CheckList<T>(c, org, query);
+  if (!q) return tl::unexpected(q.error());
   Page<T> page;
   auto ok = store.Read([&](CatalogRepository& repo) -> Status {
     auto r = (repo.*Kind<T>::kList)(c.organization, *q);
@@ -455,7 +461,22 @@ Attempt<Result<Product>> CatalogService::FindProduct(const Caller& c, const Targ
 
 Result<Page<Product>> CatalogService::ListProducts(const Caller& c, const std::string& org,
                                                    const ListQuery& q) {
-  return ListPage<Product>(deps_.store, c, org, q);
+  return FindProducts(c, org, q).Finish();
+}
+
+Attempt<Result<Page<Product>>> CatalogService::FindProducts(const Caller& c, const std::string& org,
+                                                            const ListQuery& query) {
+  using Found = Result<Page<Product>>;
+  auto q = CheckList<Product>(c, org, query);
+  if (!q) return Found(tl::unexpected(q.error()));
+  return deps_.store.FindProducts(c.organization, *q)
+      .Then([page = q->page, page_size = q->page_size](Found found) -> Found {
+        if (found) {
+          found->page = page;
+          found->page_size = page_size;
+        }
+        return found;
+      });
 }
 
 Result<Page<Product>> CatalogService::SearchProducts(const Caller& c, const std::string& org,
@@ -467,13 +488,25 @@ Result<Page<Product>> CatalogService::SearchProducts(const Caller& c, const std:
 
 Result<Product> CatalogService::CreateProduct(const Caller& c, const std::string& org,
                                               const ProductFields& f, const RequestInfo& req) {
-  if (auto ok = CheckOrganization(c, org); !ok) return tl::unexpected(ok.error());
-  if (!f.sku) return InvalidArgument("sku", "sku is required");
-  if (!f.name) return InvalidArgument("name", "name is required");
+  return AddProduct(c, org, f, req).Finish();
+}
+
+Attempt<Result<Product>> CatalogService::AddProduct(const Caller& c, const std::string& org,
+                                                    const ProductFields& f,
+                                                    const RequestInfo& req) {
+  using Added = Result<Product>;
+  if (auto ok = CheckOrganization(c, org); !ok) return Added(tl::unexpected(ok.error()));
+  if (!f.sku) return Added(InvalidArgument("sku", "sku is required"));
+  if (!f.name) return Added(InvalidArgument("name", "name is required"));
   Product p;
   p.organization = c.organization;
   Apply(p, f);
-  return CreateOne(deps_.store, p, Events(c, req));
+  if (auto ok = ValidateProduct(p); !ok) return Added(tl::unexpected(ok.error()));
+  return deps_.store.AddProduct(p, [this, c, req](const Product& stored) {
+    events::Event e = NewEvent(EventType<Product>("created"), stored.id, c, req);
+    Describe(e, stored);
+    return e;
+  });
 }
 
 Result<Product> CatalogService::UpdateProduct(const Caller& c, const Target& t,

@@ -86,6 +86,10 @@ class CatalogService {
   [[nodiscard]] Result<Page<Product>> ListProducts(const Caller& c,
                                                    const std::string& organization_id,
                                                    const ListQuery& q);
+  // ListProducts for a server thread that must not wait (as FindProduct).
+  [[nodiscard]] Attempt<Result<Page<Product>>> FindProducts(const Caller& c,
+                                                            const std::string& organization_id,
+                                                            const ListQuery& q);
   // As ListProducts with q.query required (sku or name, case-insensitive substring).
   [[nodiscard]] Result<Page<Product>> SearchProducts(const Caller& c,
                                                      const std::string& organization_id,
@@ -93,6 +97,11 @@ class CatalogService {
   // sku and name are required.
   [[nodiscard]] Result<Product> CreateProduct(const Caller& c, const std::string& organization_id,
                                               const ProductFields& f, const RequestInfo& req);
+  // CreateProduct for a server thread that must not wait: the store's
+  // asynchronous transaction where it has one (CatalogStore::AddProduct).
+  [[nodiscard]] Attempt<Result<Product>> AddProduct(const Caller& c,
+                                                    const std::string& organization_id,
+                                                    const ProductFields& f, const RequestInfo& req);
   [[nodiscard]] Result<Product> UpdateProduct(const Caller& c, const Target& t,
                                               const ProductFields& f, const RequestInfo& req);
   [[nodiscard]] Status DeleteProduct(const Caller& c, const Target& t, const RequestInfo& req);

@@ -119,11 +119,12 @@ class CatalogGrpc final : public pb::CatalogService::CallbackService {
     });
   }
 
+  // As GetProduct.
   GIIA_RPC(ListProducts) {
-    return GIIA_SERVE(ListProducts) {
+    return GIIA_SERVE_ATTEMPT(ListProducts) {
       catalog::ListQuery q{req->page(), req->page_size(), req->status(), req->category(), ""};
-      return Reply(svc_.ListProducts(call.who(), req->organization_id(), q),
-                   [&](const catalog::Page<catalog::Product>& page) { FillPage(page, res); });
+      return Reply(svc_.FindProducts(call.who(), req->organization_id(), q),
+                   [res](const catalog::Page<catalog::Product>& page) { FillPage(page, res); });
     });
   }
 
@@ -136,8 +137,9 @@ class CatalogGrpc final : public pb::CatalogService::CallbackService {
     });
   }
 
+  // As GetProduct: one asynchronous transaction (CatalogStore::AddProduct).
   GIIA_RPC(CreateProduct) {
-    return GIIA_SERVE(CreateProduct) {
+    return GIIA_SERVE_ATTEMPT(CreateProduct) {
       catalog::ProductFields f;
       f.sku = Given(req->sku());
       f.name = Given(req->name());
@@ -146,8 +148,8 @@ class CatalogGrpc final : public pb::CatalogService::CallbackService {
       f.unit_of_measure = Given(req->unit_of_measure());
       if (req->has_standard_cost()) f.standard_cost = req->standard_cost();
       f.status = Given(req->status());
-      return Reply(svc_.CreateProduct(call.who(), req->organization_id(), f, call.request),
-                   [&](const catalog::Product& p) { ToProto(p, res->mutable_product()); });
+      return Reply(svc_.AddProduct(call.who(), req->organization_id(), f, call.request),
+                   [res](const catalog::Product& p) { ToProto(p, res->mutable_product()); });
     });
   }
 
