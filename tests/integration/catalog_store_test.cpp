@@ -980,16 +980,26 @@ TEST_CASE("A refusal of the work (a stale version) is not retried, a database de
   CHECK(runs == 1);
 }
 
-TEST_CASE("FindProduct on the asynchronous pool reads what GetProduct reads, scoped alike",
-          "[catalog][pg]") {
-  World w;
-  const Product stored = Insert(w, NewProduct(kOrgA, "ASYNC-1", "Async", "tools"));
+namespace {
+
+// An asynchronous pool of one connection to the world's database.
+std::unique_ptr<pg::AsyncPool> AsyncPoolOf(World& w) {
   pg::AsyncPoolOptions o;
   o.connect.url = w.db.url();
   o.max_size = 1;
   auto async = pg::AsyncPool::Create(o);
   REQUIRE(async);
-  pg::PgCatalogStore store(*w.pool, nullptr, async->get());
+  return std::move(*async);
+}
+
+}  // namespace
+
+TEST_CASE("FindProduct on the asynchronous pool reads what GetProduct reads, scoped alike",
+          "[catalog][pg]") {
+  World w;
+  const Product stored = Insert(w, NewProduct(kOrgA, "ASYNC-1", "Async", "tools"));
+  auto async = AsyncPoolOf(w);
+  pg::PgCatalogStore store(*w.pool, nullptr, async.get());
 
   auto found = store.FindProduct(kOrgA, stored.id);
   CHECK(found.asynchronous());
@@ -1088,14 +1098,10 @@ TEST_CASE("AddProduct on the asynchronous pool keeps the same rules, without a w
           "[catalog][pg]") {
   World w;
   CountingSignal signal;
-  pg::AsyncPoolOptions o;
-  o.connect.url = w.db.url();
-  o.max_size = 1;
-  auto async = pg::AsyncPool::Create(o);
-  REQUIRE(async);
-  pg::PgCatalogStore store(*w.pool, &signal, async->get());
+  auto async = AsyncPoolOf(w);
+  pg::PgCatalogStore store(*w.pool, &signal, async.get());
   CheckAddProduct(w, store, signal, /*asynchronous=*/true);
-  CHECK((*async)->Stats().discarded_total == 0);
+  CHECK(async->Stats().discarded_total == 0);
 }
 
 TEST_CASE("FindProducts on the asynchronous pool pages, filters and scopes as ListProducts",
@@ -1105,12 +1111,8 @@ TEST_CASE("FindProducts on the asynchronous pool pages, filters and scopes as Li
   Insert(w, NewProduct(kOrgA, "LIST-2", "Two", "parts"));
   Insert(w, NewProduct(kOrgA, "LIST-3", "Three", "tools"));
   Insert(w, NewProduct(kOrgB, "LIST-4", "Theirs", "tools"));
-  pg::AsyncPoolOptions o;
-  o.connect.url = w.db.url();
-  o.max_size = 1;
-  auto async = pg::AsyncPool::Create(o);
-  REQUIRE(async);
-  pg::PgCatalogStore store(*w.pool, nullptr, async->get());
+  auto async = AsyncPoolOf(w);
+  pg::PgCatalogStore store(*w.pool, nullptr, async.get());
   for (const catalog::ListQuery& q :
        {catalog::ListQuery{1, 2, "", "", ""}, catalog::ListQuery{2, 2, "", "", ""},
         catalog::ListQuery{1, 20, "", "tools", ""}, catalog::ListQuery{1, 20, "", "", "thr"},

@@ -76,6 +76,14 @@ bool LockWaiters(TestDatabase& db, int n) {
                               "' AND wait_event_type = 'Lock'") == std::to_string(n);
 }
 
+// The port of the test database's server.
+int PortOf(TestDatabase& db) {
+  const auto at = db.url().rfind('@');
+  const auto colon = db.url().find(':', at);
+  const auto slash = db.url().find('/', colon);
+  return std::stoi(db.url().substr(colon + 1, slash - colon - 1));
+}
+
 // Starts a statement that reads t (locked: it waits on the server), and
 // returns once the server shows it waiting.
 void StartBlocked(pg::AsyncPool& pool, TestDatabase& db, Answer& answer) {
@@ -165,11 +173,7 @@ TEST_CASE("AsyncPool: a connection lost mid-statement answers kUnavailable and i
           "[pg]") {
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (id int)"));
-  const auto at = db.url().rfind('@');
-  const auto colon = db.url().find(':', at);
-  const auto slash = db.url().find('/', colon);
-  giia::testing::TcpProxy proxy("127.0.0.1",
-                                std::stoi(db.url().substr(colon + 1, slash - colon - 1)));
+  giia::testing::TcpProxy proxy("127.0.0.1", PortOf(db));
   auto pool = MakePool(giia::testing::WithPort(db.url(), proxy.port()), 1);
   TableLock lock(db);
   Answer lost;
@@ -306,6 +310,27 @@ void Transact(pg::AsyncPool& pool, Clock::time_point deadline,
                    });
 }
 
+// Starts a transaction that inserts into u, then reads t (locked: it waits
+// on the server) as its next step (with commit: its last); `blocked` gets
+// that read's answer.
+void StartBlockedTransaction(pg::AsyncPool& pool, Clock::time_point deadline, bool commit,
+                             Answer& blocked, Answer& start) {
+  Transact(
+      pool, deadline,
+      [&blocked, commit](pg::AsyncTransaction& tx) {
+        tx.Query("INSERT INTO u VALUES (1)", {},
+                 [&blocked, commit](Result<pg::Rows> r, pg::AsyncTransaction& t) {
+                   REQUIRE(r);
+                   auto done = [&blocked](Result<pg::Rows> read, pg::AsyncTransaction&) {
+                     blocked.promise.set_value(std::move(read));
+                   };
+                   if (commit) return t.Commit("SELECT count(*) FROM t", {}, done);
+                   t.Query("SELECT count(*) FROM t", {}, done);
+                 });
+      },
+      start);
+}
+
 std::string Count(TestDatabase& db, const std::string& table) {
   return Scalar(db.sql(), "SELECT count(*) FROM " + table);
 }
@@ -415,17 +440,7 @@ TEST_CASE(
   REQUIRE(Run(*pool, "SELECT 1"));
   TableLock lock(db);
   Answer start, late;
-  Transact(
-      *pool, Clock::now() + seconds(1),
-      [&](pg::AsyncTransaction& tx) {
-        tx.Query("INSERT INTO u VALUES (1)", {}, [&](Result<pg::Rows> r, pg::AsyncTransaction& t) {
-          REQUIRE(r);
-          t.Commit("SELECT count(*) FROM t", {}, [&](Result<pg::Rows> blocked, auto&) {
-            late.promise.set_value(std::move(blocked));
-          });
-        });
-      },
-      start);
+  StartBlockedTransaction(*pool, Clock::now() + seconds(1), /*commit=*/true, late, start);
   auto answer = late.Get();
   REQUIRE_FALSE(answer);
   CHECK(answer.error().code == ErrorCode::kDeadlineExceeded);
@@ -445,25 +460,11 @@ TEST_CASE(
   TestDatabase db;
   REQUIRE(db.sql().Exec("CREATE TABLE t (id int)"));
   REQUIRE(db.sql().Exec("CREATE TABLE u (id int)"));
-  const auto at = db.url().rfind('@');
-  const auto colon = db.url().find(':', at);
-  const auto slash = db.url().find('/', colon);
-  giia::testing::TcpProxy proxy("127.0.0.1",
-                                std::stoi(db.url().substr(colon + 1, slash - colon - 1)));
+  giia::testing::TcpProxy proxy("127.0.0.1", PortOf(db));
   auto pool = MakePool(giia::testing::WithPort(db.url(), proxy.port()), 1);
   TableLock lock(db);
   Answer start, lost;
-  Transact(
-      *pool, Clock::now() + seconds(20),
-      [&](pg::AsyncTransaction& tx) {
-        tx.Query("INSERT INTO u VALUES (1)", {}, [&](Result<pg::Rows> r, pg::AsyncTransaction& t) {
-          REQUIRE(r);
-          t.Query("SELECT count(*) FROM t", {}, [&](Result<pg::Rows> blocked, auto&) {
-            lost.promise.set_value(std::move(blocked));
-          });
-        });
-      },
-      start);
+  StartBlockedTransaction(*pool, Clock::now() + seconds(20), /*commit=*/false, lost, start);
   REQUIRE(Eventually([&] { return LockWaiters(db, 1); }, seconds(10)));
   proxy.Cut();
   auto answer = lost.Get();
@@ -495,17 +496,7 @@ TEST_CASE(
   auto pool = MakePool(db.url(), 1);
   TableLock lock(db);
   Answer start, running;
-  Transact(
-      *pool, Clock::now() + seconds(20),
-      [&](pg::AsyncTransaction& tx) {
-        tx.Query("INSERT INTO u VALUES (1)", {}, [&](Result<pg::Rows> r, pg::AsyncTransaction& t) {
-          REQUIRE(r);
-          t.Commit("SELECT count(*) FROM t", {}, [&](Result<pg::Rows> blocked, auto&) {
-            running.promise.set_value(std::move(blocked));
-          });
-        });
-      },
-      start);
+  StartBlockedTransaction(*pool, Clock::now() + seconds(20), /*commit=*/true, running, start);
   REQUIRE(Eventually([&] { return LockWaiters(db, 1); }, seconds(10)));
   Answer queued;
   Transact(

@@ -176,35 +176,16 @@ class CatalogStore {
   // through Attempt::Async; this default is the rest of a Read().
   [[nodiscard]] virtual Attempt<Result<std::optional<Product>>> FindProduct(
       const OrganizationId& org, const std::string& id) {
-    return Attempt<Result<std::optional<Product>>>::Later(
-        [this, org, id]() -> Result<std::optional<Product>> {
-          std::optional<Product> found;
-          auto ok = Read([&](CatalogRepository& repo) -> Status {
-            auto r = repo.GetProduct(org, id);
-            if (!r) return tl::unexpected(r.error());
-            found = std::move(*r);
-            return Ok();
-          });
-          if (!ok) return tl::unexpected(ok.error());
-          return found;
-        });
+    return ReadLater<std::optional<Product>>(
+        [org, id](CatalogRepository& repo) { return repo.GetProduct(org, id); });
   }
 
   // A page of `org`'s products, as CatalogRepository::ListProducts, for a
   // server thread that must not wait (as FindProduct).
   [[nodiscard]] virtual Attempt<Result<Page<Product>>> FindProducts(const OrganizationId& org,
                                                                     const ListQuery& q) {
-    return Attempt<Result<Page<Product>>>::Later([this, org, q]() -> Result<Page<Product>> {
-      Page<Product> page;
-      auto ok = Read([&](CatalogRepository& repo) -> Status {
-        auto r = repo.ListProducts(org, q);
-        if (!r) return tl::unexpected(r.error());
-        page = std::move(*r);
-        return Ok();
-      });
-      if (!ok) return tl::unexpected(ok.error());
-      return page;
-    });
+    return ReadLater<Page<Product>>(
+        [org, q](CatalogRepository& repo) { return repo.ListProducts(org, q); });
   }
 
   // Makes a product's event from the row as stored.
@@ -225,6 +206,23 @@ class CatalogStore {
       });
       if (!ok) return tl::unexpected(ok.error());
       return out;
+    });
+  }
+
+ protected:
+  // What `read` answers inside a Read(), as the rest of an Attempt.
+  template <typename T, typename F>
+  Attempt<Result<T>> ReadLater(F read) {
+    return Attempt<Result<T>>::Later([this, read = std::move(read)]() -> Result<T> {
+      std::optional<T> out;
+      auto ok = Read([&](CatalogRepository& repo) -> Status {
+        auto r = read(repo);
+        if (!r) return tl::unexpected(r.error());
+        out = std::move(*r);
+        return Ok();
+      });
+      if (!ok) return tl::unexpected(ok.error());
+      return std::move(*out);
     });
   }
 };
