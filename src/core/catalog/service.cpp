@@ -190,9 +190,8 @@ template <>
 struct Kind<Product> {
   static constexpr const char* kWhat = "product";
   static constexpr const char* kEvent = "product";
-  static constexpr auto kGet = &CatalogRepository::GetProduct;
+  // Reads and creates go through CatalogStore's asynchronous paths.
   static constexpr auto kLock = &CatalogRepository::LockProduct;
-  static constexpr auto kList = &CatalogRepository::ListProducts;
   static constexpr auto kUpdate = &CatalogRepository::UpdateProduct;
   static constexpr auto kSoftDelete = &CatalogRepository::SoftDeleteProduct;
   static const Names& Statuses() { return kProductStatuses; }
