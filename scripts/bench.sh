@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # giia's speed, measured against the machine's own limits in one run, and
-# written to docs/BENCHMARKS.md (issue 6):
+# written to docs/BENCHMARKS.md (the goals of issue 15; issue 6's before):
 #   1. builds a Release giia and tests/giia_microbench in build/rel (warnings
 #      are not errors there: GCC 12 reports false -Wrestrict at -O3);
 #   2. starts its own PostgreSQL, Redis and NATS on free loopback ports
 #      (stopped, by PID, whatever happens), migrates, seeds the roles;
 #   3. the machine's limits: pgbench -S -M prepared and a single-row INSERT
-#      script at the same concurrency, the raw argon2id rate (microbench);
+#      script at the same concurrency (shown, not judged); the ceilings Q of
+#      issue 15's goals: each scenario's own SQL as giia sends it, one pgbench
+#      script each (scripts/lib/{get-product,check-permission-cold,
+#      create-product,refresh}.pgbench, -M prepared, c=16, rows made with
+#      psql beforehand and removed after); the raw argon2id rate (microbench,
+#      right before the login run);
 #   4. `giia serve all` with production settings (durable PostgreSQL, the
 #      default argon2id cost, LOG_LEVEL=warn): its start-up time, idle and
 #      peak memory, and every scenario of the goals with --with-baseline,
-#      as JSON in build/bench/;
+#      as JSON in build/bench/; then h2load, an independent client: the empty
+#      RPC (E, twice), ValidateToken, a warm CheckPermission, GetProduct over
+#      gRPC and REST, each with its p50/p99 from h2load's per-request log;
 #   5. the outbox relay: a burst of events inserted in one statement, and
 #      1,000 events/s one per transaction, timed until JetStream has them;
 #      then `giia dlq replay --all` of N dead letters put into DLQ_EVENTS;
@@ -25,8 +32,9 @@
 # (30000) calls of check-permission-cold, each about a user of its own;
 # BENCH_OUTBOX_EVENTS (50000) in the outbox burst; BENCH_DLQ_LETTERS (20000)
 # dead letters replayed;
-# BENCH_PAIRS (3) baseline/scenario pairs of validate-token and
-# check-permission, judged on their median (one pair moved by +-12 % here);
+# BENCH_PAIRS (3) `giia bench` baseline/scenario pairs of validate-token and
+# check-permission, shown as their median beside h2load's runs, which judge
+# them (one pair moved by +-12 % here), and the login goal's idle p99;
 # BENCH_BUILD=0 to use the build as it is; BENCH_BUILD_DIR (build/rel);
 # BENCH_PROFILE=0 to skip perf; BENCH_DOC (docs/BENCHMARKS.md); BENCH_WAIT=0
 # not to wait for other builds and tests (for trying the script, not for
@@ -179,8 +187,8 @@ fact pgbench_select_ms "$(lat "$OUT/pgbench-select.txt")"
 fact pgbench_insert_tps "$(tps "$OUT/pgbench-insert.txt")"
 fact pgbench_insert_ms "$(lat "$OUT/pgbench-insert.txt")"
 
-# The refresh scenario's SQL alone: its ceiling here, without gRPC or giia.
-log "pgbench: the SQL of a refresh (scripts/lib/refresh.pgbench) at c=$C"
+# Each scenario's SQL alone, as giia sends it: its ceiling Q here, without
+# gRPC, giia or its client on the cores (issue 15).
 GIIA_DB_URL="postgresql://postgres@127.0.0.1:$PG_PORT/giia"
 refresh_sessions() {
   psql -qX -v ON_ERROR_STOP=1 "$GIIA_DB_URL" -c "
@@ -204,13 +212,81 @@ refresh_sessions() {
         FROM auth.users u JOIN auth.organizations o ON o.id = u.organization_id
        WHERE o.slug = 'pgbench-refresh';" >/dev/null
 }
+# pgbench_sql NAME [-D VAR=VALUE...]: scripts/lib/NAME.pgbench at c=$C, -M
+# prepared, -j 2, for T s on the giia database, into build/bench/pgbench-NAME.txt;
+# facts pgbench_NAME_tps and pgbench_NAME_ms (issue 15's ceiling Q of NAME).
+pgbench_sql() {
+  local name=$1
+  shift
+  quiet_machine
+  log "pgbench: the SQL of $name (scripts/lib/$name.pgbench) at c=$C"
+  pgbench -n -M prepared -c $C -j 2 -T "$T" "$@" -f "$GIIA_ROOT/scripts/lib/$name.pgbench" \
+    "$GIIA_DB_URL" >"$OUT/pgbench-$name.txt" 2>&1 ||
+    { tail -5 "$OUT/pgbench-$name.txt" >&2; die "pgbench $name failed"; }
+  fact "pgbench_${name}_tps" "$(tps "$OUT/pgbench-$name.txt")"
+  fact "pgbench_${name}_ms" "$(lat "$OUT/pgbench-$name.txt")"
+}
 refresh_sessions create
-quiet_machine
-pgbench -n -D g=0 -M prepared -f "$GIIA_ROOT/scripts/lib/refresh.pgbench" -c $C -j 2 -T "$T" \
-  "$GIIA_DB_URL" >"$OUT/pgbench-refresh.txt" 2>&1
+pgbench_sql refresh -D g=0
 refresh_sessions remove
-fact pgbench_refresh_tps "$(tps "$OUT/pgbench-refresh.txt")"
-fact pgbench_refresh_ms "$(lat "$OUT/pgbench-refresh.txt")"
+
+# get-product and create-product: an organization of their own in the
+# catalog (which keeps no organizations table), with as many products as
+# the get-product scenario makes (--products), each id md5('pgbench-product-<n>')
+# (get-product.pgbench computes them); create-product adds its rows and
+# outbox events there. Removed after, before `giia serve` (its relay would
+# publish the events), and the tables vacuumed.
+PRODUCTS=1000
+PGB_ORG=$(psql -qtAX "$GIIA_DB_URL" -c "SELECT gen_random_uuid()")
+catalog_rows() {
+  psql -qX -v ON_ERROR_STOP=1 "$GIIA_DB_URL" \
+    -c "DELETE FROM catalog.outbox WHERE organization_id = '$PGB_ORG'" \
+    -c "DELETE FROM catalog.products WHERE organization_id = '$PGB_ORG'" \
+    -c "VACUUM catalog.products, catalog.outbox" >/dev/null
+  [[ $1 == create ]] || return 0
+  psql -qX -v ON_ERROR_STOP=1 "$GIIA_DB_URL" -c "
+    INSERT INTO catalog.products (id, organization_id, sku, name, category, standard_cost)
+      SELECT md5('pgbench-product-' || g)::uuid, '$PGB_ORG', 'PGBENCH-' || lpad(g::text, 4, '0'),
+             'pgbench product ' || g, (ARRAY['raw', 'packaging', 'finished'])[1 + g % 3], 1 + g % 100
+        FROM generate_series(1, $PRODUCTS) g" -c "ANALYZE catalog.products" >/dev/null
+}
+catalog_rows create
+pgbench_sql get-product -D org="$PGB_ORG" -D products=$PRODUCTS
+pgbench_sql create-product -D org="$PGB_ORG" -D n=0
+# The size of its events as stored (jsonb's text), beside a real one's (outbox).
+fact pgbench_create-product_event_bytes "$(psql -qtAX "$GIIA_DB_URL" -c "SELECT
+  round(avg(octet_length(payload::text))) FROM catalog.outbox WHERE organization_id = '$PGB_ORG'")"
+catalog_rows remove
+
+# check-permission-cold: as many users as its scenario makes (COLD_USERS +
+# 500), each with the Viewer role as `giia bench --setup` gives them, each id
+# md5('pgbench-cold-<n>') (check-permission-cold.pgbench computes them).
+cold_users() {
+  psql -qX -v ON_ERROR_STOP=1 "$GIIA_DB_URL" -c "
+    DELETE FROM auth.users WHERE organization_id IN
+      (SELECT id FROM auth.organizations WHERE slug = 'pgbench-cold');
+    DELETE FROM auth.organizations WHERE slug = 'pgbench-cold';" \
+    -c "VACUUM auth.users, auth.user_roles" >/dev/null
+  [[ $1 == create ]] || return 0
+  psql -qX -v ON_ERROR_STOP=1 "$GIIA_DB_URL" -c "
+    INSERT INTO auth.organizations (name, slug) VALUES ('pgbench cold', 'pgbench-cold');
+    WITH u AS (
+      INSERT INTO auth.users (id, organization_id, email, password_hash, first_name, last_name,
+                              status, email_verified_at)
+      SELECT md5('pgbench-cold-' || g)::uuid, o.id, 'pgbench-cold-' || g || '@example.com',
+             'unused', 'Bench', 'User ' || g, 'active', now()
+        FROM auth.organizations o, generate_series(1, $((COLD_USERS + 500))) g
+       WHERE o.slug = 'pgbench-cold'
+      RETURNING id, organization_id)
+    INSERT INTO auth.user_roles (user_id, role_id, organization_id)
+      SELECT u.id, r.id, u.organization_id FROM u, auth.roles r
+       WHERE r.name = 'Viewer' AND r.organization_id IS NULL;" \
+    -c "ANALYZE auth.users, auth.user_roles" >/dev/null
+}
+cold_users create
+pgbench_sql check-permission-cold -D users=$((COLD_USERS + 500)) \
+  -D org="$(psql -qtAX "$GIIA_DB_URL" -c "SELECT id FROM auth.organizations WHERE slug = 'pgbench-cold'")"
+cold_users remove
 
 # --- serving
 
@@ -279,8 +355,8 @@ scenarios() {
   local seconds=$1 prefix=$2 services=$3
   if [[ $services == *auth* ]]; then
     run "${prefix}health" "$seconds" 1s --scenario health -c $C
-    # The per-call goals are ratios within this machine's noise: several
-    # pairs (NAME, NAME.2, ...), judged on the median.
+    # The per-call ratios are within this machine's noise: several pairs
+    # (NAME, NAME.2, ...), reported on the median (h2load's runs judge them).
     local pairs=$PAIRS pair
     [[ -n $prefix ]] && pairs=1
     for ((pair = 1; pair <= pairs; pair++)); do
@@ -298,7 +374,7 @@ scenarios() {
     run "${prefix}refresh" "$seconds" 1s --scenario refresh --setup -c $C
   fi
   if [[ $services == *catalog* ]]; then
-    run "${prefix}get-product" "$seconds" 1s --scenario get-product --setup --products 1000 -c $C
+    run "${prefix}get-product" "$seconds" 1s --scenario get-product --setup --products $PRODUCTS -c $C
     run "${prefix}create-product" "$seconds" 1s --scenario create-product --setup -c $C
   fi
 }
@@ -344,6 +420,23 @@ handled() {
     }
     END { printf "%d\n", s }'
 }
+# h2load_latency NAME: facts h2load_NAME_p50_ms and _p99_ms from h2load's
+# per-request log (--log-file: start in us, status, duration in us; it holds
+# the measured requests only, as many as h2load counts: not the warm-up's).
+h2load_latency() {
+  python3 - "$H2/$1.log" >"$H2/$1.latency" <<'PY'
+import sys
+rows = [line.split("\t") for line in open(sys.argv[1]) if line.count("\t") >= 2]
+d = sorted(int(r[2]) for r in rows if r[1] != "-1")
+q = lambda p: f"{d[min(len(d) - 1, int(p * len(d)))] / 1000:.3f}" if d else "-"
+print(q(0.50), q(0.99), len(d))
+PY
+  local p50 p99 n
+  read -r p50 p99 n <"$H2/$1.latency"
+  fact "h2load_${1}_p50_ms" "$p50"
+  fact "h2load_${1}_p99_ms" "$p99"
+  fact "h2load_${1}_logged" "$n"
+}
 # h2load_run NAME PATH BODY [TOKEN [PORT]]: c=$C, one stream per connection,
 # for T s after 1 s of warm-up, against the gRPC PORT (auth's unless given).
 h2load_run() {
@@ -355,13 +448,15 @@ h2load_run() {
   [[ $port == "$CATALOG_GRPC" ]] && http=$CATALOG_HTTP
   bad=$(handled "$method" NOT_OK "$http")
   h2load -c "$C" -m 1 -t 1 -D "$T" --warm-up-time=1 -d "$body" -H "content-type: application/grpc" \
-    -H "te: trailers" "${auth[@]}" "http://127.0.0.1:$port$path" >"$H2/$name.txt" 2>&1 ||
+    -H "te: trailers" "${auth[@]}" --log-file="$H2/$name.log" "http://127.0.0.1:$port$path" \
+    >"$H2/$name.txt" 2>&1 ||
     { cat "$H2/$name.txt" >&2; die "h2load $name failed"; }
   fact "h2load_${name}_rps" "$(sed -n 's/^finished in [0-9.]*s, \([0-9.]*\) req\/s.*/\1/p' "$H2/$name.txt")"
   fact "h2load_${name}_failed" "$(awk '/^requests:/ {
     for (i = 2; i <= NF; i++) if ($i ~ /^(failed|errored),?$/) s += $(i - 1)
   } END { print s + 0 }' "$H2/$name.txt")"
   fact "h2load_${name}_grpc_errors" "$(($(handled "$method" NOT_OK "$http") - bad))"
+  h2load_latency "$name"
 }
 # An access token of a user of its own, through the public REST API:
 # register, the verification mail (EMAIL_PROVIDER=file), verify, log in.
@@ -409,6 +504,7 @@ if command -v h2load >/dev/null; then
   quiet_machine
   log "h2load --h1 rest-get-product: GET /api/v1/products/{id}"
   h2load --h1 -c "$C" -t 1 -D "$T" --warm-up-time=1 -H "authorization: Bearer $TOKEN" \
+    --log-file="$H2/rest-get-product.log" \
     "http://127.0.0.1:$CATALOG_HTTP/api/v1/products/$PRODUCT" >"$H2/rest-get-product.txt" 2>&1 ||
     { cat "$H2/rest-get-product.txt" >&2; die "h2load rest-get-product failed"; }
   fact h2load_rest-get-product_rps \
@@ -416,6 +512,7 @@ if command -v h2load >/dev/null; then
   fact h2load_rest-get-product_failed "$(awk '/^requests:/ { done = $6 } /^status codes:/ {
     ok = $3 } END { print done - ok }' "$H2/rest-get-product.txt")"
   fact h2load_rest-get-product_grpc_errors 0
+  h2load_latency rest-get-product
 fi
 
 # Logins saturate their hashing pool while validate-token is measured.
@@ -441,6 +538,10 @@ CLONE="INSERT INTO catalog.outbox (event_id, subject, event_type, aggregate_type
   'outbox-bench-' || generate_series, organization_id, payload FROM (SELECT * FROM catalog.outbox
   WHERE event_type = 'product.created' ORDER BY seq DESC LIMIT 1) e"
 pending() { psql -qtAX "$DB_URL" -c "SELECT count(*) FROM catalog.outbox WHERE published_at IS NULL"; }
+# The size of create-product's real events as stored, beside create-product.pgbench's.
+fact outbox_event_bytes "$(psql -qtAX "$DB_URL" -c "SELECT round(avg(octet_length(payload::text)))
+  FROM (SELECT payload FROM catalog.outbox WHERE event_type = 'product.created'
+        ORDER BY seq DESC LIMIT 1000) e")"
 log "outbox: $OUTBOX_N events in one statement, timed until all are published"
 quiet_machine
 t0=$(now_ns)
