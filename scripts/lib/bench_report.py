@@ -76,8 +76,10 @@ NEXT_STEPS = {
         "hands the reply back. As for check-permission-cold, issue 6's 45 % of pgbench -S was "
         "above the empty RPC's own rate here. That next step, the query sent with libpq's "
         "asynchronous API and the call finished from the reactor without the handler-pool hop, "
-        "is done since c924e0d (PgCatalogStore::FindProduct on the AsyncPool): this run's "
-        "profile, above, shows what is left."),
+        "is done since c924e0d (PgCatalogStore::FindProduct on the AsyncPool); ListProducts "
+        "too since 2026-12-03. Judged by h2load since then: `giia bench`'s client, on the same "
+        "cores, measured half of h2load's rate for this call. This run's profile, above, shows "
+        "what is left."),
     "create-product": (
         "Done: the outbox NOTIFY triggers are gone. A NOTIFY takes a database-wide lock held "
         "through the commit's WAL flush, so every transaction that wrote an event committed "
@@ -93,7 +95,9 @@ NEXT_STEPS = {
         "server 32 %, the client 9 %, NATS 4 %. **Next steps**: the relay's mark-sent commit "
         "without waiting for the flush (`SET LOCAL synchronous_commit = off`: a lost mark only "
         "publishes again, and JetStream drops the repeat by Nats-Msg-Id) and the trigram "
-        "indexes' share measured."),
+        "indexes' share measured. Since 2026-12-03 a gRPC create is one transaction on the "
+        "asynchronous pool (AsyncPool::Transaction): BEGIN with the INSERT, then the outbox "
+        "INSERT with COMMIT, two round trips, no thread waiting; Q's script sends the same."),
     "login": (
         "The machine is 47 % idle during logins: the hashing pool (half the cores: one "
         "thread here) is the bottleneck by design and spends 99 % of its time in libsodium, 7-15 % of that in the kernel zeroing each hash's 64 MiB (page faults, as "
@@ -116,7 +120,10 @@ NEXT_STEPS = {
         "it on this machine, where giia's server and client take the CPU that PostgreSQL would otherwise have (PostgreSQL 57 % of the "
         "machine in the profile, giia 30 %). **Next step**: measure with the client on another "
         "machine; on this one, fewer cycles in giia per call (the gRPC hop to the handler pool, "
-        "as for get-product) is what is left."),
+        "as for get-product) is what is left: the refresh as a transaction on the asynchronous "
+        "pool (the session locked with BEGIN, the decision in the core, the rotation with "
+        "COMMIT), with the rare paths (reuse, an inactive user) handed back to a thread that may "
+        "wait."),
     "outbox": (
         "Before the change of 2026-11-23 the relay published a batch one message at a time "
         "and waited for each JetStream acknowledgement (js_PublishMsg: one NATS round trip per "
