@@ -1354,3 +1354,69 @@ TEST_CASE("Hostile JSON bodies: 100,000 levels deep and over-long strings are 40
   CHECK(r.body["error"]["field"] == "body");
   CHECK(server.Get("/health/live").status == 200);
 }
+
+// RefreshToken over gRPC runs its transaction on the asynchronous pool (no
+// thread waits for it); the rare verdicts (reuse, an inactive user) go on
+// on the handler pool. Every verdict answers as over REST.
+TEST_CASE("RefreshToken over gRPC: rotation, grace, reuse, an inactive user, refusals by name",
+          "[auth]") {
+  AuthServer server;
+  json admin = server.RegisterAdmin("ada@example.com", "Acme Corp");
+  auto stub = server.Stub();
+  auto refresh = [&](const std::string& token, pb::RefreshTokenResponse* res) {
+    Rpc rpc;
+    pb::RefreshTokenRequest req;
+    req.set_refresh_token(token);
+    return stub->RefreshToken(rpc.ctx.get(), req, res);
+  };
+
+  const std::string first = admin["refresh_token"];
+  pb::RefreshTokenResponse r2;
+  grpc::Status rotated = refresh(first, &r2);
+  INFO(rotated.error_message());
+  REQUIRE(rotated.ok());
+  const std::string second = r2.tokens().refresh_token();
+  CHECK(second != first);
+  CHECK_FALSE(r2.tokens().access_token().empty());
+  CHECK(server.Get("/api/v1/users/me", r2.tokens().access_token()).status == 200);
+  // It ran on the asynchronous pool, which opened a connection for it.
+  CHECK_THAT(server.Get("/metrics").raw,
+             Catch::Contains("giia_db_async_pool_open_connections{service=\"auth\"} 1"));
+  // The predecessor again, within the grace: a new successor of the newest.
+  pb::RefreshTokenResponse r3;
+  REQUIRE(refresh(first, &r3).ok());
+  CHECK(Scalar(server, "SELECT max(generation) FROM auth.refresh_tokens") == "2");
+  // Once more: reuse, the family is revoked and the user's tokens end.
+  pb::RefreshTokenResponse reused;
+  grpc::Status reuse = refresh(first, &reused);
+  CHECK(reuse.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(reuse.error_message().find("already used") != std::string::npos);
+  CHECK(Scalar(server, "SELECT count(*) FROM auth.refresh_tokens WHERE revoked_reason = 'reuse'") ==
+        "3");
+  CHECK(server.Get("/api/v1/users/me", r3.tokens().access_token()).status == 401);
+  pb::RefreshTokenResponse after;
+  CHECK(refresh(r3.tokens().refresh_token(), &after).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+
+  // An inactive user's session ends at its next refresh.
+  json vic = server.CreateAndLogin(
+      std::string(
+          server.Post("/api/v1/auth/login", {{"email", "ada@example.com"}, {"password", kPassword}})
+              .body["access_token"]),
+      "vic@example.com", "Viewer");
+  Scalar(server, "UPDATE auth.users SET status = 'suspended' WHERE email = 'vic@example.com'");
+  pb::RefreshTokenResponse suspended;
+  grpc::Status inactive = refresh(vic["refresh_token"], &suspended);
+  CHECK(inactive.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(Scalar(server,
+               "SELECT count(*) FROM auth.refresh_tokens WHERE revoked_reason = 'user inactive'") ==
+        "1");
+
+  // Unknown, oversized and missing tokens, refused without a transaction.
+  pb::RefreshTokenResponse refused;
+  CHECK(refresh(std::string(43, 'x'), &refused).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(refresh(std::string(201, 'x'), &refused).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status missing = refresh("", &refused);
+  CHECK(missing.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(missing.error_message().find("refresh_token") != std::string::npos);
+}

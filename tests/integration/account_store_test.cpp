@@ -161,3 +161,166 @@ TEST_CASE("A session read while another transaction rotates it sees the new gene
   CHECK(seen->latest.generation == 1);
   CHECK_FALSE(seen->latest.rotated_at);
 }
+
+namespace {
+
+// An asynchronous pool of one connection to the world's database.
+std::unique_ptr<pg::AsyncPool> AsyncPoolOf(World& w) {
+  pg::AsyncPoolOptions o;
+  o.connect.url = w.db.url();
+  o.max_size = 1;
+  auto async = pg::AsyncPool::Create(o);
+  REQUIRE(async);
+  return std::move(*async);
+}
+
+using Decision = Result<std::optional<auth::AccountStore::Rotation>>;
+
+// RotateSession's rules, alike on the path that may wait (the default, a
+// Run()) and on the asynchronous pool.
+void CheckRotateSession(World& w, auth::AccountStore& store, bool asynchronous) {
+  const std::string family = w.Login(kHash0);
+  auto count = [&] { return Scalar(w.db.sql(), "SELECT count(*) FROM auth.refresh_tokens"); };
+  auto rotated = [&] {
+    return Scalar(w.db.sql(),
+                  "SELECT count(*) FROM auth.refresh_tokens WHERE rotated_at IS NOT NULL");
+  };
+
+  // decide runs where the store runs it (the reactor thread, for the
+  // asynchronous pool): it only records what it saw, for the checks here.
+  int calls = 0;
+  std::optional<auth::RefreshSession> saw;
+  auto record = [&](const std::optional<auth::RefreshSession>& session) -> Decision {
+    ++calls;
+    saw = session;
+    return std::nullopt;
+  };
+
+  // No such token: decide hears so, and nothing is written.
+  auto unknown = store.RotateSession(std::string(64, 'f'), record);
+  CHECK(unknown.asynchronous() == asynchronous);
+  auto none = std::move(unknown).Finish();
+  REQUIRE(none);
+  CHECK_FALSE(*none);
+  CHECK(calls == 1);
+  CHECK_FALSE(saw);
+
+  // No rotation decided: nothing is written, and the locks are let go (a
+  // transaction that takes them again gets them).
+  auto kept = store.RotateSession(kHash0, record).Finish();
+  REQUIRE(kept);
+  CHECK_FALSE(*kept);
+  CHECK(calls == 2);
+  REQUIRE(saw);
+  CHECK(saw->presented.family == family);
+  CHECK(saw->latest.id == saw->presented.id);
+  REQUIRE(saw->user);
+  CHECK(saw->user->user.id == w.user);
+  auto relock = std::async(std::launch::async, [&] { return w.TrySession(kHash0); });
+  REQUIRE(relock.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  REQUIRE(relock.get());
+  CHECK(rotated() == "0");
+
+  // decide's error is the answer, with nothing written.
+  auto refused = store
+                     .RotateSession(kHash0,
+                                    [&](const auto&) -> Decision {
+                                      return MakeError(ErrorCode::kPermissionDenied, "not today");
+                                    })
+                     .Finish();
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kPermissionDenied);
+  CHECK(count() == "1");
+
+  // A rotation decided is carried out and committed.
+  const auth::Timestamp at(std::chrono::seconds(1'800'000'000));
+  auto done =
+      store
+          .RotateSession(kHash0,
+                         [&](const auto& session) -> Decision {
+                           return auth::AccountStore::Rotation{session ? session->presented.id : "",
+                                                               at, w.Token(kHash1, family, 1)};
+                         })
+          .Finish();
+  REQUIRE(done);
+  CHECK(*done);
+  auto old = w.Session(kHash0);
+  REQUIRE(old);
+  CHECK(old->presented.rotated_at == at);
+  CHECK(old->latest.generation == 1);
+  auto next = w.Session(kHash1);
+  REQUIRE(next);
+  CHECK(next->presented.family == family);
+  CHECK_FALSE(next->presented.rotated_at);
+
+  // The successor's row breaks a constraint (its hash is taken): the
+  // error, and the token stays as it was.
+  auto clash =
+      store
+          .RotateSession(kHash1,
+                         [&](const auto& session) -> Decision {
+                           return auth::AccountStore::Rotation{session ? session->presented.id : "",
+                                                               at, w.Token(kHash0, family, 2)};
+                         })
+          .Finish();
+  REQUIRE_FALSE(clash);
+  CHECK(clash.error().code == ErrorCode::kAlreadyExists);
+  CHECK(count() == "2");
+  CHECK(rotated() == "1");
+}
+
+}  // namespace
+
+TEST_CASE("RotateSession locks, decides and rotates in one transaction on the waiting path",
+          "[pg][auth]") {
+  World w;
+  CheckRotateSession(w, w.store, /*asynchronous=*/false);
+}
+
+TEST_CASE("RotateSession on the asynchronous pool keeps the same rules, without a waiting thread",
+          "[pg][auth]") {
+  World w;
+  auto async = AsyncPoolOf(w);
+  pg::PgAccountStore store(*w.pool, nullptr, async.get());
+  CheckRotateSession(w, store, /*asynchronous=*/true);
+}
+
+TEST_CASE("RotateSession on the asynchronous pool sees a rotation that committed while it waited",
+          "[pg][auth]") {
+  World w;
+  auto async = AsyncPoolOf(w);
+  pg::PgAccountStore store(*w.pool, nullptr, async.get());
+  const std::string family = w.Login(kHash0);
+  auto other = pg::Connection::Open({.url = w.db.url()}).value();
+  REQUIRE(other->Exec("BEGIN"));
+  REQUIRE(other->Exec("UPDATE auth.refresh_tokens SET rotated_at = now() WHERE generation = 0"));
+  REQUIRE(other->Exec(
+      "INSERT INTO auth.refresh_tokens (user_id, organization_id, token_hash, family_id,"
+      " generation, expires_at) VALUES ($1, $2, decode($3, 'hex'), $4, 1, now() + interval '1 "
+      "day')",
+      {w.user.value(), w.org.value(), kHash1, family}));
+  std::promise<std::optional<auth::RefreshSession>> seen;
+  auto answer = std::async(std::launch::async, [&] {
+    return store
+        .RotateSession(kHash0,
+                       [&](const std::optional<auth::RefreshSession>& session) -> Decision {
+                         seen.set_value(session);
+                         return std::nullopt;
+                       })
+        .Finish();
+  });
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (Scalar(w.db.sql(), "SELECT count(*) FROM pg_locks WHERE NOT granted") == "0") {
+    REQUIRE(Clock::now() < deadline);
+    REQUIRE(answer.wait_for(std::chrono::milliseconds(5)) == std::future_status::timeout);
+  }
+  REQUIRE(other->Exec("COMMIT"));
+  auto rotated = answer.get();
+  REQUIRE(rotated);
+  CHECK_FALSE(*rotated);
+  auto session = seen.get_future().get();
+  REQUIRE(session);
+  CHECK(session->presented.rotated_at);
+  CHECK(session->latest.generation == 1);
+  CHECK_FALSE(session->latest.rotated_at);
+}

@@ -2,15 +2,22 @@
 #include "core/common/attempt.hpp"
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/common/result.hpp"
 
 using giia::Attempt;
 using giia::ErrorCode;
 using giia::Result;
+
+namespace {
+// A post for work that must not need one: fails the test if called.
+void Refuse(const std::function<void()>&) { FAIL("nothing should have been posted"); }
+}  // namespace
 
 TEST_CASE("An answered attempt runs its next steps at once", "[common]") {
   int ran = 0;
@@ -81,7 +88,7 @@ TEST_CASE("Asynchronous work starts once, when delivered into, and its steps run
   CHECK(b.asynchronous());
   CHECK(starts == 0);
   std::optional<Result<std::string>> got;
-  std::move(b).Into([&](Result<std::string> r) { got = std::move(r); });
+  std::move(b).Into([&](Result<std::string> r) { got = std::move(r); }, Refuse);
   CHECK(starts == 1);
   CHECK_FALSE(got);  // nothing happens until the work completes
   pending(21);
@@ -99,15 +106,79 @@ TEST_CASE("Finish waits for asynchronous work completed on another thread", "[co
   worker.join();
 }
 
-TEST_CASE("Into hands over an answer at once and runs a rest on the caller's thread", "[common]") {
+TEST_CASE("Into hands over an answer at once and gives a rest to post", "[common]") {
   std::optional<Result<int>> got;
-  Attempt<Result<int>>(Result<int>(1)).Into([&](Result<int> r) { got = std::move(r); });
+  Attempt<Result<int>>(Result<int>(1)).Into([&](Result<int> r) { got = std::move(r); }, Refuse);
   REQUIRE(got);
   CHECK(**got == 1);
   got.reset();
-  Attempt<Result<int>>::Later([]() -> Result<int> { return 2; }).Into([&](Result<int> r) {
-    got = std::move(r);
-  });
+  std::vector<std::function<void()>> posted;
+  Attempt<Result<int>>::Later([]() -> Result<int> { return 2; })
+      .Into([&](Result<int> r) { got = std::move(r); },
+            [&](std::function<void()> job) { posted.push_back(std::move(job)); });
+  CHECK_FALSE(got);  // the rest did not run on the calling thread
+  REQUIRE(posted.size() == 1);
+  posted[0]();
   REQUIRE(got);
   CHECK(**got == 2);
+}
+
+TEST_CASE("Asynchronous work may deliver a rest, which goes to post and is finished there",
+          "[common]") {
+  Attempt<Result<int>>::Deliver pending;
+  auto a = Attempt<Result<int>>::Async(
+      [&](Attempt<Result<int>>::Deliver deliver) { pending = std::move(deliver); });
+  int steps = 0;
+  auto b = std::move(a).Then([&](Result<int> r) -> Result<int> {
+    ++steps;
+    return *r + 1;
+  });
+  std::optional<Result<int>> got;
+  std::vector<std::function<void()>> posted;
+  std::move(b).Into([&](Result<int> r) { got = std::move(r); },
+                    [&](std::function<void()> job) { posted.push_back(std::move(job)); });
+  // The I/O found a case it cannot finish without waiting: it hands on a rest.
+  pending(Attempt<Result<int>>::Later([]() -> Result<int> { return 40; }));
+  CHECK_FALSE(got);
+  CHECK(steps == 0);  // the step waits for the rest's answer
+  REQUIRE(posted.size() == 1);
+  posted[0]();
+  REQUIRE(got);
+  CHECK(**got == 41);
+  CHECK(steps == 1);
+}
+
+TEST_CASE(
+    "A step of asynchronous work that returns a rest has it posted, not run where the I/O "
+    "completed",
+    "[common]") {
+  Attempt<Result<int>>::Deliver pending;
+  auto a = Attempt<Result<int>>::Async(
+      [&](Attempt<Result<int>>::Deliver deliver) { pending = std::move(deliver); });
+  bool rest_ran = false;
+  auto b = std::move(a).Then([&](Result<int> r) -> Attempt<Result<int>> {
+    const int v = *r;
+    return Attempt<Result<int>>::Later([&rest_ran, v]() -> Result<int> {
+      rest_ran = true;
+      return v * 3;
+    });
+  });
+  std::optional<Result<int>> got;
+  std::vector<std::function<void()>> posted;
+  std::move(b).Into([&](Result<int> r) { got = std::move(r); },
+                    [&](std::function<void()> job) { posted.push_back(std::move(job)); });
+  pending(5);
+  CHECK_FALSE(rest_ran);
+  REQUIRE(posted.size() == 1);
+  posted[0]();
+  CHECK(rest_ran);
+  REQUIRE(got);
+  CHECK(**got == 15);
+}
+
+TEST_CASE("Finish runs whatever asynchronous work hands on", "[common]") {
+  auto a = Attempt<Result<int>>::Async([](Attempt<Result<int>>::Deliver deliver) {
+    deliver(Attempt<Result<int>>::Later([]() -> Result<int> { return 9; }));
+  });
+  CHECK(*std::move(a).Finish() == 9);
 }

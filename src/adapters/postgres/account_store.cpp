@@ -195,6 +195,31 @@ std::vector<Param> RefreshParams(const auth::NewRefresh& t) {
           t.family_expires_at ? Param(Micros(*t.family_expires_at)) : Param(std::nullopt)};
 }
 
+// The session of a non-empty kLockRefreshSession answer. The newest
+// generation always has a successor once rotated, in the same transaction.
+// Seen rotated (latest.rotated_at), it was rotated while the statement
+// waited for its lock, and its successor is newer than the statement's
+// snapshot: kLockLatestInFamily, the next statement, sees it (NewestOf).
+auth::RefreshSession SessionOf(const Rows& rows) {
+  auth::RefreshSession session;
+  session.presented = ReadRefresh(rows);
+  session.latest = ReadRefresh(rows, kRefreshColumnCount);
+  constexpr std::size_t kUser = 2 * kRefreshColumnCount;
+  if (!rows.IsNull(0, kUser)) session.user = ReadCredentials(rows, kUser);
+  return session;
+}
+Result<auth::RefreshRecord> NewestOf(const Rows& latest) {
+  if (latest.empty()) return MakeError(ErrorCode::kInternal, "refresh token family is empty");
+  return ReadRefresh(latest);
+}
+
+std::vector<Param> RotationParams(const auth::AccountStore::Rotation& r) {
+  std::vector<Param> params = RefreshParams(r.successor);
+  params.emplace_back(r.rotated_id);
+  params.emplace_back(Micros(r.at));
+  return params;
+}
+
 class PgAccountTx final : public auth::AccountTx, auth::AccountRepository {
  public:
   explicit PgAccountTx(Connection& conn) : conn_(conn), outbox_(conn, OutboxSchema::kAuth) {}
@@ -454,30 +479,21 @@ VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING 
     auto rows = conn_.Exec(kLockRefreshSession, {hash});
     if (!rows) return tl::unexpected(rows.error());
     if (rows->empty()) return std::optional<auth::RefreshSession>();
-    auth::RefreshSession session;
-    session.presented = ReadRefresh(*rows);
-    session.latest = ReadRefresh(*rows, kRefreshColumnCount);
-    constexpr std::size_t kUser = 2 * kRefreshColumnCount;
-    if (!rows->IsNull(0, kUser)) session.user = ReadCredentials(*rows, kUser);
-    // The newest generation always has a successor once rotated, in the
-    // same transaction. Seen rotated, it was rotated while this statement
-    // waited for its lock, and its successor is newer than this statement's
-    // snapshot: the next statement sees it.
+    auth::RefreshSession session = SessionOf(*rows);
     if (session.latest.rotated_at) {
       auto latest = conn_.Exec(kLockLatestInFamily, {session.presented.family});
       if (!latest) return tl::unexpected(latest.error());
-      if (latest->empty()) return MakeError(ErrorCode::kInternal, "refresh token family is empty");
-      session.latest = ReadRefresh(*latest);
+      if (auto newest = NewestOf(*latest); !newest)
+        return tl::unexpected(newest.error());
+      else
+        session.latest = std::move(*newest);
     }
     return std::optional<auth::RefreshSession>(std::move(session));
   }
 
   Status RotateRefresh(const std::string& rotated_id, Timestamp at,
                        const auth::NewRefresh& successor) override {
-    std::vector<Param> params = RefreshParams(successor);
-    params.emplace_back(rotated_id);
-    params.emplace_back(Micros(at));
-    auto rows = conn_.Exec(kRotateRefresh, params);
+    auto rows = conn_.Exec(kRotateRefresh, RotationParams({rotated_id, at, successor}));
     if (!rows) return tl::unexpected(rows.error());
     return Ok();
   }
@@ -533,6 +549,54 @@ Status PgAccountStore::Run(const std::function<Status(auth::AccountTx& tx)>& wor
   });
   if (done && events > 0 && wake_ != nullptr) wake_->Notify();
   return done;
+}
+
+Attempt<Result<bool>> PgAccountStore::RotateSession(const std::string& token_hash,
+                                                    DecideRotation decide) {
+  using Rotated = Attempt<Result<bool>>;
+  if (async_ == nullptr) return AccountStore::RotateSession(token_hash, std::move(decide));
+  return Rotated::Async([this, token_hash, decide = std::move(decide)](Rotated::Deliver deliver) {
+    // A conflict of the database's (kAborted: a deadlock or serialization
+    // failure; nothing was written) goes to the waiting path, which retries.
+    auto fail = [this, token_hash, decide, deliver](Error e) {
+      if (e.code == ErrorCode::kAborted)
+        return deliver(AccountStore::RotateSession(token_hash, decide));
+      deliver(Result<bool>(tl::unexpected(std::move(e))));
+    };
+    // Carries out what `decide` makes of `session`; no step rolls back.
+    auto finish = [fail, decide, deliver](const std::optional<auth::RefreshSession>& session,
+                                          AsyncTransaction& t) {
+      auto rotation = decide(session);
+      if (!rotation) return deliver(Result<bool>(tl::unexpected(rotation.error())));
+      if (!*rotation) return deliver(Result<bool>(false));
+      t.Commit(kRotateRefresh, RotationParams(**rotation),
+               [fail, deliver](Result<Rows> done, AsyncTransaction&) {
+                 if (!done) return fail(done.error());
+                 deliver(Result<bool>(true));
+               });
+    };
+    async_->Transaction(
+        std::chrono::steady_clock::now() + timeout_,
+        [fail, finish, token_hash](Result<AsyncTransaction*> tx) {
+          if (!tx) return fail(tx.error());
+          (*tx)->Query(
+              kLockRefreshSession, {token_hash},
+              [fail, finish](Result<Rows> rows, AsyncTransaction& t) {
+                if (!rows) return fail(rows.error());
+                if (rows->empty()) return finish(std::nullopt, t);
+                auth::RefreshSession session = SessionOf(*rows);
+                if (!session.latest.rotated_at) return finish(session, t);
+                t.Query(kLockLatestInFamily, {session.presented.family},
+                        [fail, finish, session](Result<Rows> latest, AsyncTransaction& t2) mutable {
+                          if (!latest) return fail(latest.error());
+                          auto newest = NewestOf(*latest);
+                          if (!newest) return fail(newest.error());
+                          session.latest = std::move(*newest);
+                          finish(session, t2);
+                        });
+              });
+        });
+  });
 }
 
 Status PgAccountStore::Read(const std::function<Status(auth::AccountRepository& repo)>& work) {

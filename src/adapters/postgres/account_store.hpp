@@ -2,6 +2,7 @@
 // The auth service's accounts (schema auth) behind core/auth/accounts.hpp.
 // Each Run() borrows one pooled connection for one transaction.
 
+#include "adapters/postgres/async_pool.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "core/auth/accounts.hpp"
 #include "core/auth/audit.hpp"
@@ -12,15 +13,28 @@ namespace giia::pg {
 class PgAccountStore final : public auth::AccountStore {
  public:
   // `wake` (may be null) is notified after a Run() committed events.
-  explicit PgAccountStore(Pool& pool, events::OutboxSignal* wake = nullptr)
-      : pool_(pool), wake_(wake) {}
+  // With `async` (may be null), RotateSession runs its transaction there and
+  // answers without holding a thread; `timeout` bounds it (the statement
+  // timeout: the asynchronous pool enforces it by cancelling).
+  explicit PgAccountStore(Pool& pool, events::OutboxSignal* wake = nullptr,
+                          AsyncPool* async = nullptr,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30))
+      : pool_(pool), wake_(wake), async_(async), timeout_(timeout) {}
   // Retries `work` up to 3 times on a serialization failure or deadlock.
   Status Run(const std::function<Status(auth::AccountTx& tx)>& work) override;
   Status Read(const std::function<Status(auth::AccountRepository& repo)>& work) override;
+  // With `async`: one transaction of two round trips (BEGIN and the lock,
+  // then the rotation and COMMIT; a third when the newest generation was
+  // rotated while the lock waited), answered without a thread. A deadlock
+  // or serialization failure hands the work to Run()'s retries.
+  Attempt<Result<bool>> RotateSession(const std::string& token_hash,
+                                      DecideRotation decide) override;
 
  private:
   Pool& pool_;                  // not owned; must outlive this object
   events::OutboxSignal* wake_;  // not owned; may be null
+  AsyncPool* async_;            // not owned; may be null
+  std::chrono::milliseconds timeout_;
 };
 
 // auth.audit_logs: one multi-row INSERT per batch, of the entries as they

@@ -78,7 +78,8 @@ class AuthRuntime final : public ServiceRuntime {
     redis_probe_ = std::make_unique<redis::RedisProbe>(*redis_address);
     probes_.push_back(redis_probe_.get());
 
-    accounts_ = std::make_unique<pg::PgAccountStore>(*pool_, signal_.get());
+    accounts_ = std::make_unique<pg::PgAccountStore>(*pool_, signal_.get(), async_pool_.get(),
+                                                     AsyncTimeout());
     argon_ = std::make_unique<crypto::Argon2idHasher>(
         crypto::Argon2idParams{static_cast<std::uint64_t>(cfg_.password_hash_iterations),
                                static_cast<std::size_t>(cfg_.password_hash_memory_kib) * 1024});

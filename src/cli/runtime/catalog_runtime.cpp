@@ -62,40 +62,8 @@ class CatalogRuntime final : public ServiceRuntime {
       probes_.push_back(auth_probe_.get());
     }
 
-    // The hot reads run on the asynchronous pool (no thread waits for
-    // them); it takes half of DATABASE_MAX_OPEN_CONNS, the blocking pool
-    // the other half.
-    pg::AsyncPoolOptions async;
-    async.connect = pool_options_.connect;
-    async.max_size = std::max(1, cfg_.database.max_open_conns / 2);
-    async.max_lifetime = pool_options_.max_lifetime;
-    auto async_pool = pg::AsyncPool::Create(async);
-    if (!async_pool) return tl::unexpected(async_pool.error());
-    async_pool_ = std::move(*async_pool);
-    const server::metrics::Labels catalog{{"service", "catalog"}};
-    auto async_figure = [this](auto field) {
-      return [this, field] { return static_cast<double>(async_pool_->Stats().*field); };
-    };
-    registry_.AddCallback("giia_db_async_pool_open_connections",
-                          "Open connections of the asynchronous PostgreSQL pool.", "gauge", catalog,
-                          async_figure(&pg::AsyncPoolStats::open));
-    registry_.AddCallback("giia_db_async_pool_busy_connections",
-                          "Asynchronous pool connections running a statement or a transaction.",
-                          "gauge", catalog, async_figure(&pg::AsyncPoolStats::busy));
-    registry_.AddCallback(
-        "giia_db_async_pool_waiting",
-        "Statements and transactions waiting for an asynchronous pool connection.", "gauge",
-        catalog, async_figure(&pg::AsyncPoolStats::waiting));
-    registry_.AddCallback("giia_db_async_pool_cancelled_total",
-                          "Statements the asynchronous pool cancelled at their deadline.",
-                          "counter", catalog, async_figure(&pg::AsyncPoolStats::cancelled_total));
-    registry_.AddCallback("giia_db_async_pool_discarded_total",
-                          "Asynchronous pool connections closed because they broke or expired.",
-                          "counter", catalog, async_figure(&pg::AsyncPoolStats::discarded_total));
     store_ = std::make_unique<pg::PgCatalogStore>(*pool_, signal_.get(), async_pool_.get(),
-                                                  cfg_.database.statement_timeout.count() > 0
-                                                      ? cfg_.database.statement_timeout
-                                                      : std::chrono::hours(24));
+                                                  AsyncTimeout());
     service_ = std::make_unique<catalog::CatalogService>(
         catalog::CatalogDeps{*store_, [this] { return secrets_.NewUuid(); }});
     server::metrics::RegisterDecisionMetrics(registry_, *authorizer_);
@@ -112,7 +80,6 @@ class CatalogRuntime final : public ServiceRuntime {
   std::unique_ptr<nats::Subscription> auth_events_;  // uses authorizer_: declared after it
   std::unique_ptr<server::AuthProbe> auth_probe_;
   crypto::SodiumSecrets secrets_;
-  std::unique_ptr<pg::AsyncPool> async_pool_;
   std::unique_ptr<pg::PgCatalogStore> store_;
   std::unique_ptr<catalog::CatalogService> service_;
 };

@@ -1,5 +1,5 @@
 #pragma once
-// What every service has: a PostgreSQL pool, NATS (connecting in the
+// What every service has: a PostgreSQL pool and its asynchronous twin, NATS (connecting in the
 // background, streams set up once it is there), the outbox relay, metrics,
 // readiness, and the HTTP and gRPC servers. AuthRuntime and CatalogRuntime
 // add their use cases, routes, gRPC service and workers in Build.
@@ -24,6 +24,7 @@
 #include "adapters/nats/jetstream.hpp"
 #include "adapters/nats/probe.hpp"
 #include "adapters/nats/stream_setup.hpp"
+#include "adapters/postgres/async_pool.hpp"
 #include "adapters/postgres/migration_store.hpp"
 #include "adapters/postgres/outbox.hpp"
 #include "adapters/postgres/pool.hpp"
@@ -62,6 +63,9 @@ class ServiceRuntime : public Service {
   // hit costs 0.1 µs, a verification 3.8 µs (HS256) or 50 µs (EdDSA)
   // (giia_microbench "[jwt]").
   [[nodiscard]] Status InitTokens();
+  // The deadline of a statement on async_pool_ (DATABASE_STATEMENT_TIMEOUT,
+  // or a day when that is off): the pool enforces it by cancelling.
+  std::chrono::milliseconds AsyncTimeout() const;
   // What verifies tokens (REQUIRES: InitTokens succeeded).
   const authz::AccessTokenCodec& tokens() const { return *cached_codec_; }
 
@@ -79,6 +83,7 @@ class ServiceRuntime : public Service {
   std::unique_ptr<authz::CachingTokenCodec> cached_codec_;
   pg::PoolOptions pool_options_;
   std::unique_ptr<pg::Pool> pool_;
+  std::unique_ptr<pg::AsyncPool> async_pool_;
   std::unique_ptr<nats::JetStream> js_;
   std::unique_ptr<pg::PgOutboxSource> outbox_;
   std::unique_ptr<events::LocalOutboxSignal> signal_;

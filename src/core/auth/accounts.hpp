@@ -13,6 +13,7 @@
 
 #include "core/auth/permission_cache.hpp"
 #include "core/auth/ports.hpp"
+#include "core/common/attempt.hpp"
 #include "core/common/ids.hpp"
 #include "core/common/result.hpp"
 #include "core/events/event.hpp"
@@ -196,6 +197,49 @@ class AccountStore {
   // Runs `work` outside a transaction, for a read of one statement (a
   // statement is a consistent snapshot by itself): no BEGIN and COMMIT.
   [[nodiscard]] virtual Status Read(const std::function<Status(AccountRepository& repo)>& work) = 0;
+
+  // What a refresh does with a locked session: token `rotated_id` is
+  // marked rotated at `at` and `successor` stored (RotateRefresh).
+  struct Rotation {
+    std::string rotated_id;
+    Timestamp at;
+    NewRefresh successor;
+  };
+  // Given the session (nullopt: no such token), the rotation to carry out,
+  // or none; an error ends the transaction with nothing written.
+  using DecideRotation =
+      std::function<Result<std::optional<Rotation>>(const std::optional<RefreshSession>& session)>;
+  // Locks the session of `token_hash` (as LockRefreshSession), asks
+  // `decide`, and carries out the rotation it gives (as RotateRefresh), in
+  // one transaction, for a server thread that must not wait: a store with
+  // asynchronous I/O answers through Attempt::Async and runs `decide` on
+  // its I/O thread, so `decide` must not wait; it may run again when the
+  // transaction is retried. True once a rotation committed; false when
+  // `decide` gave none (nothing is written). Errors: decide's, and as
+  // LockRefreshSession and RotateRefresh; nothing is stored on any. This
+  // default is the rest of a Run().
+  [[nodiscard]] virtual Attempt<Result<bool>> RotateSession(const std::string& token_hash,
+                                                            DecideRotation decide) {
+    return Attempt<Result<bool>>::Later([this, token_hash, decide]() -> Result<bool> {
+      bool rotated = false;
+      auto ok = Run([&](AccountTx& tx) -> Status {
+        rotated = false;
+        auto session = tx.accounts().LockRefreshSession(token_hash);
+        if (!session) return tl::unexpected(session.error());
+        auto rotation = decide(*session);
+        if (!rotation) return tl::unexpected(rotation.error());
+        if (!*rotation) return Ok();
+        const Rotation& r = **rotation;
+        if (auto done = tx.accounts().RotateRefresh(r.rotated_id, r.at, r.successor); !done) {
+          return done;
+        }
+        rotated = true;
+        return Ok();
+      });
+      if (!ok) return tl::unexpected(ok.error());
+      return rotated;
+    });
+  }
 };
 
 // Random tokens and their digests.

@@ -207,11 +207,12 @@ Result<int> AuthService::CheckRankIn(AccountTx& tx, const Caller& caller, const 
 
 // --- tokens
 
-Result<TokenPair> AuthService::IssueTokens(AccountTx& tx, const UserRecord& user,
-                                           std::int64_t token_version, const RefreshRecord* rotates,
-                                           const RequestInfo& req) {
-  const Timestamp now = deps_.now();
-  TokenPair pair;
+Result<AuthService::Minted> AuthService::MintTokens(const UserRecord& user,
+                                                    std::int64_t token_version,
+                                                    const RefreshRecord* rotates,
+                                                    const RequestInfo& req, Timestamp now) {
+  Minted out;
+  TokenPair& pair = out.pair;
   AccessClaims claims;
   claims.issuer = settings_.issuer;
   claims.audience = settings_.audience;
@@ -235,7 +236,7 @@ Result<TokenPair> AuthService::IssueTokens(AccountTx& tx, const UserRecord& user
                          : std::optional<Timestamp>(now + settings_.refresh_max_lifetime);
   pair.refresh_expires_at = now + settings_.refresh_ttl;
   if (family_end && *family_end < pair.refresh_expires_at) pair.refresh_expires_at = *family_end;
-  NewRefresh row;
+  NewRefresh& row = out.row;
   row.user = user.id;
   row.organization = user.organization;
   row.token_hash = deps_.secrets.Digest(pair.refresh_token);
@@ -245,15 +246,24 @@ Result<TokenPair> AuthService::IssueTokens(AccountTx& tx, const UserRecord& user
   row.family_expires_at = family_end;
   row.user_agent = ValidUtf8(req.user_agent, kAuditUserAgentBytes);
   row.ip_address = req.ip_address;
+  return out;
+}
+
+Result<TokenPair> AuthService::IssueTokens(AccountTx& tx, const UserRecord& user,
+                                           std::int64_t token_version, const RefreshRecord* rotates,
+                                           const RequestInfo& req) {
+  const Timestamp now = deps_.now();
+  auto minted = MintTokens(user, token_version, rotates, req, now);
+  if (!minted) return tl::unexpected(minted.error());
   if (rotates != nullptr) {
-    if (auto ok = tx.accounts().RotateRefresh(rotates->id, now, row); !ok) {
+    if (auto ok = tx.accounts().RotateRefresh(rotates->id, now, minted->row); !ok) {
       return tl::unexpected(ok.error());
     }
-    return pair;
+    return std::move(minted->pair);
   }
-  auto stored = tx.accounts().InsertRefresh(row);
+  auto stored = tx.accounts().InsertRefresh(minted->row);
   if (!stored) return tl::unexpected(stored.error());
-  return pair;
+  return std::move(minted->pair);
 }
 
 Status AuthService::Throttle(const std::string& what, int per_minute, const RequestInfo& req,
@@ -522,9 +532,63 @@ Result<LoginResult> AuthService::Login(const std::string& email_in, const std::s
   return out;
 }
 
-Result<TokenPair> AuthService::Refresh(const std::string& refresh_token, const RequestInfo& req) {
-  if (refresh_token.empty()) return InvalidArgument("refresh_token", "refresh_token is required");
-  if (refresh_token.size() > 200) return Unauthenticated("refresh token not recognized");
+Attempt<Result<TokenPair>> AuthService::Refresh(const std::string& refresh_token,
+                                                const RequestInfo& req) {
+  using Answer = Result<TokenPair>;
+  if (refresh_token.empty()) {
+    return Answer(InvalidArgument("refresh_token", "refresh_token is required"));
+  }
+  if (refresh_token.size() > 200) return Answer(Unauthenticated("refresh token not recognized"));
+  const Timestamp now = deps_.now();
+  // What `decide` saw, for the answer; written where the store runs it.
+  struct Seen {
+    bool found = false;
+    RefreshVerdict verdict = RefreshVerdict::kRevoked;
+    bool writes = false;  // the verdict ends the session: a transaction that may wait
+    TokenPair pair;
+  };
+  auto seen = std::make_shared<Seen>();
+  auto decide = [this, seen, now, req](const std::optional<RefreshSession>& session)
+      -> Result<std::optional<AccountStore::Rotation>> {
+    *seen = Seen{};
+    if (!session) return std::nullopt;
+    const RefreshSession& s = *session;
+    seen->found = true;
+    seen->verdict = DecideRefresh(s.presented, s.latest, now, settings_.refresh_grace);
+    switch (seen->verdict) {
+      case RefreshVerdict::kRevoked:
+      case RefreshVerdict::kExpired: return std::nullopt;
+      case RefreshVerdict::kReuse: seen->writes = true; return std::nullopt;
+      case RefreshVerdict::kRotate:
+      case RefreshVerdict::kGraceRotate: break;
+    }
+    if (!s.user || s.user->user.status != UserStatus::kActive) {
+      seen->writes = true;
+      return std::nullopt;
+    }
+    const RefreshRecord& rotate = seen->verdict == RefreshVerdict::kRotate ? s.presented : s.latest;
+    auto minted = MintTokens(s.user->user, s.user->token_version, &rotate, req, now);
+    if (!minted) return tl::unexpected(minted.error());
+    seen->pair = std::move(minted->pair);
+    return AccountStore::Rotation{rotate.id, now, std::move(minted->row)};
+  };
+  return deps_.store.RotateSession(deps_.secrets.Digest(refresh_token), std::move(decide))
+      .Then([this, seen, refresh_token, req](Result<bool> rotated) -> Attempt<Answer> {
+        if (!rotated) return Answer(tl::unexpected(rotated.error()));
+        if (*rotated) return Answer(std::move(seen->pair));
+        if (!seen->found) return Answer(Unauthenticated("refresh token not recognized"));
+        if (seen->writes) {
+          return Attempt<Answer>::Later(
+              [this, refresh_token, req] { return RefreshWaiting(refresh_token, req); });
+        }
+        return Answer(Unauthenticated(seen->verdict == RefreshVerdict::kExpired
+                                          ? "refresh token expired"
+                                          : "refresh token revoked"));
+      });
+}
+
+Result<TokenPair> AuthService::RefreshWaiting(const std::string& refresh_token,
+                                              const RequestInfo& req) {
   const Timestamp now = deps_.now();
   TokenPair out;
   std::optional<RefreshVerdict> verdict;

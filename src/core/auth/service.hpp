@@ -114,7 +114,14 @@ class AuthService final : public authz::RequestAuthorizer {
   [[nodiscard]] Result<UserRecord> VerifyEmail(const std::string& token, const RequestInfo& req);
   [[nodiscard]] Result<LoginResult> Login(const std::string& email, const std::string& password,
                                           const RequestInfo& req);
-  [[nodiscard]] Result<TokenPair> Refresh(const std::string& refresh_token, const RequestInfo& req);
+  // Rotates the session of `refresh_token`: a new pair, the presented token
+  // marked rotated (see DecideRefresh), in one transaction that starts from
+  // the server's thread (AccountStore::RotateSession). A reused token or a
+  // user no longer active ends the session in a transaction that may wait
+  // (the rest of the Attempt). Errors: kInvalidArgument (refresh_token) for
+  // none; kUnauthenticated saying why it is refused; kUnavailable.
+  [[nodiscard]] Attempt<Result<TokenPair>> Refresh(const std::string& refresh_token,
+                                                   const RequestInfo& req);
   // A bad token is an answer (valid=false), not an error: its signature and
   // claims, then the user's token version and status (no I/O when the user
   // is in memory; see Attempt). Errors: kUnavailable when the user's state
@@ -170,6 +177,16 @@ class AuthService final : public authz::RequestAuthorizer {
   // succeeds `rotates`, which is marked rotated.
   Result<TokenPair> IssueTokens(AccountTx& tx, const UserRecord& user, std::int64_t token_version,
                                 const RefreshRecord* rotates, const RequestInfo& req);
+  // The pair IssueTokens stores, and the row of its refresh token, made in
+  // memory (no I/O).
+  struct Minted {
+    TokenPair pair;
+    NewRefresh row;
+  };
+  Result<Minted> MintTokens(const UserRecord& user, std::int64_t token_version,
+                            const RefreshRecord* rotates, const RequestInfo& req, Timestamp now);
+  // Refresh as one transaction on this thread, every verdict handled in it.
+  Result<TokenPair> RefreshWaiting(const std::string& refresh_token, const RequestInfo& req);
   using Resolved = PermissionResolver::Resolved;
   Result<TokenValidation> Validate(const Caller& caller, const Result<Resolved>& resolved) const;
   Result<Decision> AdmitAs(const Caller& caller, const std::vector<std::string>& permissions,

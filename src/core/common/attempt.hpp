@@ -18,10 +18,12 @@
 //
 // Work whose I/O completes by itself (a statement on the asynchronous
 // PostgreSQL pool) is Async(start): start(deliver) begins it and deliver
-// gets the answer, once, on the thread the I/O completes on. Into(deliver)
-// hands any Attempt's answer to `deliver`: at once, after running the rest
-// on this thread, or when the asynchronous work completes; a server calls
-// it for an answer or Async work, and posts only a rest to its pool.
+// gets what it came to, once, on the thread the I/O completes on: the
+// answer, or the work that remains (a rest that may wait, more asynchronous
+// work), so an asynchronous step can hand a rare case to a thread that may
+// wait. Into(deliver, post) hands any Attempt's answer to `deliver`: at
+// once, when the asynchronous work completes, or after running a rest on a
+// thread `post` gives it; a server calls it and so never waits itself.
 
 #include <concepts>
 #include <functional>
@@ -52,8 +54,11 @@ template <typename A>
 class [[nodiscard]] Attempt {
  public:
   using Rest = std::function<A()>;
-  using Deliver = std::function<void(A)>;
+  // What asynchronous work came to: an answer, or the work that remains.
+  using Deliver = std::function<void(Attempt)>;
   using Start = std::function<void(Deliver)>;
+  // Runs a job on a thread that may wait (a server's handler pool).
+  using Post = std::function<void(std::function<void()>)>;
 
   // An answer: anything an A is made from (a Result, an error, a value).
   template <typename U>
@@ -69,7 +74,8 @@ class [[nodiscard]] Attempt {
   }
 
   // Work that answers by itself, later: `start(deliver)` begins it and
-  // deliver(answer) is called exactly once, from any thread.
+  // deliver(answer or remaining work) is called exactly once, from any
+  // thread.
   static Attempt Async(Start start) {
     Attempt a;
     a.start_ = std::move(start);
@@ -80,38 +86,44 @@ class [[nodiscard]] Attempt {
   bool asynchronous() const { return static_cast<bool>(start_); }
 
   // The answer, running the rest first when there is one, or waiting for
-  // the asynchronous work.
+  // the asynchronous work (and then whatever remains of it, here).
   A Finish() && {
     if (answer_) return std::move(*answer_);
     if (rest_) return rest_();
-    std::promise<A> promise;
+    std::promise<Attempt> promise;
     auto future = promise.get_future();
-    start_([&promise](A a) { promise.set_value(std::move(a)); });
-    return future.get();
+    start_([&promise](Attempt a) { promise.set_value(std::move(a)); });
+    return future.get().Finish();
   }
 
-  // Hands the answer to `deliver` (see above).
-  void Into(Deliver deliver) && {
-    if (start_) return start_(std::move(deliver));
-    deliver(std::move(*this).Finish());
+  // Hands the answer to `deliver` (see above), never waiting on this
+  // thread: a rest runs in a job given to `post`, and `deliver` is then
+  // called there. A rest that throws leaves `deliver` uncalled (destroyed
+  // with the job).
+  void Into(std::function<void(A)> deliver, Post post) && {
+    if (answer_) return deliver(std::move(*answer_));
+    if (rest_) {
+      return post([rest = std::move(rest_), deliver = std::move(deliver)] { deliver(rest()); });
+    }
+    start_([deliver = std::move(deliver), post = std::move(post)](Attempt next) mutable {
+      std::move(next).Into(std::move(deliver), std::move(post));
+    });
   }
 
   // The next step on the answer: `f(A)` returns a value B or an Attempt<B>.
-  // Runs at once on an answer; otherwise after the rest, where it runs.
+  // Runs at once on an answer; otherwise after the rest, where it runs, or
+  // where the asynchronous work completes (so it must not wait there; an
+  // Attempt it returns is handed on as the work that remains).
   template <typename F>
-  auto Then(F f) && {
+  auto Then(F f) && -> Attempt<typename detail::AttemptOf<std::invoke_result_t<F&, A>>::type> {
     using R = std::invoke_result_t<F&, A>;
     using B = typename detail::AttemptOf<R>::type;
     if (answer_) return Attempt<B>(f(std::move(*answer_)));
     if (start_) {
       return Attempt<B>::Async([start = std::move(start_),
                                 f = std::move(f)](typename Attempt<B>::Deliver deliver) mutable {
-        start([f = std::move(f), deliver = std::move(deliver)](A a) mutable {
-          if constexpr (detail::AttemptOf<R>::kIsAttempt) {
-            f(std::move(a)).Into(std::move(deliver));
-          } else {
-            deliver(f(std::move(a)));
-          }
+        start([f = std::move(f), deliver = std::move(deliver)](Attempt a) mutable {
+          deliver(std::move(a).Then(std::move(f)));
         });
       });
     }

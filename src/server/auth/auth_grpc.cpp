@@ -91,10 +91,11 @@ class AuthGrpc final : public pb::AuthService::CallbackService {
     });
   }
 
+  // Starts its transaction on gRPC's thread (AuthService::Refresh).
   GIIA_RPC(RefreshToken) {
-    return GIIA_SERVE(RefreshToken) {
+    return GIIA_SERVE_ATTEMPT(RefreshToken) {
       return Reply(svc_.Refresh(req->refresh_token(), call.request),
-                   [&](const auth::TokenPair& t) { ToProto(t, res->mutable_tokens()); });
+                   [res](const auth::TokenPair& t) { ToProto(t, res->mutable_tokens()); });
     });
   }
 

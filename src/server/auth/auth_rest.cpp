@@ -89,7 +89,7 @@ void AddAuthRoutes(HttpServer& server, auth::AuthService& svc,
       "POST", "/api/v1/auth/refresh",
       Route(env, "RefreshToken", true, [&svc](const HttpRequest&, Ctx& c) -> Result<HttpResponse> {
         GIIA_TRY_STR(token, c.body, "refresh_token");
-        auto r = svc.Refresh(token, c.info);
+        auto r = svc.Refresh(token, c.info).Finish();
         if (!r) return tl::unexpected(r.error());
         return Json(200, TokensJson(*r));
       }));

@@ -223,32 +223,39 @@ grpc::ServerUnaryReactor* ServeAsync(CallEnv& env, grpc::CallbackServerContext* 
     Attempt<grpc::Status> answer = Protected(env, method, call, [&] { return fn(call); });
     if (answer.answered()) {
       finish(std::move(answer).Finish(), call.request.request_id);
-    } else if (answer.asynchronous()) {
-      // Finished on the thread its I/O completes on (the PostgreSQL reactor).
-      // A step that throws there unwinds without delivering: the call is then
-      // finished INTERNAL when the last copy of `once` goes.
-      struct Once {
-        std::function<void(const grpc::Status&)> finish;
-        ~Once() {
-          if (finish) finish(InternalFailure<grpc::Status>());
-        }
-      };
-      auto once = std::make_shared<Once>();
-      once->finish = [finish, request_id = call.request.request_id](const grpc::Status& status) {
-        finish(status, request_id);
-      };
-      std::move(answer).Into([once](grpc::Status status) {
-        auto finish_once = std::move(once->finish);
-        once->finish = nullptr;
-        finish_once(status);
-      });
-    } else {
-      env.pool.Post(
-          [&env, method, finish, answer = std::move(answer), call = std::move(call)]() mutable {
-            finish(Protected(env, method, call, [&] { return std::move(answer).Finish(); }),
-                   call.request.request_id);
-          });
+      return reactor;
     }
+    // Finished where its work ends: the thread its I/O completes on (the
+    // PostgreSQL reactor), or a pool thread for a rest. A step that throws
+    // there unwinds without delivering: the call is then finished INTERNAL
+    // when the last copy of `once` goes.
+    struct Once {
+      std::function<void(const grpc::Status&)> finish;
+      ~Once() {
+        if (finish) finish(InternalFailure<grpc::Status>());
+      }
+    };
+    auto once = std::make_shared<Once>();
+    once->finish = [finish, request_id = call.request.request_id](const grpc::Status& status) {
+      finish(status, request_id);
+    };
+    auto post = [&env, method, request_id = call.request.request_id](std::function<void()> job) {
+      env.pool.Post([&env, method, request_id, job = std::move(job)] {
+        try {
+          job();
+        } catch (const std::exception& e) {
+          env.log.error("grpc {}: unhandled exception: {} request_id={}", method, e.what(),
+                        request_id);
+        }
+      });
+    };
+    std::move(answer).Into(
+        [once](grpc::Status status) {
+          auto finish_once = std::move(once->finish);
+          once->finish = nullptr;
+          finish_once(status);
+        },
+        post);
   }
   return reactor;
 }
