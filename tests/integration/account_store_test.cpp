@@ -164,16 +164,6 @@ TEST_CASE("A session read while another transaction rotates it sees the new gene
 
 namespace {
 
-// An asynchronous pool of one connection to the world's database.
-std::unique_ptr<pg::AsyncPool> AsyncPoolOf(World& w) {
-  pg::AsyncPoolOptions o;
-  o.connect.url = w.db.url();
-  o.max_size = 1;
-  auto async = pg::AsyncPool::Create(o);
-  REQUIRE(async);
-  return std::move(*async);
-}
-
 using Decision = Result<std::optional<auth::AccountStore::Rotation>>;
 
 // RotateSession's rules, alike on the path that may wait (the default, a
@@ -234,14 +224,18 @@ void CheckRotateSession(World& w, auth::AccountStore& store, bool asynchronous) 
 
   // A rotation decided is carried out and committed.
   const auth::Timestamp at(std::chrono::seconds(1'800'000'000));
-  auto done =
-      store
-          .RotateSession(kHash0,
-                         [&](const auto& session) -> Decision {
-                           return auth::AccountStore::Rotation{session ? session->presented.id : "",
-                                                               at, w.Token(kHash1, family, 1)};
-                         })
-          .Finish();
+  // Rotates the session of `hash` to a successor of `successor_hash`.
+  auto rotate = [&](const std::string& hash, const std::string& successor_hash, int generation) {
+    return store
+        .RotateSession(hash,
+                       [&](const std::optional<auth::RefreshSession>& session) -> Decision {
+                         return auth::AccountStore::Rotation{
+                             session ? session->presented.id : "", at,
+                             w.Token(successor_hash, family, generation)};
+                       })
+        .Finish();
+  };
+  auto done = rotate(kHash0, kHash1, 1);
   REQUIRE(done);
   CHECK(*done);
   auto old = w.Session(kHash0);
@@ -255,14 +249,7 @@ void CheckRotateSession(World& w, auth::AccountStore& store, bool asynchronous) 
 
   // The successor's row breaks a constraint (its hash is taken): the
   // error, and the token stays as it was.
-  auto clash =
-      store
-          .RotateSession(kHash1,
-                         [&](const auto& session) -> Decision {
-                           return auth::AccountStore::Rotation{session ? session->presented.id : "",
-                                                               at, w.Token(kHash0, family, 2)};
-                         })
-          .Finish();
+  auto clash = rotate(kHash1, kHash0, 2);
   REQUIRE_FALSE(clash);
   CHECK(clash.error().code == ErrorCode::kAlreadyExists);
   CHECK(count() == "2");
@@ -280,7 +267,7 @@ TEST_CASE("RotateSession locks, decides and rotates in one transaction on the wa
 TEST_CASE("RotateSession on the asynchronous pool keeps the same rules, without a waiting thread",
           "[pg][auth]") {
   World w;
-  auto async = AsyncPoolOf(w);
+  auto async = w.db.MakeAsyncPool();
   pg::PgAccountStore store(*w.pool, nullptr, async.get());
   CheckRotateSession(w, store, /*asynchronous=*/true);
 }
@@ -288,7 +275,7 @@ TEST_CASE("RotateSession on the asynchronous pool keeps the same rules, without 
 TEST_CASE("RotateSession on the asynchronous pool sees a rotation that committed while it waited",
           "[pg][auth]") {
   World w;
-  auto async = AsyncPoolOf(w);
+  auto async = w.db.MakeAsyncPool();
   pg::PgAccountStore store(*w.pool, nullptr, async.get());
   const std::string family = w.Login(kHash0);
   auto other = pg::Connection::Open({.url = w.db.url()}).value();

@@ -980,25 +980,13 @@ TEST_CASE("A refusal of the work (a stale version) is not retried, a database de
   CHECK(runs == 1);
 }
 
-namespace {
-
-// An asynchronous pool of one connection to the world's database.
-std::unique_ptr<pg::AsyncPool> AsyncPoolOf(World& w) {
-  pg::AsyncPoolOptions o;
-  o.connect.url = w.db.url();
-  o.max_size = 1;
-  auto async = pg::AsyncPool::Create(o);
-  REQUIRE(async);
-  return std::move(*async);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("FindProduct on the asynchronous pool reads what GetProduct reads, scoped alike",
           "[catalog][pg]") {
   World w;
   const Product stored = Insert(w, NewProduct(kOrgA, "ASYNC-1", "Async", "tools"));
-  auto async = AsyncPoolOf(w);
+  auto async = w.db.MakeAsyncPool();
   pg::PgCatalogStore store(*w.pool, nullptr, async.get());
 
   auto found = store.FindProduct(kOrgA, stored.id);
@@ -1098,7 +1086,7 @@ TEST_CASE("AddProduct on the asynchronous pool keeps the same rules, without a w
           "[catalog][pg]") {
   World w;
   CountingSignal signal;
-  auto async = AsyncPoolOf(w);
+  auto async = w.db.MakeAsyncPool();
   pg::PgCatalogStore store(*w.pool, &signal, async.get());
   CheckAddProduct(w, store, signal, /*asynchronous=*/true);
   CHECK(async->Stats().discarded_total == 0);
@@ -1111,7 +1099,7 @@ TEST_CASE("FindProducts on the asynchronous pool pages, filters and scopes as Li
   Insert(w, NewProduct(kOrgA, "LIST-2", "Two", "parts"));
   Insert(w, NewProduct(kOrgA, "LIST-3", "Three", "tools"));
   Insert(w, NewProduct(kOrgB, "LIST-4", "Theirs", "tools"));
-  auto async = AsyncPoolOf(w);
+  auto async = w.db.MakeAsyncPool();
   pg::PgCatalogStore store(*w.pool, nullptr, async.get());
   for (const catalog::ListQuery& q :
        {catalog::ListQuery{1, 2, "", "", ""}, catalog::ListQuery{2, 2, "", "", ""},

@@ -68,6 +68,14 @@ std::unique_ptr<pg::Pool> TestDatabase::MakePool(int size) const {
   return std::move(pg::Pool::Create(options).value());
 }
 
+std::unique_ptr<pg::AsyncPool> TestDatabase::MakeAsyncPool(int size) const {
+  pg::AsyncPoolOptions options;
+  options.connect.url = url_;
+  options.connect.connect_timeout = std::chrono::seconds(5);
+  options.max_size = size;
+  return std::move(pg::AsyncPool::Create(options).value());
+}
+
 std::string Scalar(pg::Connection& conn, const std::string& sql) {
   auto rows = conn.Exec(sql);
   if (!rows) FAIL("query failed: " << sql << ": " << rows.error().message);

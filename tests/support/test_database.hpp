@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "adapters/postgres/async_pool.hpp"
 #include "adapters/postgres/connection.hpp"
 #include "adapters/postgres/pool.hpp"
 
@@ -24,6 +25,8 @@ class TestDatabase {
   pg::Connection& sql();
   // A pool over this database.
   std::unique_ptr<pg::Pool> MakePool(int size = 2) const;
+  // An asynchronous pool over this database.
+  std::unique_ptr<pg::AsyncPool> MakeAsyncPool(int size = 1) const;
 
  private:
   std::string name_;
