@@ -83,6 +83,10 @@ struct World {
     if (!ok) return tl::unexpected(ok.error());
     return out;
   }
+  // Another session rotates generation 0 of `family` (its successor has
+  // hash kHash1) and holds the locks until it commits.
+  std::unique_ptr<pg::Connection> RotateAndHold(const std::string& family);
+
   std::optional<auth::RefreshSession> Session(const std::string& hash) {
     auto s = TrySession(hash);
     REQUIRE(s);
@@ -92,6 +96,18 @@ struct World {
 
 const std::string kHash0(64, 'a');
 const std::string kHash1(64, 'b');
+
+std::unique_ptr<pg::Connection> World::RotateAndHold(const std::string& family) {
+  auto other = pg::Connection::Open({.url = db.url()}).value();
+  REQUIRE(other->Exec("BEGIN"));
+  REQUIRE(other->Exec("UPDATE auth.refresh_tokens SET rotated_at = now() WHERE generation = 0"));
+  REQUIRE(other->Exec(
+      "INSERT INTO auth.refresh_tokens (user_id, organization_id, token_hash, family_id,"
+      " generation, expires_at) VALUES ($1, $2, decode($3, 'hex'), $4, 1, now() + interval '1 "
+      "day')",
+      {user.value(), org.value(), kHash1, family}));
+  return other;
+}
 
 }  // namespace
 
@@ -135,15 +151,7 @@ TEST_CASE("A session read while another transaction rotates it sees the new gene
           "[pg][auth]") {
   World w;
   const std::string family = w.Login(kHash0);
-  // Another session rotates generation 0 and holds its locks.
-  auto other = pg::Connection::Open({.url = w.db.url()}).value();
-  REQUIRE(other->Exec("BEGIN"));
-  REQUIRE(other->Exec("UPDATE auth.refresh_tokens SET rotated_at = now() WHERE generation = 0"));
-  REQUIRE(other->Exec(
-      "INSERT INTO auth.refresh_tokens (user_id, organization_id, token_hash, family_id,"
-      " generation, expires_at) VALUES ($1, $2, decode($3, 'hex'), $4, 1, now() + interval '1 "
-      "day')",
-      {w.user.value(), w.org.value(), kHash1, family}));
+  auto other = w.RotateAndHold(family);
   auto waiting = std::async(std::launch::async, [&] { return w.TrySession(kHash0); });
   // The read waits for the lock (pg_locks shows it waiting), then the rotation commits.
   const auto deadline = Clock::now() + std::chrono::seconds(10);
@@ -278,14 +286,7 @@ TEST_CASE("RotateSession on the asynchronous pool sees a rotation that committed
   auto async = w.db.MakeAsyncPool();
   pg::PgAccountStore store(*w.pool, nullptr, async.get());
   const std::string family = w.Login(kHash0);
-  auto other = pg::Connection::Open({.url = w.db.url()}).value();
-  REQUIRE(other->Exec("BEGIN"));
-  REQUIRE(other->Exec("UPDATE auth.refresh_tokens SET rotated_at = now() WHERE generation = 0"));
-  REQUIRE(other->Exec(
-      "INSERT INTO auth.refresh_tokens (user_id, organization_id, token_hash, family_id,"
-      " generation, expires_at) VALUES ($1, $2, decode($3, 'hex'), $4, 1, now() + interval '1 "
-      "day')",
-      {w.user.value(), w.org.value(), kHash1, family}));
+  auto other = w.RotateAndHold(family);
   std::promise<std::optional<auth::RefreshSession>> seen;
   auto answer = std::async(std::launch::async, [&] {
     return store
