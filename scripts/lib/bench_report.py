@@ -118,12 +118,16 @@ NEXT_STEPS = {
         "above. The same SQL run by pgbench, with no gRPC and no giia on the cores, is the "
         "ceiling Q shown beside (issue 15's goal: 0.80 Q); issue 6's 5,000/s was at or above "
         "it on this machine, where giia's server and client take the CPU that PostgreSQL would otherwise have (PostgreSQL 57 % of the "
-        "machine in the profile, giia 30 %). **Next step**: measure with the client on another "
-        "machine; on this one, fewer cycles in giia per call (the gRPC hop to the handler pool, "
-        "as for get-product) is what is left: the refresh as a transaction on the asynchronous "
-        "pool (the session locked with BEGIN, the decision in the core, the rotation with "
-        "COMMIT), with the rare paths (reuse, an inactive user) handed back to a thread that may "
-        "wait."),
+        "machine in the profile, giia 30 %). Since 2026-12-04 a gRPC refresh is one transaction "
+        "on the asynchronous pool (AccountStore::RotateSession): BEGIN with the lock, the "
+        "decision in the core on the reactor thread, the rotation with COMMIT, no thread "
+        "waiting; reuse and an inactive user go on on the handler pool. 580/s (0.19 Q) in the "
+        "run before it on a loaded host, 2,320/s (0.46 Q) in the first run after it on a quiet "
+        "one; the two runs' ceilings differ (Q 3,069/s and 5,003/s), so the change's own share "
+        "is not yet separated from the host's. **Next step**: alternating runs of the two "
+        "binaries on a quiet host, and a profile of the reactor thread (JWT signing and the "
+        "token digest run there, beside libpq), then measure with the client on another "
+        "machine."),
     "outbox": (
         "Before the change of 2026-11-23 the relay published a batch one message at a time "
         "and waited for each JetStream acknowledgement (js_PublishMsg: one NATS round trip per "
