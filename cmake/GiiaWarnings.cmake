@@ -12,6 +12,10 @@ if(GIIA_SANITIZE)
     -fsanitize=${GIIA_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(giia_warnings INTERFACE -fsanitize=${GIIA_SANITIZE})
 endif()
+if(GIIA_COVERAGE)
+  target_compile_options(giia_warnings INTERFACE --coverage)
+  target_link_options(giia_warnings INTERFACE --coverage)
+endif()
 # GIIA_FUZZ: every giia library with libFuzzer's coverage instrumentation and
 # ASan + UBSan; the harnesses in tests/fuzz add libFuzzer itself at link time.
 if(GIIA_FUZZ)

@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
 # Every giia test, from a fresh Debian bookworm machine:
 #   installs what is missing, builds with AddressSanitizer + UBSan and warnings
-#   as errors, checks layering and formatting, starts its own PostgreSQL, Redis
-#   and NATS on free loopback ports, runs the unit, integration and e2e tests,
-#   and stops the servers it started (by PID) whatever happened. The whole
-#   suite also runs each fuzz harness for 10 s (scripts/fuzz.sh).
+#   as errors, checks layering and formatting, runs clang-tidy on src/core,
+#   starts its own PostgreSQL, Redis and NATS on free loopback ports, runs the
+#   unit, integration and e2e tests, and stops the servers it started (by PID)
+#   whatever happened. The whole suite also runs each fuzz harness for 10 s
+#   (scripts/fuzz.sh).
 # Exits with the tests' result. Extra arguments go to ctest (e.g. -L unit).
+#
+# GIIA_COVERAGE=1: the same tests on a build with gcc's coverage instrumentation
+# instead of the sanitizers (build/coverage), no fuzz smoke, then
+# scripts/coverage.sh: line coverage of src/core and src, which fails the run
+# below its floors. Not part of the default run: ccache keys a coverage object
+# by its build folder (the object names its .gcda file), so every fresh clone
+# would compile the whole tree once more.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
+COVERAGE=${GIIA_COVERAGE:-0}
 BUILD="$GIIA_ROOT/build/test"
+if [[ $COVERAGE == 1 ]]; then
+  BUILD="$GIIA_ROOT/build/coverage"
+  export GIIA_FUZZ_SMOKE_SECONDS=0
+fi
 SERVERS=""
 
 cleanup() {
@@ -43,9 +56,17 @@ if ! [[ -x $GIIA_ROOT/node_modules/.bin/buf ]] || ! cmp -s "$GIIA_ROOT/package-l
 fi
 (cd "$GIIA_ROOT" && node_modules/.bin/buf lint)
 
-log "building (ASan + UBSan, -Werror) in build/test"
-build "$BUILD" Debug -DGIIA_WARNINGS_AS_ERRORS=ON -DGIIA_SANITIZE=address,undefined \
-  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g"
+if [[ $COVERAGE == 1 ]]; then
+  log "building (coverage, -Werror) in build/coverage"
+  build "$BUILD" Debug -DGIIA_WARNINGS_AS_ERRORS=ON -DGIIA_COVERAGE=ON
+else
+  log "building (ASan + UBSan, -Werror) in build/test"
+  build "$BUILD" Debug -DGIIA_WARNINGS_AS_ERRORS=ON -DGIIA_SANITIZE=address,undefined \
+    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g"
+fi
+
+log "clang-tidy on src/core (scripts/check_tidy.sh)"
+"$GIIA_ROOT/scripts/check_tidy.sh" "$BUILD"
 
 log "checking the documentation against the code (scripts/check_docs.sh)"
 GIIA_BINARY="$BUILD/src/giia" "$GIIA_ROOT/scripts/check_docs.sh"
@@ -84,4 +105,12 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 log "running the tests"
 cd "$BUILD"
-ctest --output-on-failure -j "${GIIA_JOBS:-2}" --timeout 300 "$@"
+if [[ $COVERAGE == 0 ]]; then
+  ctest --output-on-failure -j "${GIIA_JOBS:-2}" --timeout 300 "$@"
+  exit 0
+fi
+find "$BUILD" -name '*.gcda' -delete  # this run's counts only
+rc=0
+ctest --output-on-failure -j "${GIIA_JOBS:-2}" --timeout 300 "$@" || rc=$?
+"$GIIA_ROOT/scripts/coverage.sh" "$BUILD" || { ((rc)) || rc=1; }
+exit "$rc"

@@ -75,7 +75,7 @@ R.expect("two stages: debian:bookworm (build), debian:bookworm-slim (runtime)",
 // --- build stage ---------------------------------------------------------------
 const common = fs.readFileSync(path.join(ROOT, "scripts", "lib", "common.sh"), "utf8");
 const listed = /GIIA_PACKAGES=\(([^)]*)\)/.exec(common)?.[1].split(/\s+/).filter((w) => w && !w.startsWith("#")) || [];
-const NOT_FOR_BUILD = new Set(["ccache", "mold", "clang-format", "curl", "catch2", "libcpp-httplib-dev", "clang-14", "libclang-rt-14-dev", "postgresql", "redis-server", "nats-server", "prometheus", "pgbouncer"]);
+const NOT_FOR_BUILD = new Set(["ccache", "mold", "clang-format", "clang-tidy-14", "gcovr", "curl", "catch2", "libcpp-httplib-dev", "clang-14", "libclang-rt-14-dev", "postgresql", "redis-server", "nats-server", "prometheus", "pgbouncer"]);
 const buildPkgs = aptInstalls(build);
 R.check(`build stage installs the build packages of scripts/lib/common.sh (${listed.filter((p) => !NOT_FOR_BUILD.has(p)).length})`, () => {
   if (!listed.length) return "GIIA_PACKAGES not found in scripts/lib/common.sh";

@@ -63,9 +63,13 @@ NEXT_STEPS = {
         "(22,000-27,000/s): an RPC that waits on two servers could not reach it while gRPC's "
         "client and server share these cores with PostgreSQL and Redis (issue 15 judges it "
         "against C, the empty RPC and its SQL together; C leaves out the two Redis round "
-        "trips). **Next steps**: measure a cold check without the Redis "
-        "round trips (for a one-off subject the shared cache costs two round trips to save "
-        "one prepared primary-key read) and keep Redis for the hot path only if it wins."),
+        "trips). Since 2026-12-04 a miss no longer goes to the handler pool and no longer asks "
+        "Redis first: PgAccountStore::FindPermissions sends the Resolve statement on the "
+        "asynchronous pool and the call is answered from its reactor; the copy for the other "
+        "replicas is written to Redis by a thread of its own, off the call's path, and Redis is "
+        "read only when PostgreSQL is unavailable (a one-off subject paid two Redis round trips "
+        "to save one prepared primary-key read). **Next step**: the run of scripts/bench.sh "
+        "that measures it; then the profile of what is left."),
     "get-product": (
         "Done: prepared statements (PostgreSQL's share of the CPU fell from 51 % to 21 %; "
         "the server now takes 47 %, the client 28 %) and statistics after `--setup` (a generic plan made while catalog.products "

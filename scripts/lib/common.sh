@@ -10,8 +10,8 @@ PG_BIN=/usr/lib/postgresql/15/bin
 
 # Debian packages giia builds and tests with (all from bookworm).
 GIIA_PACKAGES=(
-  build-essential cmake ninja-build pkg-config ccache mold clang-format curl
-  clang-14 libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config ccache mold clang-format curl gcovr
+  clang-14 libclang-rt-14-dev clang-tidy-14
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpq-dev libsodium-dev libnats-dev libcurl4-openssl-dev libhiredis-dev libssl-dev libboost-dev libcpp-httplib-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libexpected-dev catch2
   postgresql redis-server nats-server prometheus pgbouncer

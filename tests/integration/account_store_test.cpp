@@ -312,3 +312,47 @@ TEST_CASE("RotateSession on the asynchronous pool sees a rotation that committed
   CHECK(session->latest.generation == 1);
   CHECK_FALSE(session->latest.rotated_at);
 }
+
+TEST_CASE("FindPermissions on the asynchronous pool answers as Resolve does, without a thread",
+          "[pg][auth]") {
+  World w;
+  auto async = w.db.MakeAsyncPool();
+  pg::PgAccountStore store(*w.pool, nullptr, async.get());
+  REQUIRE(
+      w.db.sql().Exec("UPDATE auth.users SET token_version = 7 WHERE id = $1", {w.user.value()}));
+
+  auto found = store.FindPermissions(w.org, w.user);
+  CHECK(found.asynchronous());  // answered on the pool's reactor, not on a thread of ours
+  auto answer = std::move(found).Finish();
+  REQUIRE(answer);
+  REQUIRE(answer->has_value());
+  CHECK((*answer)->token_version == 7);
+  CHECK((*answer)->active);
+  CHECK((*answer)->roles.empty());
+
+  std::optional<auth::ResolvedPermissions> resolved;
+  REQUIRE(w.store.Read([&](auth::AccountRepository& repo) -> Status {
+    auto r = repo.Resolve(w.org, w.user);
+    if (!r) return tl::unexpected(r.error());
+    resolved = *r;
+    return Ok();
+  }));
+  REQUIRE(resolved);
+  CHECK(resolved->token_version == (*answer)->token_version);
+  CHECK(resolved->permissions == (*answer)->permissions);
+
+  SECTION("a user that is not the organization's is absent") {
+    auto absent =
+        store.FindPermissions(w.org, UserId("00000000-0000-0000-0000-000000000001")).Finish();
+    REQUIRE(absent);
+    CHECK_FALSE(absent->has_value());
+  }
+  SECTION("a statement the server rejects is its error, and the pool goes on") {
+    auto bad = store.FindPermissions(w.org, UserId("not-a-uuid")).Finish();
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == ErrorCode::kInvalidArgument);
+    auto again = store.FindPermissions(w.org, w.user).Finish();
+    REQUIRE(again);
+    CHECK(again->has_value());
+  }
+}

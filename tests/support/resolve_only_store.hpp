@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <functional>
+#include <optional>
+#include <vector>
 
 #include "core/auth/accounts.hpp"
 
@@ -76,8 +78,21 @@ class ResolveOnlyTx final : public giia::auth::AccountTx, giia::auth::AccountRep
 
 class ResolveOnlyStore final : public giia::auth::AccountStore {
  public:
-  int reads = 0;                  // Read() calls: the times the resolver went to the store
-  std::function<void()> on_read;  // when set, runs inside each Read()
+  using Found = giia::Result<std::optional<giia::auth::ResolvedPermissions>>;
+  int reads = 0;                    // Read() calls: the times the resolver went to the store
+  std::function<void()> on_read;    // when set, runs inside each Read()
+  std::optional<giia::Error> fail;  // when set, every Read() answers it
+  // When true, FindPermissions answers asynchronously: each call leaves its
+  // deliver in `pending`, for the test to call with an answer.
+  bool asynchronous = false;
+  std::vector<giia::Attempt<Found>::Deliver> pending;
+
+  giia::Attempt<Found> FindPermissions(const giia::OrganizationId& org,
+                                       const giia::UserId& user) override {
+    if (!asynchronous) return AccountStore::FindPermissions(org, user);
+    return giia::Attempt<Found>::Async(
+        [this](giia::Attempt<Found>::Deliver deliver) { pending.push_back(std::move(deliver)); });
+  }
   giia::Status Run(const std::function<giia::Status(giia::auth::AccountTx&)>& work) override {
     ResolveOnlyTx tx;
     return work(tx);
@@ -86,6 +101,7 @@ class ResolveOnlyStore final : public giia::auth::AccountStore {
       const std::function<giia::Status(giia::auth::AccountRepository&)>& work) override {
     ++reads;
     if (on_read) on_read();
+    if (fail) return tl::unexpected(*fail);
     ResolveOnlyTx tx;
     return work(tx.accounts());
   }

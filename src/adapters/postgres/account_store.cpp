@@ -109,6 +109,17 @@ SELECT u.token_version, u.status,
     WHERE ur.user_id = u.id AND ur.organization_id = u.organization_id)
 FROM auth.users u WHERE u.organization_id = $1 AND u.id = $2 AND u.deleted_at IS NULL)sql";
 
+// The row of kResolve, if any.
+std::optional<auth::ResolvedPermissions> PermissionsOf(const Rows& rows) {
+  if (rows.empty()) return std::nullopt;
+  auth::ResolvedPermissions p;
+  p.token_version = rows.Int(0, 0);
+  p.active = rows.Text(0, 1) == "active";
+  p.roles = SplitSorted(rows, 0, 2);
+  p.permissions = SplitSorted(rows, 0, 3);
+  return p;
+}
+
 constexpr const char* kRoleFor = R"sql(
 SELECT id FROM auth.roles WHERE name = $2 AND (organization_id = $1 OR organization_id IS NULL)
 ORDER BY organization_id NULLS LAST LIMIT 1)sql";
@@ -272,21 +283,7 @@ class PgAccountTx final : public auth::AccountTx, auth::AccountRepository {
   }
 
   Result<UserId> InsertUser(const auth::NewUser& user) override {
-    auto rows =
-        conn_.Exec(R"sql(
-INSERT INTO auth.users (organization_id, email, password_hash, first_name, last_name, status,
-                        email_verified_at)
-VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING id)sql",
-                   {user.organization.value(), user.email, user.password_hash, user.first_name,
-                    user.last_name, auth::UserStatusName(user.status), user.email_verified});
-    if (!rows) {
-      if (rows.error().code == ErrorCode::kAlreadyExists) {
-        return MakeError(ErrorCode::kAlreadyExists, "a user with this e-mail already exists",
-                         "email");
-      }
-      return tl::unexpected(rows.error());
-    }
-    return UserId(rows->Text(0, 0));
+    return pg::InsertUser(conn_, user);
   }
 
   Result<std::optional<UserRecord>> One(const char* sql, const std::vector<Param>& params) {
@@ -400,13 +397,7 @@ VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING 
                                                            const UserId& user) override {
     auto rows = conn_.Exec(kResolve, {org.value(), user.value()});
     if (!rows) return tl::unexpected(rows.error());
-    if (rows->empty()) return std::optional<auth::ResolvedPermissions>();
-    auth::ResolvedPermissions p;
-    p.token_version = rows->Int(0, 0);
-    p.active = rows->Text(0, 1) == "active";
-    p.roles = SplitSorted(*rows, 0, 2);
-    p.permissions = SplitSorted(*rows, 0, 3);
-    return std::optional<auth::ResolvedPermissions>(std::move(p));
+    return PermissionsOf(*rows);
   }
 
   Result<bool> AssignRole(const OrganizationId& org, const UserId& user, const std::string& role,
@@ -551,6 +542,23 @@ Status PgAccountStore::Run(const std::function<Status(auth::AccountTx& tx)>& wor
   return done;
 }
 
+Result<UserId> InsertUser(Connection& conn, const auth::NewUser& user) {
+  auto rows = conn.Exec(R"sql(
+INSERT INTO auth.users (organization_id, email, password_hash, first_name, last_name, status,
+                        email_verified_at)
+VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING id)sql",
+                        {user.organization.value(), user.email, user.password_hash, user.first_name,
+                         user.last_name, auth::UserStatusName(user.status), user.email_verified});
+  if (!rows) {
+    if (rows.error().code == ErrorCode::kAlreadyExists) {
+      return MakeError(ErrorCode::kAlreadyExists, "a user with this e-mail already exists",
+                       "email");
+    }
+    return tl::unexpected(rows.error());
+  }
+  return UserId(rows->Text(0, 0));
+}
+
 Attempt<Result<bool>> PgAccountStore::RotateSession(const std::string& token_hash,
                                                     DecideRotation decide) {
   using Rotated = Attempt<Result<bool>>;
@@ -596,6 +604,20 @@ Attempt<Result<bool>> PgAccountStore::RotateSession(const std::string& token_has
                         });
               });
         });
+  });
+}
+
+Attempt<Result<std::optional<auth::ResolvedPermissions>>> PgAccountStore::FindPermissions(
+    const OrganizationId& org, const UserId& user) {
+  using Found = Result<std::optional<auth::ResolvedPermissions>>;
+  if (async_ == nullptr) return AccountStore::FindPermissions(org, user);
+  return Attempt<Found>::Async([this, org, user](Attempt<Found>::Deliver deliver) {
+    async_->Query(kResolve, {org.value(), user.value()},
+                  std::chrono::steady_clock::now() + timeout_,
+                  [deliver = std::move(deliver)](Result<Rows> rows) {
+                    if (!rows) return deliver(Found(tl::unexpected(rows.error())));
+                    deliver(Found(PermissionsOf(*rows)));
+                  });
   });
 }
 

@@ -10,10 +10,14 @@
 
 namespace giia::pg {
 
+// INSERT of a user row; its id. Errors: kAlreadyExists (field email) for an
+// e-mail a live user has; the connection's. Shared by both auth stores.
+[[nodiscard]] Result<UserId> InsertUser(Connection& conn, const auth::NewUser& user);
+
 class PgAccountStore final : public auth::AccountStore {
  public:
   // `wake` (may be null) is notified after a Run() committed events.
-  // With `async` (may be null), RotateSession runs its transaction there and
+  // With `async` (may be null), RotateSession and FindPermissions run there and
   // answers without holding a thread; `timeout` bounds it (the statement
   // timeout: the asynchronous pool enforces it by cancelling).
   explicit PgAccountStore(Pool& pool, events::OutboxSignal* wake = nullptr,
@@ -29,6 +33,9 @@ class PgAccountStore final : public auth::AccountStore {
   // or serialization failure hands the work to Run()'s retries.
   Attempt<Result<bool>> RotateSession(const std::string& token_hash,
                                       DecideRotation decide) override;
+  // With `async`: the statement of Resolve, answered without a thread.
+  Attempt<Result<std::optional<auth::ResolvedPermissions>>> FindPermissions(
+      const OrganizationId& org, const UserId& user) override;
 
  private:
   Pool& pool_;                  // not owned; must outlive this object

@@ -12,52 +12,12 @@
 #include <optional>
 #include <thread>
 
+#include "core/common/serial_worker.hpp"
+
 namespace giia::pg {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// A thread that runs what it is given, in order: the blocking parts of the
-// pool (connecting, PQcancel) happen here, never on the reactor.
-class Worker {
- public:
-  Worker() : thread_([this] { Run(); }) {}
-  ~Worker() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-  void Post(std::function<void()> job) {
-    {
-      std::lock_guard lock(mu_);
-      jobs_.push_back(std::move(job));
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void Run() {
-    std::unique_lock lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stop_, and nothing left to do
-      auto job = std::move(jobs_.front());
-      jobs_.pop_front();
-      lock.unlock();
-      job();
-      lock.lock();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;  // guarded by mu_
-  bool stop_ = false;                       // guarded by mu_
-  std::thread thread_;                      // last: starts once the rest exists
-};
 
 // A statement to run, or (begin set) a transaction waiting for a connection.
 struct Pending {
@@ -549,8 +509,8 @@ struct AsyncPool::Reactor {
   std::atomic<std::int64_t> cancelled_total{0};
   std::atomic<std::int64_t> discarded_total{0};
 
-  std::unique_ptr<Worker> connects = std::make_unique<Worker>();
-  std::unique_ptr<Worker> cancels = std::make_unique<Worker>();
+  std::unique_ptr<SerialWorker> connects = std::make_unique<SerialWorker>();
+  std::unique_ptr<SerialWorker> cancels = std::make_unique<SerialWorker>();
   std::thread thread;
 };
 

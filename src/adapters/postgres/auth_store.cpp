@@ -1,5 +1,6 @@
 #include "adapters/postgres/auth_store.hpp"
 
+#include "adapters/postgres/account_store.hpp"
 #include "adapters/postgres/outbox.hpp"
 
 namespace giia::pg {
@@ -30,10 +31,6 @@ ON CONFLICT (slug) DO NOTHING RETURNING id)sql";
 constexpr const char* kOrganizationBySlug = "SELECT id FROM auth.organizations WHERE slug = $1";
 constexpr const char* kUserByEmail =
     "SELECT id FROM auth.users WHERE email = $1 AND deleted_at IS NULL";
-constexpr const char* kInsertUser = R"sql(
-INSERT INTO auth.users (organization_id, email, password_hash, first_name, last_name, status,
-                        email_verified_at)
-VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::boolean THEN now() END) RETURNING id)sql";
 constexpr const char* kGlobalRoleId =
     "SELECT id FROM auth.roles WHERE organization_id IS NULL AND name = $1";
 constexpr const char* kInsertUserRole = R"sql(
@@ -111,19 +108,7 @@ class PgAuthTx final : public auth::AuthTx,
     return std::optional<UserId>(UserId(rows->Text(0, 0)));
   }
 
-  Result<UserId> Insert(const auth::NewUser& user) override {
-    auto rows = conn_.Exec(
-        kInsertUser, {user.organization.value(), user.email, user.password_hash, user.first_name,
-                      user.last_name, auth::UserStatusName(user.status), user.email_verified});
-    if (!rows) {
-      if (rows.error().code == ErrorCode::kAlreadyExists) {
-        return MakeError(ErrorCode::kAlreadyExists, "a user with this e-mail already exists",
-                         "email");
-      }
-      return tl::unexpected(rows.error());
-    }
-    return UserId(rows->Text(0, 0));
-  }
+  Result<UserId> Insert(const auth::NewUser& user) override { return InsertUser(conn_, user); }
 
   Status AssignGlobalRole(const UserId& user, const OrganizationId& organization,
                           const std::string& role) override {

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "adapters/postgres/outbox.hpp"
+#include "core/common/ids.hpp"
 
 namespace giia::pg {
 namespace {
@@ -47,21 +48,6 @@ Result<std::string> NumericParam(double v, const char* field, double limit) {
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   if (ec != std::errc()) return InvalidArgument(field, std::string(field) + " must be a number");
   return std::string(buf, end);
-}
-
-// 8-4-4-4-12 hex digits. The caller validates ids; this keeps a malformed one
-// from reaching the server (where it would abort the transaction).
-bool IsUuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // LIKE's escape character is '\': escaping it, '%' and '_' makes the user's

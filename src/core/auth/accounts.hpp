@@ -198,6 +198,23 @@ class AccountStore {
   // statement is a consistent snapshot by itself): no BEGIN and COMMIT.
   [[nodiscard]] virtual Status Read(const std::function<Status(AccountRepository& repo)>& work) = 0;
 
+  // AccountRepository::Resolve, for a server thread that must not wait: a
+  // store with asynchronous I/O answers through Attempt::Async, on its I/O
+  // thread. Errors: as Resolve. This default is the rest of a Read().
+  [[nodiscard]] virtual Attempt<Result<std::optional<ResolvedPermissions>>> FindPermissions(
+      const OrganizationId& org, const UserId& user) {
+    using Found = Result<std::optional<ResolvedPermissions>>;
+    return Attempt<Found>::Later([this, org, user]() -> Found {
+      Found found;
+      auto ok = Read([&](AccountRepository& repo) -> Status {
+        found = repo.Resolve(org, user);
+        return Ok();
+      });
+      if (!ok) return tl::unexpected(ok.error());
+      return found;
+    });
+  }
+
   // What a refresh does with a locked session: token `rotated_id` is
   // marked rotated at `at` and `successor` stored (RotateRefresh).
   struct Rotation {

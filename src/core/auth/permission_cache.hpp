@@ -28,8 +28,7 @@ struct ResolvedPermissions {
 class SharedPermissionCache {
  public:
   virtual ~SharedPermissionCache() = default;
-  // nullopt on a miss. Errors: kUnavailable when the cache is unreachable
-  // (callers then go to the database).
+  // nullopt on a miss. Errors: kUnavailable when the cache is unreachable.
   [[nodiscard]] virtual Result<std::optional<ResolvedPermissions>> Get(
       const OrganizationId& organization, const UserId& user) = 0;
   [[nodiscard]] virtual Status Put(const OrganizationId& organization, const UserId& user,

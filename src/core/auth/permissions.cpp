@@ -7,7 +7,9 @@ namespace giia::auth {
 
 PermissionResolver::PermissionResolver(AccountStore& store, SharedPermissionCache* shared,
                                        std::chrono::seconds ttl)
-    : store_(store), shared_(shared), ttl_(ttl) {}
+    : store_(store), shared_(shared), ttl_(ttl) {
+  if (shared_ != nullptr) shared_writes_ = std::make_unique<SerialWorker>(kMaxSharedWrites);
+}
 
 std::string PermissionResolver::Key(const OrganizationId& org, const UserId& user) {
   return org.value() + '\x1f' + user.value();
@@ -25,7 +27,26 @@ Attempt<Result<PermissionResolver::Resolved>> PermissionResolver::Find(const Org
       return Result<Resolved>(it->second.value);
     }
   }
-  return Attempt<Result<Resolved>>::Later([this, org, user] { return Load(org, user); });
+  // A change after this point makes what is read too old to keep.
+  const std::uint64_t epoch = epoch_.load();
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  return store_.FindPermissions(org, user).Then(
+      [this, org, user,
+       epoch](Result<std::optional<ResolvedPermissions>> read) -> Attempt<Result<Resolved>> {
+        if (!read) {
+          if (shared_ == nullptr || read.error().code != ErrorCode::kUnavailable) {
+            return Result<Resolved>(tl::unexpected(read.error()));
+          }
+          return Attempt<Result<Resolved>>::Later([this, org, user, epoch, error = read.error()] {
+            return FromShared(org, user, epoch, error);
+          });
+        }
+        if (!*read) return Result<Resolved>(Resolved());
+        auto value = std::make_shared<const ResolvedPermissions>(std::move(**read));
+        Store(Key(org, user), value, epoch);
+        PutShared(org, user, value, epoch);
+        return Result<Resolved>(std::move(value));
+      });
 }
 
 Result<std::optional<ResolvedPermissions>> PermissionResolver::Get(const OrganizationId& org,
@@ -36,39 +57,30 @@ Result<std::optional<ResolvedPermissions>> PermissionResolver::Get(const Organiz
   return std::optional<ResolvedPermissions>(**found);
 }
 
-Result<PermissionResolver::Resolved> PermissionResolver::Load(const OrganizationId& org,
-                                                              const UserId& user) {
-  const std::string key = Key(org, user);
-  const std::uint64_t epoch = epoch_.load();
-  if (shared_ != nullptr) {
-    auto cached = shared_->Get(org, user);
-    if (cached && cached->has_value()) {
-      shared_hits_.fetch_add(1, std::memory_order_relaxed);
-      auto value = std::make_shared<const ResolvedPermissions>(std::move(**cached));
-      Store(key, value, epoch);
-      return Resolved(std::move(value));
-    }
-    if (!cached) shared_errors_.fetch_add(1, std::memory_order_relaxed);
-  }
-  misses_.fetch_add(1, std::memory_order_relaxed);
-  std::optional<ResolvedPermissions> resolved;
-  Status status = store_.Read([&](AccountRepository& repo) -> Status {
-    auto r = repo.Resolve(org, user);
-    if (!r) return tl::unexpected(r.error());
-    resolved = std::move(*r);
-    return Ok();
-  });
-  if (!status) return tl::unexpected(status.error());
-  if (!resolved) return Resolved();
-  if (epoch_.load() == epoch) {
-    // A failed Put only costs the next replica a database read.
-    if (shared_ != nullptr && !shared_->Put(org, user, *resolved, ttl_)) {
+Result<PermissionResolver::Resolved> PermissionResolver::FromShared(const OrganizationId& org,
+                                                                    const UserId& user,
+                                                                    std::uint64_t epoch,
+                                                                    const Error& unavailable) {
+  auto cached = shared_->Get(org, user);
+  if (!cached) shared_errors_.fetch_add(1, std::memory_order_relaxed);
+  if (!cached || !cached->has_value()) return tl::unexpected(unavailable);
+  shared_hits_.fetch_add(1, std::memory_order_relaxed);
+  auto value = std::make_shared<const ResolvedPermissions>(std::move(**cached));
+  Store(Key(org, user), value, epoch);
+  return Resolved(std::move(value));
+}
+
+void PermissionResolver::PutShared(const OrganizationId& org, const UserId& user,
+                                   const Resolved& value, std::uint64_t epoch) {
+  if (shared_ == nullptr) return;
+  const bool queued = shared_writes_->Post([this, org, user, value, epoch] {
+    if (epoch_.load() != epoch) return;  // changed since it was read
+    // A failed Put only leaves the shared copy missing.
+    if (!shared_->Put(org, user, *value, ttl_)) {
       shared_errors_.fetch_add(1, std::memory_order_relaxed);
     }
-  }
-  auto value = std::make_shared<const ResolvedPermissions>(std::move(*resolved));
-  Store(key, value, epoch);
-  return Resolved(std::move(value));
+  });
+  if (!queued) shared_dropped_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void PermissionResolver::Store(const std::string& key, const Resolved& value, std::uint64_t epoch) {
@@ -103,6 +115,7 @@ PermissionResolver::Stats PermissionResolver::stats() const {
   s.shared_hits = shared_hits_.load();
   s.misses = misses_.load();
   s.shared_errors = shared_errors_.load();
+  s.shared_dropped = shared_dropped_.load();
   std::shared_lock lock(mu_);
   s.entries = entries_.size();
   return s;

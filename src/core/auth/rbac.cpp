@@ -9,7 +9,8 @@ namespace giia::auth {
 const RbacManifest& BuiltInRbac() {
   static const RbacManifest kManifest = [] {
     RbacManifest m;
-    auto perm = [&](std::string resource, std::string action, std::string description) {
+    auto perm = [&](const std::string& resource, const std::string& action,
+                    std::string description) {
       m.permissions.push_back({resource + ":" + action, resource, action, std::move(description)});
     };
     perm("users", "read", "Read user data");

@@ -21,16 +21,6 @@ std::int64_t UnixSeconds(Timestamp t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-bool IsUuid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (s[i] == '-')) return false;
-    if (!dash && !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
-}
-
 Status CheckUuid(const std::string& value, const std::string& field) {
   if (value.empty()) return InvalidArgument(field, field + " is required");
   if (!IsUuid(value)) return InvalidArgument(field, field + " must be a UUID");
@@ -855,11 +845,16 @@ Attempt<Result<std::vector<Decision>>> AuthService::BatchCheckPermissions(
           return DecideAll(caller, id, permissions, r, req);
         });
   }
+  // The subject's permissions are found where the caller's were (which may
+  // be the store's I/O thread, where nothing may wait).
   return std::move(subject).Then(
-      [this, caller, permissions, req](const Result<UserId>& id) -> Result<std::vector<Decision>> {
+      [this, caller, permissions,
+       req](const Result<UserId>& id) -> Attempt<Result<std::vector<Decision>>> {
         if (!id) return tl::unexpected(id.error());
-        auto found = deps_.permissions.Find(caller.organization, *id).Finish();
-        return DecideAll(caller, *id, permissions, found, req);
+        return deps_.permissions.Find(caller.organization, *id)
+            .Then([this, caller, subject = *id, permissions, req](const Result<Resolved>& r) {
+              return DecideAll(caller, subject, permissions, r, req);
+            });
       });
 }
 

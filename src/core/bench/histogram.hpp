@@ -19,7 +19,7 @@ class Histogram {
   static constexpr int kSubBucketBits = 7;  // 128 buckets per octave
   static constexpr std::uint64_t kExactBelow = 1u << (kSubBucketBits + 1);  // 256
   static constexpr std::size_t kBucketCount =
-      kExactBelow + (63 - kSubBucketBits) * (1u << kSubBucketBits);
+      kExactBelow + std::size_t{63 - kSubBucketBits} * (std::size_t{1} << kSubBucketBits);
   // |reported - recorded| / recorded, at most, for any percentile.
   static constexpr double kMaxRelativeError = 1.0 / (1 << (kSubBucketBits + 1));
 

@@ -96,7 +96,7 @@ void Next(Chain& c) {
       return;
     }
     c.starting.store(1);
-    c.phase->caller.Start(c.worker, c.phase->first_ticket + i, [&c](CallOutcome outcome) {
+    c.phase->caller.Start(c.worker, c.phase->first_ticket + i, [&c](const CallOutcome& outcome) {
       const Nanos end = c.phase->clock.Now();
       Count(c.result, outcome, end - c.due);
       c.last_reply = std::max(c.last_reply, end);

@@ -54,6 +54,7 @@ class Caller {
   virtual bool Asynchronous() const { return false; }
   // Starts one call and returns; `done` runs once, on any thread (also this
   // one, before Start returns), when the call ends. By default: Call() here.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): an override keeps `done`
   virtual void Start(int worker, std::uint64_t ticket, Done done) { done(Call(worker, ticket)); }
 };
 

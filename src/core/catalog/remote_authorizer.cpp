@@ -8,7 +8,7 @@ namespace giia::catalog {
 
 RemoteAuthorizer::RemoteAuthorizer(const authz::AccessTokenCodec& tokens, PermissionOracle& oracle,
                                    RemoteAuthorizerOptions options, Clock now)
-    : tokens_(tokens), oracle_(oracle), options_(std::move(options)), now_(std::move(now)) {}
+    : tokens_(tokens), oracle_(oracle), options_(options), now_(std::move(now)) {}
 
 Result<authz::Caller> RemoteAuthorizer::Verify(std::string_view token) {
   if (token.empty()) return MakeError(ErrorCode::kUnauthenticated, "missing bearer token");

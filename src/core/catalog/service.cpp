@@ -236,19 +236,6 @@ std::string EventType(const char* what) {
 
 }  // namespace
 
-bool IsUuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!std::isxdigit(static_cast<unsigned char>(c))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 Status ValidateProduct(const Product& p) {
   if (!std::isfinite(p.standard_cost) || p.standard_cost < 0 || p.standard_cost >= kMaxCost) {
     return InvalidArgument("standard_cost", "standard_cost must be a number >= 0 and < 1e14");

@@ -168,7 +168,5 @@ class CatalogService {
 [[nodiscard]] Status ValidateBufferProfile(const BufferProfile& b);
 // page 0 -> 1, page_size 0 -> 20; otherwise page >= 1 and page_size 1..100.
 [[nodiscard]] Result<ListQuery> NormalizeQuery(ListQuery q);
-// True for a canonical 8-4-4-4-12 hexadecimal uuid.
-bool IsUuid(const std::string& s);
 
 }  // namespace giia::catalog

@@ -61,10 +61,12 @@ class [[nodiscard]] Attempt {
   using Post = std::function<void(std::function<void()>)>;
 
   // An answer: anything an A is made from (a Result, an error, a value).
+  // (The requires-clause keeps it from hiding the copy and move constructors,
+  // which clang-tidy 14 does not see; implicit on purpose.)
   template <typename U>
   requires(!std::same_as<std::remove_cvref_t<U>, Attempt> && std::constructible_from<A, U&&>)
-      Attempt(U&& answer)
-      : answer_(std::in_place, std::forward<U>(answer)) {}  // NOLINT: implicit
+      Attempt(U&& answer)  // NOLINT(bugprone-forwarding-reference-overload)
+      : answer_(std::in_place, std::forward<U>(answer)) {}
 
   // The work that remains, to run where waiting is allowed.
   static Attempt Later(Rest rest) {

@@ -34,14 +34,14 @@ Result<Outcome> EventConsumer::Process(InboundMessage& message) {
   auto event = message.Decode();
   if (!event) {
     letter.error = "undecodable: " + event.error().message;
-    return GiveUp(message, std::move(letter));
+    return GiveUp(message, letter);
   }
   letter.event_type = event->type;
   letter.event_id = event->id;
   letter.organization = event->organization_id;
   if (auto valid = Validate(*event); !valid) {
     letter.error = "invalid: " + valid.error().message;
-    return GiveUp(message, std::move(letter));
+    return GiveUp(message, letter);
   }
   auto seen = processed_.Seen(name_, event->id);
   if (seen && *seen) {
@@ -54,7 +54,7 @@ Result<Outcome> EventConsumer::Process(InboundMessage& message) {
   if (message.delivered() > policy_.max_attempts) {
     letter.error =
         "delivered " + std::to_string(message.delivered()) + " times without being handled";
-    return GiveUp(message, std::move(letter));
+    return GiveUp(message, letter);
   }
   Status handled = seen ? handler_.Handle(*event) : Status(tl::unexpected(seen.error()));
   if (handled) {
@@ -70,7 +70,7 @@ Result<Outcome> EventConsumer::Process(InboundMessage& message) {
   letter.error = handled.error().message;
   const bool permanent = handled.error().code == ErrorCode::kInvalidArgument;
   if (permanent || message.delivered() >= policy_.max_attempts) {
-    return GiveUp(message, std::move(letter));
+    return GiveUp(message, letter);
   }
   // A plain Nak redelivers at once and JetStream's BackOff applies only to
   // ack timeouts, so the delay is asked for explicitly.
@@ -81,7 +81,7 @@ Result<Outcome> EventConsumer::Process(InboundMessage& message) {
   return Outcome::kRetrying;
 }
 
-Result<Outcome> EventConsumer::GiveUp(InboundMessage& message, DeadLetter letter) {
+Result<Outcome> EventConsumer::GiveUp(InboundMessage& message, const DeadLetter& letter) {
   if (auto stored = dlq_.Put(letter, message); !stored) {
     // Never terminate what the DLQ did not take: try again later.
     (void)message.NakWithDelay(BackoffAfter(message.delivered(), policy_));

@@ -132,7 +132,7 @@ class EventConsumer {
   const ConsumerCounters& counters() const { return counters_; }
 
  private:
-  Result<Outcome> GiveUp(InboundMessage& message, DeadLetter letter);
+  Result<Outcome> GiveUp(InboundMessage& message, const DeadLetter& letter);
 
   std::string name_;
   EventHandler& handler_;

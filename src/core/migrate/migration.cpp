@@ -95,6 +95,7 @@ Result<std::vector<Migration>> LoadMigrations(std::span<const SqlFile> files) {
     it->second.down_sql = down->text;
   }
   std::vector<Migration> out;
+  out.reserve(by_key.size());
   for (auto& [key, m] : by_key) out.push_back(std::move(m));
   return out;
 }
@@ -140,6 +141,7 @@ std::vector<FileStatus> ComputeStatus(std::span<const Migration> migrations,
     }
   }
   std::vector<FileStatus> out;
+  out.reserve(by_key.size());
   for (auto& [key, s] : by_key) out.push_back(std::move(s));
   return out;
 }

@@ -7,8 +7,8 @@ void RegisterPermissionCacheMetrics(Registry& registry, const auth::PermissionRe
                        "Permission lookups answered from memory.", "counter", {},
                        [&p] { return static_cast<double>(p.stats().local_hits); });
   registry.AddCallback("giia_permission_cache_shared_hits_total",
-                       "Permission lookups answered from Redis.", "counter", {},
-                       [&p] { return static_cast<double>(p.stats().shared_hits); });
+                       "Permission lookups answered from Redis while PostgreSQL was unavailable.",
+                       "counter", {}, [&p] { return static_cast<double>(p.stats().shared_hits); });
   registry.AddCallback("giia_permission_cache_misses_total",
                        "Permission lookups that went to PostgreSQL.", "counter", {},
                        [&p] { return static_cast<double>(p.stats().misses); });
