@@ -3,7 +3,7 @@
 # scripts/test.sh runs this at the end):
 #   scripts/coverage.sh [BUILD]     BUILD defaults to build/coverage
 # Prints the line coverage of src/core and of src, writes BUILD/coverage-report/
-# (index.html with every file's lines, files.txt, summary.json), and fails when
+# (index.html and files.txt: each file's figure; summary.json), and fails when
 # either is below its floor: GIIA_COVERAGE_MIN_CORE and GIIA_COVERAGE_MIN_SRC
 # (percent; the defaults are the figures docs/DEVELOPMENT.md records, so
 # coverage can only go up).
@@ -25,7 +25,7 @@ mkdir -p "$OUT"
 # generated protobuf and SQL files under the build folder, or system headers.
 gcovr --root "$GIIA_ROOT" --object-directory "$BUILD" --filter "$GIIA_ROOT/src/" \
   -j "${GIIA_JOBS:-2}" --json-summary "$OUT/summary.json" --txt "$OUT/files.txt" \
-  --html-details "$OUT/index.html" >/dev/null
+  --html "$OUT/index.html" >/dev/null
 
 python3 - "$OUT/summary.json" "$MIN_CORE" "$MIN_SRC" <<'PY'
 import json, sys

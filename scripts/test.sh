@@ -22,6 +22,9 @@ BUILD="$GIIA_ROOT/build/test"
 if [[ $COVERAGE == 1 ]]; then
   BUILD="$GIIA_ROOT/build/coverage"
   export GIIA_FUZZ_SMOKE_SECONDS=0
+  # The fixtures end their servers with SIGTERM, not SIGKILL, so that each
+  # one writes its counts (tests/support/process.hpp, Process::End).
+  export GIIA_TEST_STOP_GRACEFULLY=1
 fi
 SERVERS=""
 

@@ -242,7 +242,7 @@ class Checker {
   }
 
   std::string OneOf(const std::string& key, std::initializer_list<const char*> choices) {
-    const std::string v = At(key).value;
+    std::string v = At(key).value;
     for (const char* c : choices) {
       if (v == c) return v;
     }
@@ -253,7 +253,7 @@ class Checker {
   }
 
   std::string Url(const std::string& key, std::initializer_list<const char*> schemes) {
-    const std::string v = At(key).value;
+    std::string v = At(key).value;
     for (const char* s : schemes) {
       if (v.rfind(std::string(s) + "://", 0) == 0 && v.size() > std::string(s).size() + 3) {
         return v;

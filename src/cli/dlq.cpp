@@ -92,6 +92,7 @@ json LetterJson(const events::StoredLetter& s) {
 
 void PrintLetters(CommandEnv& env, const std::vector<events::StoredLetter>& letters) {
   std::vector<std::vector<std::string>> rows;
+  rows.reserve(letters.size());
   for (const auto& s : letters) {
     rows.push_back({std::to_string(s.sequence), s.failed_at, s.letter.original_subject,
                     s.letter.consumer, std::to_string(s.letter.attempts), s.letter.error});
@@ -211,6 +212,7 @@ void RunDlq(Action action, DlqOptions o, CommandEnv& env) {
   if (action == Action::kPurge) {
     auto letters = events::Select(*all, filter);
     std::vector<std::uint64_t> sequences;
+    sequences.reserve(letters.size());
     for (const auto& s : letters) sequences.push_back(s.sequence);
     // All deletes at once; a dry run deletes nothing.
     const std::vector<Status> removed =

@@ -112,6 +112,12 @@ bool Process::Ended() {
   return drained_;
 }
 
+ProcessResult Process::End() {
+  const char* graceful = std::getenv("GIIA_TEST_STOP_GRACEFULLY");
+  if (graceful == nullptr || *graceful == '\0') return Stop(SIGKILL);
+  return Stop(SIGTERM);
+}
+
 ProcessResult Process::Stop(int signal) {
   if (pid_ > 0) kill(pid_, signal);
   return Wait();

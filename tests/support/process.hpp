@@ -40,6 +40,10 @@ class Process {
   ProcessResult Wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   // Sends `signal` (SIGTERM by default) and waits for the exit.
   ProcessResult Stop(int signal = 15);
+  // Ends a server the test is done with: SIGKILL; with GIIA_TEST_STOP_GRACEFULLY
+  // set (the coverage run: a killed process writes no coverage data), SIGTERM
+  // and up to a minute for its drain (Wait), then SIGKILL.
+  ProcessResult End();
   int pid() const { return pid_; }
   // Whether the child has closed its output: it exited (or is exiting).
   bool Ended();

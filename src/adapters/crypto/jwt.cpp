@@ -23,7 +23,7 @@ constexpr int kBase64Url = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
 constexpr std::size_t kMaxDecodedBytes = kMaxJwtBytes / 4 * 3;
 constexpr std::size_t kMinSecretBytes = 32;
 constexpr std::int64_t kMaxLeewaySeconds = 300;
-constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
+constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
 constexpr std::size_t kKeyIdHexDigits = 16;
 
 // DER of an Ed25519 key without its 32 key bytes: PKCS#8 v1 (RFC 8410) as
@@ -566,8 +566,9 @@ Result<std::unique_ptr<JwtCodec>> MakeJwtCodec(const JwtOptions& options) {
     auto text = ReadKeyFile(path, "JWT_PRIVATE_KEY_FILE");
     if (!text) return tl::unexpected(text.error());
     unsigned char seed[kEd25519KeyBytes];
-    const bool ok = Ed25519KeyFromPem(*text, "PRIVATE KEY", kPkcs8Ed25519Prefix, seed);
-    sodium_memzero(text->data(), text->size());
+    std::string& pem = *text;
+    const bool ok = Ed25519KeyFromPem(pem, "PRIVATE KEY", kPkcs8Ed25519Prefix, seed);
+    sodium_memzero(pem.data(), pem.size());
     if (!ok) {
       return InvalidArgument("JWT_PRIVATE_KEY_FILE",
                              path +

@@ -39,6 +39,7 @@ Error ErrorFrom(natsStatus s, jsErrCode jerr, const std::string& what) {
 // one URL; a list needs natsOptions_SetServers).
 void SetServers(natsOptions* opts, const std::vector<std::string>& servers) {
   std::vector<const char*> list;
+  list.reserve(servers.size());
   for (const std::string& s : servers) list.push_back(s.c_str());
   natsOptions_SetServers(opts, list.data(), static_cast<int>(list.size()));
   // nats.c shuffles the list (its default), so replicas spread over the

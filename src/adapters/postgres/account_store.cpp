@@ -563,7 +563,8 @@ Attempt<Result<bool>> PgAccountStore::RotateSession(const std::string& token_has
                                                     DecideRotation decide) {
   using Rotated = Attempt<Result<bool>>;
   if (async_ == nullptr) return AccountStore::RotateSession(token_hash, std::move(decide));
-  return Rotated::Async([this, token_hash, decide = std::move(decide)](Rotated::Deliver deliver) {
+  return Rotated::Async([this, token_hash,
+                         decide = std::move(decide)](const Rotated::Deliver& deliver) {
     // A conflict of the database's (kAborted: a deadlock or serialization
     // failure; nothing was written) goes to the waiting path, which retries.
     auto fail = [this, token_hash, decide, deliver](Error e) {

@@ -252,7 +252,7 @@ struct AsyncPool::Reactor {
       if (waiting.front().begin) {
         Pending p = std::move(waiting.front());
         waiting.pop_front();
-        Begin(*s, std::move(p));
+        Begin(*s, p);
         continue;
       }
       // Nothing was sent when Start fails: the query waits for another
@@ -336,7 +336,7 @@ struct AsyncPool::Reactor {
   // --- transactions
 
   // Gives `s` to the transaction `p` waited for, and runs its first step.
-  void Begin(Slot& s, Pending p) {
+  void Begin(Slot& s, const Pending& p) {
     s.tx = std::make_unique<Tx>(p.deadline);
     try {
       p.begin(s.tx.get());
@@ -378,7 +378,7 @@ struct AsyncPool::Reactor {
              {"ROLLBACK",
               {},
               Clock::time_point::max(),
-              [slot = &s](Result<Rows> r) {
+              [slot = &s](const Result<Rows>& r) {
                 if (!r) slot->dead = true;  // a connection that cannot roll back is not reused
               }},
              {});

@@ -717,7 +717,7 @@ Attempt<Result<Product>> PgCatalogStore::AddProduct(const Product& p, ProductEve
   auto params = ProductParams(p);
   if (!params) return Added(tl::unexpected(params.error()));
   return Attempt<Added>::Async([this, sku = p.sku, params = std::move(*params),
-                                event = std::move(event)](Attempt<Added>::Deliver deliver) {
+                                event = std::move(event)](const Attempt<Added>::Deliver& deliver) {
     auto fail = [deliver](Error e) { deliver(tl::unexpected(std::move(e))); };
     async_->Transaction(
         std::chrono::steady_clock::now() + timeout_,

@@ -8,7 +8,6 @@ namespace giia::server {
 namespace {
 
 namespace pb = ::giia::auth::v1;
-using grpc::ServerContext;
 using grpc::Status;
 
 pb::UserStatus ToProto(auth::UserStatus s) {

@@ -8,7 +8,6 @@ namespace giia::server {
 namespace {
 
 namespace pb = ::giia::catalog::v1;
-using grpc::ServerContext;
 using grpc::Status;
 
 void ToProto(const catalog::Product& p, pb::Product* out) {

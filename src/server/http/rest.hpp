@@ -118,6 +118,6 @@ HttpHandler Route(RouteEnv env, std::string use_case, bool has_body, Fn fn) {
 #define GIIA_TRY_READ(var, expr)                        \
   auto var##_r = (expr);                                \
   if (!var##_r) return tl::unexpected(var##_r.error()); \
-  const auto& var = *var##_r
+  const auto& var = *var##_r  // NOLINT(bugprone-macro-parentheses): a declarator
 
 #define GIIA_TRY_STR(var, body, field) GIIA_TRY_READ(var, ::giia::server::rest::Str(body, field))

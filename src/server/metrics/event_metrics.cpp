@@ -43,7 +43,7 @@ void RegisterRelayMetrics(Registry& registry, const std::string& service,
 
 void RegisterConsumerMetrics(Registry& registry, const events::EventConsumer& consumer) {
   const auto& c = consumer.counters();
-  const std::string name = consumer.name();
+  const std::string& name = consumer.name();
   for (const auto& [outcome, value] : {std::pair{"acked", &c.acked},
                                        {"duplicate", &c.duplicates},
                                        {"retried", &c.retried},
@@ -51,7 +51,7 @@ void RegisterConsumerMetrics(Registry& registry, const events::EventConsumer& co
     registry.AddCallback("giia_events_consumed_total",
                          "Messages each consumer finished, by outcome.", "counter",
                          {{"consumer", name}, {"outcome", outcome}},
-                         [value] { return static_cast<double>(value->load()); });
+                         [counter = value] { return static_cast<double>(counter->load()); });
   }
   registry.AddCallback("giia_dlq_dead_letters_total",
                        "Messages a consumer moved to DLQ_EVENTS (each one also alerts).", "counter",

@@ -143,7 +143,7 @@ AuthServer::AuthServer(AuthServerOptions options) {
 }
 
 AuthServer::~AuthServer() {
-  if (process_ && !stopped_) process_->Stop(9);
+  if (process_ && !stopped_) process_->End();
   std::error_code ec;
   std::filesystem::remove_all(mail_dir_, ec);
   if (!tls_dir_.empty()) std::filesystem::remove_all(tls_dir_, ec);
@@ -297,7 +297,7 @@ AuthReplica::AuthReplica(AuthServer& auth, const ProcessEnv& extra_env) : env_(a
 AuthReplica::~AuthReplica() {
   if (process_ && !stopped_) {
     ::kill(process_->pid(), SIGCONT);  // a test may have stopped it
-    process_->Stop(9);
+    process_->End();
   }
 }
 

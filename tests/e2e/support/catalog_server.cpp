@@ -44,7 +44,7 @@ CatalogServer::CatalogServer(AuthServer& auth, CatalogServerOptions options) {
 }
 
 CatalogServer::~CatalogServer() {
-  if (process_ && !stopped_) process_->Stop(9);
+  if (process_ && !stopped_) process_->End();
 }
 
 bool CatalogServer::WaitReady(std::chrono::milliseconds timeout) {
