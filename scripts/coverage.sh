@@ -5,15 +5,15 @@
 # Prints the line coverage of src/core and of src, writes BUILD/coverage-report/
 # (index.html and files.txt: each file's figure; summary.json), and fails when
 # either is below its floor: GIIA_COVERAGE_MIN_CORE and GIIA_COVERAGE_MIN_SRC
-# (percent; the defaults are the figures docs/DEVELOPMENT.md records, so
-# coverage can only go up).
+# (percent; by default issue 16's 90 and 80; docs/DEVELOPMENT.md records the
+# last figures).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 BUILD=${1:-$GIIA_ROOT/build/coverage}
 OUT="$BUILD/coverage-report"
-MIN_CORE=${GIIA_COVERAGE_MIN_CORE:-0}
-MIN_SRC=${GIIA_COVERAGE_MIN_SRC:-0}
+MIN_CORE=${GIIA_COVERAGE_MIN_CORE:-90}
+MIN_SRC=${GIIA_COVERAGE_MIN_SRC:-80}
 command -v gcovr >/dev/null || die "gcovr is missing (apt-get install gcovr)"
 [[ -n $(find "$BUILD" -name '*.gcda' -print -quit) ]] ||
   die "no coverage data in $BUILD: build with -DGIIA_COVERAGE=ON and run the tests first"
