@@ -11,6 +11,10 @@ PermissionResolver::PermissionResolver(AccountStore& store, SharedPermissionCach
   if (shared_ != nullptr) shared_writes_ = std::make_unique<SerialWorker>(kMaxSharedWrites);
 }
 
+PermissionResolver::~PermissionResolver() {
+  if (shared_writes_ != nullptr) shared_writes_->DropQueued();
+}
+
 std::string PermissionResolver::Key(const OrganizationId& org, const UserId& user) {
   return org.value() + '\x1f' + user.value();
 }

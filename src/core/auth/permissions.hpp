@@ -45,6 +45,9 @@ class PermissionResolver {
   // kUnavailable when the database is needed and down and the shared cache
   // has no copy; as AccountStore::FindPermissions.
   [[nodiscard]] Attempt<Result<Resolved>> Find(const OrganizationId& org, const UserId& user);
+  // Shared-cache writes not yet started are dropped, so a Redis that has
+  // gone away cannot hold shutdown for a queue of them.
+  ~PermissionResolver();
   // Find() to the end, as a copy: for callers on a thread that may wait.
   [[nodiscard]] Result<std::optional<ResolvedPermissions>> Get(const OrganizationId& org,
                                                                const UserId& user);

@@ -4,7 +4,8 @@
 // that serves calls. With `max_queued`, Post refuses a job while that many
 // wait, so a slow dependency costs dropped jobs, not memory.
 //
-// The destructor runs the jobs still queued, then joins. Thread-safe.
+// The destructor runs the jobs still queued (DropQueued() first forgets
+// them), then joins. Thread-safe.
 
 #include <condition_variable>
 #include <cstddef>
@@ -30,6 +31,15 @@ class SerialWorker {
   }
   SerialWorker(const SerialWorker&) = delete;
   SerialWorker& operator=(const SerialWorker&) = delete;
+
+  // Forgets the jobs that have not started (the one running, if any, ends
+  // by itself); returns how many.
+  std::size_t DropQueued() {
+    std::lock_guard lock(mu_);
+    const std::size_t n = jobs_.size();
+    jobs_.clear();
+    return n;
+  }
 
   // False (and `job` dropped) when max_queued jobs wait already.
   bool Post(std::function<void()> job) {
