@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 #include "support/resolve_only_store.hpp"
@@ -127,7 +128,18 @@ TEST_CASE("A miss reads the database, not the shared cache, and writes the share
     CHECK((*found)->roles == std::vector<std::string>{"Viewer"});  // the database's answer
     CHECK(store.reads == 1);
     CHECK(resolver.stats().shared_hits == 0);
-  }  // the resolver's writer finishes its queue before it goes
+    // The copy is written off the call's path: wait for it (writes not yet
+    // started when the resolver goes are dropped).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      {
+        std::lock_guard lock(shared.mu);
+        if (shared.puts > 0) break;
+      }
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::yield();
+    }
+  }
   std::lock_guard lock(shared.mu);
   CHECK(shared.gets == 0);
   CHECK(shared.puts == 1);
